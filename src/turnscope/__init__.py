@@ -1,0 +1,1 @@
+"""turnscope: complete observability for LiveKit voice agents."""

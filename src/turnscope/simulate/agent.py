@@ -1,0 +1,69 @@
+"""The simulated agent: a small travel assistant with one function tool."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Collection
+
+from livekit.agents import Agent, RunContext, StopResponse, function_tool, llm
+
+from turnscope.simulate.profiles import LatencySampler
+from turnscope.simulate.truth import SimulationTruth, ToolCallTruth
+
+__all__ = ["ScriptedAgent", "weather_report"]
+
+INSTRUCTIONS = (
+    "You are Ava, a friendly voice assistant for Acme Travel. Answer briefly. "
+    "Use get_weather when the caller asks about the weather."
+)
+
+
+def weather_report(city: str) -> str:
+    """What the weather tool returns: the scripted LLM's replies key on it."""
+    return f"{city}: sunny, 21 C"
+
+
+class ScriptedAgent(Agent):
+    def __init__(
+        self,
+        *,
+        sampler: LatencySampler,
+        truth: SimulationTruth,
+        ignore: Collection[str] = (),
+    ) -> None:
+        super().__init__(instructions=INSTRUCTIONS)
+        self._sampler = sampler
+        self._truth = truth
+        self._ignore = frozenset(ignore)
+
+    async def on_user_turn_completed(
+        self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage
+    ) -> None:
+        if (new_message.text_content or "") in self._ignore:
+            raise StopResponse  # the agent chooses not to answer (e.g. "hold on a second")
+
+    @function_tool
+    async def get_weather(self, context: RunContext, city: str) -> str:
+        """Get the current weather for a city.
+
+        Args:
+            city: The city name.
+        """
+        latency = self._sampler.draw("tool", self._sampler.profile.tool_latency)
+        record = ToolCallTruth(
+            name="get_weather",
+            arguments={"city": city},
+            started_at=time.time(),
+            injected_latency=latency,
+        )
+        self._truth.tool_calls.append(record)
+        await asyncio.sleep(latency)
+        record.ended_at = time.time()
+        return weather_report(city)
+
+
+def tool_arguments(**arguments: str) -> str:
+    """JSON arguments of a scripted tool call."""
+    return json.dumps(arguments)

@@ -1,0 +1,301 @@
+"""Runs a scenario through a REAL LiveKit ``AgentSession`` built from the scripted parts.
+
+Nothing here talks to a network: the session has no room, its audio input and output are
+the simulation's, and every provider is scripted. What LiveKit does with them — turn
+detection, endpointing, interruptions, preemptive generation, tool calls, metrics — is
+LiveKit's own code running for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import AgentSession, APIConnectOptions, llm
+from livekit.agents.metrics import AgentMetrics
+from livekit.agents.voice import SpeechHandle
+from livekit.agents.voice.agent_session import SessionConnectOptions
+from livekit.agents.voice.turn import TurnHandlingOptions
+
+from turnscope.simulate.agent import ScriptedAgent
+from turnscope.simulate.audio import ScriptedAudioInput, ScriptedAudioOutput
+from turnscope.simulate.llm import ScriptedLLM
+from turnscope.simulate.profiles import PROFILES, LatencySampler
+from turnscope.simulate.scenarios import Scenario, Utterance, build_scenario
+from turnscope.simulate.stt import ScriptedSTT, STTUsageMode
+from turnscope.simulate.truth import SayTruth, SimulationTruth
+from turnscope.simulate.tts import ScriptedTTS
+from turnscope.simulate.vad import ScriptedVAD
+
+__all__ = ["RecordedEvent", "SimulationResult", "SimulationTimeout", "run"]
+
+SESSION_EVENTS = (
+    "user_state_changed",
+    "agent_state_changed",
+    "user_input_transcribed",
+    "conversation_item_added",
+    "agent_false_interruption",
+    "function_tools_executed",
+    "speech_created",
+    "tool_execution_updated",
+    "error",
+    "close",
+)
+"""Session events the simulation logs for its own checks (``metrics_collected`` is read
+from the plugins instead: registering it on the session is deprecated and logs a warning)."""
+
+
+class SimulationTimeout(RuntimeError):
+    """The scenario did not finish in time: a cue never came or the agent never settled."""
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    name: str
+    at: float
+    payload: Any
+
+
+@dataclass
+class SimulationResult:
+    """What a simulated call produced: LiveKit's view and the simulation's own truth."""
+
+    scenario: Scenario
+    profile: str
+    speed: float
+    seed: int
+    truth: SimulationTruth
+    session: AgentSession
+    events: list[RecordedEvent] = field(default_factory=list)
+    metrics: list[AgentMetrics] = field(default_factory=list)
+    """Every metrics object the providers emitted (mutated by LiveKit to carry speech ids)."""
+    speech_handles: list[SpeechHandle] = field(default_factory=list)
+
+    def payloads(self, name: str) -> list[Any]:
+        """The payloads of every logged session event called ``name``."""
+        return [event.payload for event in self.events if event.name == name]
+
+    def chat_messages(self, role: str) -> list[llm.ChatMessage]:
+        """The session's chat history messages of one role, in order."""
+        return [
+            item
+            for item in self.session.history.items
+            if item.type == "message" and item.role == role
+        ]
+
+
+class _Conversation:
+    """Watches the agent so the caller's script can react to it (its cues)."""
+
+    def __init__(self, session: AgentSession, output: ScriptedAudioOutput, truth: SimulationTruth):
+        self._session = session
+        self._output = output
+        self._truth = truth
+        self.handles: list[SpeechHandle] = []
+        self.busy_at = 0.0
+        """Last time the agent was seen thinking or speaking."""
+
+    def on_agent_state(self, new_state: str) -> None:
+        if new_state in ("thinking", "speaking"):
+            self.busy_at = time.time()
+
+    def idle(self) -> bool:
+        return (
+            self._session.agent_state == "listening"
+            and not self._output.playing
+            and all(handle.done() for handle in self.handles)
+        )
+
+    def responded_since(self, since: float) -> bool:
+        latest_play = max((p.first_frame_at for p in self._truth.playbacks), default=0.0)
+        return max(self.busy_at, latest_play) > since
+
+    def cue_ready(self, utterance: Utterance, previous_end: float) -> bool:
+        if utterance.after in ("start", "previous"):
+            return True
+        if utterance.after == "agent_speaking":
+            return any(p.first_frame_at > previous_end for p in self._truth.playbacks)
+        return self.responded_since(previous_end) and self.idle()
+
+
+def _turn_handling(scenario: Scenario, sampler: LatencySampler) -> TurnHandlingOptions:
+    return {
+        "turn_detection": "vad",
+        "endpointing": {
+            "min_delay": sampler.scaled(scenario.endpointing_min_delay),
+            "max_delay": sampler.scaled(3.0),
+        },
+        "interruption": {
+            "mode": "vad",
+            "min_duration": sampler.scaled(0.5),
+            "false_interruption_timeout": sampler.scaled(2.0),
+        },
+        "preemptive_generation": {"enabled": scenario.preemptive},
+    }
+
+
+def _build_session(
+    scenario: Scenario,
+    sampler: LatencySampler,
+    truth: SimulationTruth,
+    *,
+    stt_usage: STTUsageMode,
+    tts_streaming: bool,
+) -> AgentSession:
+    retry = APIConnectOptions(max_retry=2, retry_interval=sampler.scaled(0.2), timeout=10.0)
+    away = scenario.user_away_timeout
+    return AgentSession(
+        vad=ScriptedVAD(min_speech=sampler.scaled(0.06), min_silence=sampler.scaled(0.3)),
+        stt=ScriptedSTT(scenario.transcripts, sampler=sampler, truth=truth, usage=stt_usage),
+        llm=ScriptedLLM(scenario.replies, sampler=sampler, truth=truth),
+        tts=ScriptedTTS(
+            sampler=sampler, truth=truth, fail_on=scenario.tts_fail_on, streaming=tts_streaming
+        ),
+        turn_handling=_turn_handling(scenario, sampler),
+        user_away_timeout=sampler.scaled(away) if away is not None else None,
+        aec_warmup_duration=None,
+        session_close_transcript_timeout=sampler.scaled(0.5),
+        conn_options=SessionConnectOptions(
+            llm_conn_options=retry, tts_conn_options=retry, stt_conn_options=retry
+        ),
+    )
+
+
+def _default_timeout(scenario: Scenario, speed: float) -> float:
+    spoken = sum(u.seconds + u.gap + 10.0 for u in scenario.utterances)
+    return 20.0 + (spoken + 10.0) / speed
+
+
+async def run(
+    scenario: str | Scenario = "basic",
+    *,
+    profile: str = "realistic",
+    speed: float = 1.0,
+    seed: int = 0,
+    turns: int | None = None,
+    stt_usage: STTUsageMode = "per_utterance",
+    tts_streaming: bool = False,
+    on_session: Callable[[AgentSession], object] | None = None,
+    timeout: float | None = None,
+) -> SimulationResult:
+    """Play a scenario through a real ``AgentSession`` and return what happened.
+
+    ``on_session`` is called with the session before it starts: attach instrumentation
+    there, exactly as an agent's entrypoint would.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown latency profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+    chosen = scenario if isinstance(scenario, Scenario) else build_scenario(scenario, turns=turns)
+    sampler = LatencySampler(PROFILES[profile], seed=seed, speed=speed)
+    truth = SimulationTruth()
+    session = _build_session(chosen, sampler, truth, stt_usage=stt_usage, tts_streaming=tts_streaming)
+    output = ScriptedAudioOutput(truth=truth)
+    conversation = _Conversation(session, output, truth)
+    audio_in = ScriptedAudioInput(
+        chosen.utterances, speed=speed, truth=truth, cue_check=conversation.cue_ready
+    )
+    session.input.audio = audio_in
+    session.output.audio = output
+    result = SimulationResult(
+        scenario=chosen, profile=profile, speed=speed, seed=seed, truth=truth, session=session
+    )
+    _log_events(session, result, conversation)
+    _schedule_says(chosen, session, output, truth)
+    if on_session is not None:
+        on_session(session)
+    agent = ScriptedAgent(sampler=sampler, truth=truth, ignore=chosen.ignore)
+    truth.session_started_at = time.time()
+    deadline = time.monotonic() + (timeout if timeout is not None else _default_timeout(chosen, speed))
+    try:
+        await session.start(agent)
+        if chosen.greeting:
+            _say(session, truth, chosen.greeting)
+        await _play_out(audio_in, conversation, sampler, deadline, result)
+    finally:
+        await session.aclose()
+    return result
+
+
+def _say(session: AgentSession, truth: SimulationTruth, text: str) -> None:
+    truth.says.append(SayTruth(text=text, issued_at=time.time()))
+    session.say(text)
+
+
+def _schedule_says(
+    scenario: Scenario, session: AgentSession, output: ScriptedAudioOutput, truth: SimulationTruth
+) -> None:
+    if not scenario.say_during_reply:
+        return
+    started = [0]
+
+    def on_playback_started(_: object) -> None:
+        n = started[0]
+        started[0] += 1
+        if n in scenario.say_during_reply:
+            _say(session, truth, scenario.say_during_reply[n])
+
+    output.on("playback_started", on_playback_started)
+
+
+def _log_events(session: AgentSession, result: SimulationResult, conversation: _Conversation) -> None:
+    for name in SESSION_EVENTS:
+
+        def record(payload: Any, _name: str = name) -> None:
+            result.events.append(RecordedEvent(_name, time.time(), payload))
+
+        session.on(name, record)
+
+    def on_speech(event: Any) -> None:
+        conversation.handles.append(event.speech_handle)
+        result.speech_handles.append(event.speech_handle)
+
+    session.on("speech_created", on_speech)
+    session.on("agent_state_changed", lambda event: conversation.on_agent_state(event.new_state))
+    for plugin in (session.stt, session.llm, session.tts, session.vad):
+        if plugin is not None:
+            plugin.on("metrics_collected", result.metrics.append)
+
+
+async def _play_out(
+    audio_in: ScriptedAudioInput,
+    conversation: _Conversation,
+    sampler: LatencySampler,
+    deadline: float,
+    result: SimulationResult,
+) -> None:
+    """Wait for the script to finish, then for the agent to answer and fall quiet."""
+    closed = asyncio.Event()
+    result.session.on("close", lambda _: closed.set())
+    while not audio_in.script_done.is_set():
+        if closed.is_set():
+            return
+        _check_deadline(deadline, result)
+        await asyncio.sleep(0.02)
+    last_end = result.truth.utterances[-1].ended_at if result.truth.utterances else 0.0
+    give_up_at = time.time() + sampler.scaled(4.0)  # the last utterance may get no reply
+    settle = sampler.scaled(0.4)
+    quiet_since: float | None = None
+    while not closed.is_set():
+        _check_deadline(deadline, result)
+        now = time.time()
+        answered = conversation.responded_since(last_end or 0.0) or now > give_up_at
+        if answered and conversation.idle() and result.session.user_state != "speaking":
+            quiet_since = quiet_since or now
+            if now - quiet_since >= settle:
+                return
+        else:
+            quiet_since = None
+        await asyncio.sleep(0.02)
+
+
+def _check_deadline(deadline: float, result: SimulationResult) -> None:
+    if time.monotonic() > deadline:
+        spoken = len(result.truth.utterances)
+        raise SimulationTimeout(
+            f"scenario {result.scenario.name!r} did not finish in time: "
+            f"{spoken} of {len(result.scenario.utterances)} utterances spoken, "
+            f"agent state {result.session.agent_state!r}"
+        )

@@ -1,0 +1,295 @@
+"""The scenarios: what the simulated caller says and what the scripted agent answers.
+
+Each utterance is cued by what the agent does (after its reply, while it speaks, or right
+after the previous utterance), so a scenario keeps its meaning at every latency profile
+and speed. Durations are in seconds at speed 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from turnscope.simulate.agent import tool_arguments, weather_report
+from turnscope.simulate.llm import Reply, ToolCall
+
+__all__ = ["SCENARIOS", "Cue", "Scenario", "Utterance", "build_scenario"]
+
+Cue = Literal["start", "reply", "previous", "agent_speaking"]
+"""When an utterance may begin, before its gap of silence:
+
+- ``start``: when the call starts;
+- ``reply``: once the agent has responded to what came before and is quiet again;
+- ``previous``: as soon as the previous utterance ended (the caller goes on talking);
+- ``agent_speaking``: once the agent starts speaking (the caller talks over it).
+"""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str
+    """What the STT will transcribe (empty for noise)."""
+    seconds: float
+    """How long the caller speaks."""
+    after: Cue = "reply"
+    gap: float = 0.8
+    """Silence between the cue and the first word."""
+    kind: Literal["speech", "noise"] = "speech"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    utterances: tuple[Utterance, ...]
+    replies: Mapping[str, Reply]
+    """Scripted LLM replies, keyed by the user message or tool output they answer."""
+    greeting: str | None = None
+    """Said with ``session.say()`` when the call starts."""
+    say_during_reply: Mapping[int, str] = field(default_factory=dict)
+    """``session.say()`` issued when the agent's n-th speech (0-based) starts playing."""
+    ignore: frozenset[str] = frozenset()
+    """User messages the agent deliberately does not answer."""
+    tts_fail_on: frozenset[str] = frozenset()
+    """Text fragments the TTS fails to synthesize (a non-retryable provider error)."""
+    preemptive: bool = False
+    endpointing_min_delay: float = 0.5
+    user_away_timeout: float | None = None
+
+    @property
+    def transcripts(self) -> list[str]:
+        return [u.text for u in self.utterances if u.kind == "speech"]
+
+
+def _weather(city: str, *, preamble: str = "") -> Reply:
+    return Reply(text=preamble, tool_calls=(ToolCall("get_weather", tool_arguments(city=city)),))
+
+
+STORY = (
+    "Sure. Let me tell you about the old lighthouse on the coast. "
+    "Every night for a hundred years its keeper climbed the stairs to light the lamp. "
+    "Ships from all over the world knew its light. "
+    "One stormy night, the lamp went out."
+)
+
+
+def _basic() -> Scenario:
+    return Scenario(
+        name="basic",
+        description="A greeting, then three turns; the second calls a tool.",
+        greeting="Hello! Thanks for calling Acme Travel. How can I help you today?",
+        utterances=(
+            Utterance("Hi, can you tell me what you can do?", 1.4),
+            Utterance("What's the weather in Paris right now?", 1.3),
+            Utterance("Great, thank you. Goodbye!", 1.0),
+        ),
+        replies={
+            "Hi, can you tell me what you can do?": Reply(
+                "I can check the weather and answer questions about your trip."
+            ),
+            "What's the weather in Paris right now?": _weather("Paris"),
+            weather_report("Paris"): Reply("It is sunny and 21 degrees in Paris right now."),
+            "Great, thank you. Goodbye!": Reply("You're welcome. Have a great trip!"),
+        },
+    )
+
+
+def _tool_with_preamble() -> Scenario:
+    return Scenario(
+        name="tool_with_preamble",
+        description="The agent says a preamble, calls a tool, then answers, all in one turn.",
+        utterances=(
+            Utterance("Can you check the weather in Tokyo?", 1.2, after="start"),
+            Utterance("Thanks, bye.", 0.7),
+        ),
+        replies={
+            "Can you check the weather in Tokyo?": _weather(
+                "Tokyo", preamble="Sure, let me check that for you."
+            ),
+            weather_report("Tokyo"): Reply("It is sunny and 21 degrees in Tokyo."),
+            "Thanks, bye.": Reply("Goodbye!"),
+        },
+    )
+
+
+def _bargein() -> Scenario:
+    return Scenario(
+        name="bargein",
+        description="The caller talks over a long answer; the agent stops and answers them.",
+        utterances=(
+            Utterance("Tell me a story.", 1.0, after="start"),
+            Utterance("Stop, stop. That's enough.", 1.2, after="agent_speaking", gap=1.5),
+            Utterance("Bye.", 0.6),
+        ),
+        replies={
+            "Tell me a story.": Reply(STORY),
+            "Stop, stop. That's enough.": Reply("Okay, stopping."),
+            "Bye.": Reply("Bye!"),
+        },
+    )
+
+
+def _falseint() -> Scenario:
+    return Scenario(
+        name="falseint",
+        description="A noise burst pauses the agent; no words follow, so it resumes.",
+        utterances=(
+            Utterance("Tell me a story.", 1.0, after="start"),
+            Utterance("", 0.7, after="agent_speaking", gap=1.5, kind="noise"),
+            Utterance("Bye.", 0.6),
+        ),
+        replies={"Tell me a story.": Reply(STORY), "Bye.": Reply("Bye!")},
+    )
+
+
+def _errors() -> Scenario:
+    return Scenario(
+        name="errors",
+        description=(
+            "The LLM fails once and the retry succeeds (a recoverable error); the TTS then "
+            "fails for good on one reply, which is dropped (an unrecoverable error)."
+        ),
+        utterances=(
+            Utterance("Hello?", 0.6, after="start"),
+            Utterance("Can you read me the fine print?", 1.2),
+            Utterance("Hello, are you still there?", 1.1),
+        ),
+        replies={
+            "Hello?": Reply("Hello! Sorry for the wait, I'm here now.", fail_first=1),
+            "Can you read me the fine print?": Reply("Here is the fine print. It is long."),
+            "Hello, are you still there?": Reply("Yes, I'm still here."),
+        },
+        tts_fail_on=frozenset({"the fine print."}),
+    )
+
+
+def _preemptive() -> Scenario:
+    return Scenario(
+        name="preemptive",
+        description=(
+            "Preemptive generation: the caller pauses mid-sentence, so the first attempt is "
+            "discarded; the next turn's preemptive attempt is used."
+        ),
+        utterances=(
+            Utterance("I'd like to book a table", 1.0, after="start"),
+            Utterance("for two people tonight.", 1.0, after="previous", gap=0.45),
+            Utterance("Seven o'clock, please.", 0.9),
+        ),
+        replies={
+            "I'd like to book a table for two people tonight.": Reply(
+                "Of course. A table for two tonight. What time works for you?"
+            ),
+            "Seven o'clock, please.": Reply("Done. Your table for two is booked for seven."),
+        },
+        preemptive=True,
+        endpointing_min_delay=0.7,
+    )
+
+
+def _queued_say() -> Scenario:
+    return Scenario(
+        name="queued_say",
+        description="A session.say() issued while a reply plays waits in LiveKit's queue.",
+        utterances=(
+            Utterance("When are you open?", 0.9, after="start"),
+            Utterance("Thanks, bye.", 0.7),
+        ),
+        replies={
+            "When are you open?": Reply("We are open from nine to five, Monday to Friday."),
+            "Thanks, bye.": Reply("Goodbye!"),
+        },
+        say_during_reply={0: "By the way, this call may be recorded."},
+    )
+
+
+def _no_reply() -> Scenario:
+    return Scenario(
+        name="no_reply",
+        description="The caller says something the agent deliberately does not answer.",
+        utterances=(
+            Utterance("Hi there.", 0.6, after="start"),
+            Utterance("Um, hold on a second.", 1.0),
+            Utterance("Okay, what time do you close today?", 1.3, after="previous", gap=1.5),
+        ),
+        replies={
+            "Hi there.": Reply("Hello! How can I help?"),
+            "Okay, what time do you close today?": Reply("We close at five today."),
+        },
+        ignore=frozenset({"Um, hold on a second."}),
+    )
+
+
+def _away() -> Scenario:
+    return Scenario(
+        name="away",
+        description="The caller goes silent long enough to be marked away, then comes back.",
+        utterances=(
+            Utterance("Hi, I need a moment to find my booking number.", 1.6, after="start"),
+            Utterance("Okay, it's A B C one two three.", 1.5, gap=4.5),
+        ),
+        replies={
+            "Hi, I need a moment to find my booking number.": Reply("No problem, take your time."),
+            "Okay, it's A B C one two three.": Reply("Thanks, I found your booking."),
+        },
+        user_away_timeout=2.5,
+    )
+
+
+_CITIES = ("Paris", "Tokyo", "Lisbon", "Nairobi", "Lima", "Oslo", "Seoul", "Cairo")
+_SMALL_TALK = (
+    ("Can I bring my dog on the trip?", "Yes, small pets are welcome on most of our tours."),
+    ("How much luggage can I take?", "You can take one suitcase and one carry-on bag."),
+    ("Do I need a visa?", "That depends on your passport. I can send you the details."),
+)
+
+
+def long_call(turns: int = 20) -> Scenario:
+    """``turns`` user turns; every fourth asks for the weather (a tool turn)."""
+    if turns < 1:
+        raise ValueError(f"turns must be at least 1, got {turns}")
+    utterances: list[Utterance] = []
+    replies: dict[str, Reply] = {}
+    for i in range(turns):
+        if i % 4 == 3:
+            city = _CITIES[(i // 4) % len(_CITIES)]
+            text = f"Question {i + 1}: what's the weather in {city}?"
+            replies[text] = _weather(city)
+            replies[weather_report(city)] = Reply(f"It is sunny and 21 degrees in {city}.")
+        else:
+            question, answer = _SMALL_TALK[i % len(_SMALL_TALK)]
+            text = f"Question {i + 1}: {question}"
+            replies[text] = Reply(answer)
+        utterances.append(Utterance(text, 1.2, after="start" if i == 0 else "reply", gap=0.7))
+    return Scenario(
+        name="long",
+        description=f"{turns} turns of questions; every fourth calls a tool.",
+        utterances=tuple(utterances),
+        replies=replies,
+    )
+
+
+SCENARIOS: dict[str, Callable[[], Scenario]] = {
+    "basic": _basic,
+    "tool_with_preamble": _tool_with_preamble,
+    "bargein": _bargein,
+    "falseint": _falseint,
+    "errors": _errors,
+    "preemptive": _preemptive,
+    "queued_say": _queued_say,
+    "no_reply": _no_reply,
+    "away": _away,
+    "long": long_call,
+}
+
+
+def build_scenario(name: str, *, turns: int | None = None) -> Scenario:
+    """The named scenario; ``turns`` sets the length of ``long``."""
+    if name not in SCENARIOS:
+        known = ", ".join(SCENARIOS)
+        raise ValueError(f"unknown scenario {name!r}; choose one of: {known}")
+    if name == "long":
+        return long_call(turns if turns is not None else 20)
+    if turns is not None:
+        raise ValueError(f"--turns applies only to the 'long' scenario, not {name!r}")
+    return SCENARIOS[name]()
