@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from livekit.agents import Agent, RunContext, StopResponse, function_tool, llm
 
-from turnscope.simulate.profiles import LatencySampler
 from turnscope.simulate.truth import SimulationTruth, ToolCallTruth
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from turnscope.simulate.profiles import LatencySampler
 
 __all__ = ["ScriptedAgent", "weather_report"]
 
@@ -45,7 +49,7 @@ class ScriptedAgent(Agent):
             raise StopResponse  # the agent chooses not to answer (e.g. "hold on a second")
 
     @function_tool
-    async def get_weather(self, context: RunContext, city: str) -> str:
+    async def get_weather(self, context: RunContext[None], city: str) -> str:
         """Get the current weather for a city.
 
         Args:

@@ -81,7 +81,9 @@ class ScriptedAudioInput(io.AudioInput):
         samples = round(INPUT_SAMPLE_RATE * FRAME_SECONDS)
         self._frames = {
             "silence": b"\x00\x00" * samples,
-            "speech": tone(FRAME_SECONDS, sample_rate=INPUT_SAMPLE_RATE, amplitude=SPEECH_AMPLITUDE),
+            "speech": tone(
+                FRAME_SECONDS, sample_rate=INPUT_SAMPLE_RATE, amplitude=SPEECH_AMPLITUDE
+            ),
             "noise": tone(FRAME_SECONDS, sample_rate=INPUT_SAMPLE_RATE, amplitude=NOISE_AMPLITUDE),
         }
         self._clock_start: float | None = None
@@ -140,7 +142,9 @@ class ScriptedAudioInput(io.AudioInput):
                 started_at=now - FRAME_SECONDS,
             )
         )
-        self._speaking_frames_left = max(1, math.ceil(utterance.seconds / self._speed / FRAME_SECONDS))
+        self._speaking_frames_left = max(
+            1, math.ceil(utterance.seconds / self._speed / FRAME_SECONDS)
+        )
         return self._continue_utterance(now)
 
     def _continue_utterance(self, now: float) -> bytes:

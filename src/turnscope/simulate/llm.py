@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livekit.agents import (
     DEFAULT_API_CONNECT_OPTIONS,
@@ -23,8 +22,12 @@ from livekit.agents import (
     utils,
 )
 
-from turnscope.simulate.profiles import LatencySampler
 from turnscope.simulate.truth import LLMRequestTruth, SimulationTruth
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from turnscope.simulate.profiles import LatencySampler
 
 __all__ = ["Reply", "ScriptedLLM", "ToolCall"]
 
@@ -61,7 +64,7 @@ class _Attempts:
         return n
 
 
-class ScriptedLLM(llm.LLM):
+class ScriptedLLM(llm.LLM[None]):
     def __init__(
         self,
         script: Mapping[str, Reply],
@@ -104,7 +107,9 @@ class ScriptedLLM(llm.LLM):
         tool_choice: NotGivenOr[llm.ToolChoice] = NOT_GIVEN,
         extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN,
     ) -> llm.LLMStream:
-        return _ScriptedLLMStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+        return _ScriptedLLMStream(
+            self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options
+        )
 
 
 def prompt_key(chat_ctx: llm.ChatContext) -> str:
@@ -156,8 +161,13 @@ class _ScriptedLLMStream(llm.LLMStream):
             raise APIConnectionError("scripted connection failure (simulated)")
         words = reply.text.split(" ") if reply.text else []
         for i, word in enumerate(words):
-            self._send(request_id, llm.ChoiceDelta(role="assistant", content=word if i == 0 else f" {word}"))
-            interval = scripted.sampler.draw("llm_token", scripted.sampler.profile.llm_token_interval)
+            self._send(
+                request_id,
+                llm.ChoiceDelta(role="assistant", content=word if i == 0 else f" {word}"),
+            )
+            interval = scripted.sampler.draw(
+                "llm_token", scripted.sampler.profile.llm_token_interval
+            )
             await asyncio.sleep(interval)
         if reply.tool_calls:
             calls = [

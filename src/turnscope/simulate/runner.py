@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from livekit.agents import AgentSession, APIConnectOptions, llm
-from livekit.agents.metrics import AgentMetrics
-from livekit.agents.voice import SpeechHandle
+from livekit.agents import AgentSession, APIConnectOptions, llm, stt, tts, vad
 from livekit.agents.voice.agent_session import SessionConnectOptions
-from livekit.agents.voice.turn import TurnHandlingOptions
 
 from turnscope.simulate.agent import ScriptedAgent
 from turnscope.simulate.audio import ScriptedAudioInput, ScriptedAudioOutput
@@ -30,9 +26,17 @@ from turnscope.simulate.truth import SayTruth, SimulationTruth
 from turnscope.simulate.tts import ScriptedTTS
 from turnscope.simulate.vad import ScriptedVAD
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from livekit.agents.metrics import AgentMetrics
+    from livekit.agents.voice import SpeechHandle
+    from livekit.agents.voice.events import EventTypes
+    from livekit.agents.voice.turn import TurnHandlingOptions
+
 __all__ = ["RecordedEvent", "SimulationResult", "SimulationTimeout", "run"]
 
-SESSION_EVENTS = (
+SESSION_EVENTS: tuple[EventTypes, ...] = (
     "user_state_changed",
     "agent_state_changed",
     "user_input_transcribed",
@@ -68,7 +72,7 @@ class SimulationResult:
     speed: float
     seed: int
     truth: SimulationTruth
-    session: AgentSession
+    session: AgentSession[None]
     events: list[RecordedEvent] = field(default_factory=list)
     metrics: list[AgentMetrics] = field(default_factory=list)
     """Every metrics object the providers emitted (mutated by LiveKit to carry speech ids)."""
@@ -90,7 +94,9 @@ class SimulationResult:
 class _Conversation:
     """Watches the agent so the caller's script can react to it (its cues)."""
 
-    def __init__(self, session: AgentSession, output: ScriptedAudioOutput, truth: SimulationTruth):
+    def __init__(
+        self, session: AgentSession[None], output: ScriptedAudioOutput, truth: SimulationTruth
+    ):
         self._session = session
         self._output = output
         self._truth = truth
@@ -144,7 +150,7 @@ def _build_session(
     *,
     stt_usage: STTUsageMode,
     tts_streaming: bool,
-) -> AgentSession:
+) -> AgentSession[None]:
     retry = APIConnectOptions(max_retry=2, retry_interval=sampler.scaled(0.2), timeout=10.0)
     away = scenario.user_away_timeout
     return AgentSession(
@@ -178,7 +184,7 @@ async def run(
     turns: int | None = None,
     stt_usage: STTUsageMode = "per_utterance",
     tts_streaming: bool = False,
-    on_session: Callable[[AgentSession], object] | None = None,
+    on_session: Callable[[AgentSession[None]], object] | None = None,
     timeout: float | None = None,
 ) -> SimulationResult:
     """Play a scenario through a real ``AgentSession`` and return what happened.
@@ -187,11 +193,15 @@ async def run(
     there, exactly as an agent's entrypoint would.
     """
     if profile not in PROFILES:
-        raise ValueError(f"unknown latency profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+        raise ValueError(
+            f"unknown latency profile {profile!r}; choose one of: {', '.join(PROFILES)}"
+        )
     chosen = scenario if isinstance(scenario, Scenario) else build_scenario(scenario, turns=turns)
     sampler = LatencySampler(PROFILES[profile], seed=seed, speed=speed)
     truth = SimulationTruth()
-    session = _build_session(chosen, sampler, truth, stt_usage=stt_usage, tts_streaming=tts_streaming)
+    session = _build_session(
+        chosen, sampler, truth, stt_usage=stt_usage, tts_streaming=tts_streaming
+    )
     output = ScriptedAudioOutput(truth=truth)
     conversation = _Conversation(session, output, truth)
     audio_in = ScriptedAudioInput(
@@ -208,7 +218,9 @@ async def run(
         on_session(session)
     agent = ScriptedAgent(sampler=sampler, truth=truth, ignore=chosen.ignore)
     truth.session_started_at = time.time()
-    deadline = time.monotonic() + (timeout if timeout is not None else _default_timeout(chosen, speed))
+    deadline = time.monotonic() + (
+        timeout if timeout is not None else _default_timeout(chosen, speed)
+    )
     try:
         await session.start(agent)
         if chosen.greeting:
@@ -219,13 +231,16 @@ async def run(
     return result
 
 
-def _say(session: AgentSession, truth: SimulationTruth, text: str) -> None:
+def _say(session: AgentSession[None], truth: SimulationTruth, text: str) -> None:
     truth.says.append(SayTruth(text=text, issued_at=time.time()))
     session.say(text)
 
 
 def _schedule_says(
-    scenario: Scenario, session: AgentSession, output: ScriptedAudioOutput, truth: SimulationTruth
+    scenario: Scenario,
+    session: AgentSession[None],
+    output: ScriptedAudioOutput,
+    truth: SimulationTruth,
 ) -> None:
     if not scenario.say_during_reply:
         return
@@ -240,10 +255,12 @@ def _schedule_says(
     output.on("playback_started", on_playback_started)
 
 
-def _log_events(session: AgentSession, result: SimulationResult, conversation: _Conversation) -> None:
+def _log_events(
+    session: AgentSession[None], result: SimulationResult, conversation: _Conversation
+) -> None:
     for name in SESSION_EVENTS:
 
-        def record(payload: Any, _name: str = name) -> None:
+        def record(payload: Any, _name: EventTypes = name) -> None:
             result.events.append(RecordedEvent(_name, time.time(), payload))
 
         session.on(name, record)
@@ -255,7 +272,7 @@ def _log_events(session: AgentSession, result: SimulationResult, conversation: _
     session.on("speech_created", on_speech)
     session.on("agent_state_changed", lambda event: conversation.on_agent_state(event.new_state))
     for plugin in (session.stt, session.llm, session.tts, session.vad):
-        if plugin is not None:
+        if isinstance(plugin, (stt.STT, llm.LLM, tts.TTS, vad.VAD)):
             plugin.on("metrics_collected", result.metrics.append)
 
 

@@ -7,12 +7,14 @@ and speed. Durations are in seconds at speed 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from turnscope.simulate.agent import tool_arguments, weather_report
 from turnscope.simulate.llm import Reply, ToolCall
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 __all__ = ["SCENARIOS", "Cue", "Scenario", "Utterance", "build_scenario"]
 

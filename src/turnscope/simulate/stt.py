@@ -10,15 +10,27 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Coroutine
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from livekit import rtc
-from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr, stt, utils
+from livekit.agents import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    NOT_GIVEN,
+    APIConnectOptions,
+    LanguageCode,
+    NotGivenOr,
+    stt,
+    utils,
+)
 
 from turnscope.simulate.audio import frame_energy
-from turnscope.simulate.profiles import LatencySampler
 from turnscope.simulate.truth import SimulationTruth, STTUsageTruth
+
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from livekit import rtc
+
+    from turnscope.simulate.profiles import LatencySampler
 
 __all__ = ["STTUsageMode", "ScriptedSTT"]
 
@@ -28,7 +40,7 @@ USAGE_PERIOD_SECONDS = 5.0
 """How much audio a periodic usage report covers, at speed 1."""
 
 
-class ScriptedSTT(stt.STT):
+class ScriptedSTT(stt.STT[None]):
     """Presents itself as Deepgram nova-3 unless told otherwise."""
 
     def __init__(
@@ -134,14 +146,20 @@ class _ScriptedRecognizeStream(stt.RecognizeStream):
 
     async def _finalize(self, speech_seconds: float, window: tuple[float, float]) -> None:
         scripted = self._scripted
-        await asyncio.sleep(scripted.sampler.draw("stt_final", scripted.sampler.profile.stt_final_delay))
+        await asyncio.sleep(
+            scripted.sampler.draw("stt_final", scripted.sampler.profile.stt_final_delay)
+        )
         self._send(stt.SpeechEventType.FINAL_TRANSCRIPT, scripted.next_transcript())
         self._send(stt.SpeechEventType.END_OF_SPEECH)
         if scripted.usage == "per_utterance":
             self._report_usage(_UsageSlice(speech_seconds, *window), at_close=False)
 
     def _send(self, kind: stt.SpeechEventType, text: str | None = None) -> None:
-        alternatives = [stt.SpeechData(language="en", text=text, confidence=0.97)] if text else []
+        alternatives = (
+            [stt.SpeechData(language=LanguageCode("en"), text=text, confidence=0.97)]
+            if text
+            else []
+        )
         self._event_ch.send_nowait(
             stt.SpeechEvent(
                 type=kind,
@@ -153,8 +171,10 @@ class _ScriptedRecognizeStream(stt.RecognizeStream):
     def _report_usage(self, usage: _UsageSlice, *, at_close: bool) -> None:
         if usage.seconds <= 0:
             return
-        request_id = self._stream_id if self._scripted.usage == "periodic" else (
-            f"{self._stream_id}_{self._utterances}"
+        request_id = (
+            self._stream_id
+            if self._scripted.usage == "periodic"
+            else (f"{self._stream_id}_{self._utterances}")
         )
         self._scripted.truth.stt_usage.append(
             STTUsageTruth(
@@ -199,21 +219,26 @@ class _UsageSlice:
 
 
 class _UsageMeter:
-    """Counts audio sent to the recognizer since the last report."""
+    """Counts audio sent to the recognizer since the last report.
+
+    Audio is streamed in real time, so a report's window is laid on the wall clock from the
+    moment the stream's first audio began: report k covers the audio right after report k-1.
+    """
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self._start: float | None = None
-        self._end = 0.0
+        self._origin: float | None = None
+        self._reported = 0.0
 
     def add(self, frame: rtc.AudioFrame, now: float) -> None:
-        if self._start is None:
-            self._start = now - frame.duration
+        if self._origin is None:
+            self._origin = now - frame.duration
         self.seconds += frame.duration
-        self._end = now
 
     def take(self) -> _UsageSlice:
-        taken = _UsageSlice(self.seconds, self._start or self._end, self._end)
+        origin = self._origin if self._origin is not None else time.time()
+        start = origin + self._reported
+        taken = _UsageSlice(self.seconds, start, start + self.seconds)
+        self._reported += self.seconds
         self.seconds = 0.0
-        self._start = None
         return taken

@@ -133,7 +133,11 @@ class SimulationTruth:
 
     def answered_utterance(self, playback: PlaybackTruth) -> UtteranceTruth | None:
         """The last spoken utterance that ended before this playback began."""
-        before = [u for u in self.speech() if u.ended_at is not None and u.ended_at <= playback.first_frame_at]
+        before = [
+            u
+            for u in self.speech()
+            if u.ended_at is not None and u.ended_at <= playback.first_frame_at
+        ]
         return before[-1] if before else None
 
     def response_latency(self, playback: PlaybackTruth) -> float | None:
@@ -143,7 +147,9 @@ class SimulationTruth:
             return None
         return playback.first_frame_at - utterance.ended_at
 
-    def playback_starting_at(self, wall_time: float, tolerance: float = 0.002) -> PlaybackTruth | None:
+    def playback_starting_at(
+        self, wall_time: float, tolerance: float = 0.002
+    ) -> PlaybackTruth | None:
         """The playback whose first frame arrived at ``wall_time``."""
         for playback in self.playbacks:
             if abs(playback.first_frame_at - wall_time) <= tolerance:

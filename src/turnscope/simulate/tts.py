@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from livekit.agents import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, APIStatusError, tts, utils
+from livekit.agents import (
+    DEFAULT_API_CONNECT_OPTIONS,
+    APIConnectOptions,
+    APIStatusError,
+    tts,
+    utils,
+)
 
 from turnscope.simulate.audio import OUTPUT_SAMPLE_RATE, tone
-from turnscope.simulate.profiles import LatencySampler
 from turnscope.simulate.truth import SimulationTruth, TTSRequestTruth
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from turnscope.simulate.profiles import LatencySampler
 
 __all__ = ["ScriptedTTS"]
 
@@ -23,7 +33,7 @@ CHUNK_SECONDS = 0.1
 AMPLITUDE = 3000
 
 
-class ScriptedTTS(tts.TTS):
+class ScriptedTTS(tts.TTS[None]):
     def __init__(
         self,
         *,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from livekit import rtc
 from livekit.agents import vad
 
 from turnscope.simulate.audio import FRAME_SECONDS, frame_energy
+
+if TYPE_CHECKING:
+    from livekit import rtc
 
 __all__ = ["ScriptedVAD"]
 
@@ -94,11 +96,15 @@ class _VADState:
             self.speaking = True
             self.speech_duration, self.silence_duration = self.run_speech, 0.0
             self.speech_frames = [frame]
-            events.append(self._event(vad.VADEventType.START_OF_SPEECH, frames=[frame], speaking=True))
+            events.append(
+                self._event(vad.VADEventType.START_OF_SPEECH, frames=[frame], speaking=True)
+            )
         elif self.speaking and self.run_silence >= detector.min_silence:
             self.speaking = False
             events.append(
-                self._event(vad.VADEventType.END_OF_SPEECH, frames=self.speech_frames, speaking=False)
+                self._event(
+                    vad.VADEventType.END_OF_SPEECH, frames=self.speech_frames, speaking=False
+                )
             )
             self.speech_frames = []
             self.speech_duration = self.silence_duration = 0.0

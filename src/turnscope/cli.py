@@ -1,0 +1,19 @@
+"""The ``turnscope`` command.
+
+Each command group lives in its own module; this one only assembles them. Errors are one
+line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+import click
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version("turnscope"), prog_name="turnscope")
+def main() -> None:
+    """Observability for LiveKit voice agents: every turn traced, its latency explained."""
