@@ -1,1 +1,22 @@
-"""turnscope: complete observability for LiveKit voice agents."""
+"""turnscope: complete observability for LiveKit voice agents.
+
+``instrument(session)`` records every conversation turn with its latency breakdown.
+"""
+
+from __future__ import annotations
+
+from turnscope.context import CallContext
+from turnscope.instrument import Instrumentation, instrument
+from turnscope.records import Breakdown, Call, ComponentRequest, ErrorRecord, ToolRecord, Turn
+
+__all__ = [
+    "Breakdown",
+    "Call",
+    "CallContext",
+    "ComponentRequest",
+    "ErrorRecord",
+    "Instrumentation",
+    "ToolRecord",
+    "Turn",
+    "instrument",
+]

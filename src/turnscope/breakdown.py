@@ -1,0 +1,80 @@
+"""The response-latency breakdown (DESIGN §4): where the time between the end of the user's
+speech and the first agent audio went, as consecutive parts of one timeline."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from turnscope.records import Breakdown
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from turnscope.events import AgentMessage, EndOfTurn, LLMRequest, TTSRequest, UserMessage
+
+__all__ = ["breakdown", "request_start", "total_latency"]
+
+
+def request_start(request: LLMRequest | TTSRequest) -> float:
+    """Metrics are emitted when a request ends: it started ``duration`` earlier."""
+    return request.at - (request.duration or 0.0)
+
+
+def _speaking_step(llm: Sequence[LLMRequest], first_audio_at: float) -> LLMRequest | None:
+    """The LLM request whose text was heard first: the last one to start before the audio."""
+    before = [r for r in llm if request_start(r) <= first_audio_at]
+    return max(before, key=request_start) if before else None
+
+
+def breakdown(
+    *,
+    e2e: float,
+    user: UserMessage,
+    reply: AgentMessage,
+    llm: Sequence[LLMRequest],
+    queue_wait: float | None,
+) -> Breakdown:
+    """Split ``e2e`` into its parts; ``llm`` are the speech's own requests, in any order."""
+    endpointing = user.end_of_turn_delay
+    callback = user.on_user_turn_completed_delay
+    ttft = reply.llm_node_ttft
+    ttfs = reply.llm_node_ttfs
+    aggregation = ttfs - ttft if ttfs is not None and ttft is not None else None
+    first_audio = reply.started_speaking_at
+    tool_steps: float | None = 0.0 if llm else None
+    overlap = 0.0
+    if llm and first_audio is not None:
+        first = min(llm, key=request_start)
+        speaking = _speaking_step(llm, first_audio) or first
+        tool_steps = request_start(speaking) - request_start(first)
+        if user.stopped_speaking_at is not None:
+            committed = user.stopped_speaking_at + (endpointing or 0.0) + (callback or 0.0)
+            overlap = min(0.0, request_start(first) - committed - (queue_wait or 0.0))
+    parts = Breakdown(
+        endpointing=endpointing,
+        turn_callback=callback,
+        tool_steps=tool_steps,
+        llm_first_token=ttft,
+        sentence_aggregation=aggregation,
+        tts_first_byte=reply.tts_node_ttfb,
+        queue_wait=queue_wait,
+        playback=reply.playback_latency,
+        preemptive_overlap=overlap,
+        other=0.0,
+    )
+    return replace(parts, other=e2e - parts.explained())
+
+
+def total_latency(
+    eou: EndOfTurn | None, llm: Sequence[LLMRequest], tts: Sequence[TTSRequest]
+) -> float | None:
+    """The requirements' formula: EOU delay + first LLM ttft + first TTS ttfb; None if any
+    part is missing (never a partial sum that looks like a measurement)."""
+    if eou is None or eou.end_of_utterance_delay is None or not llm or not tts:
+        return None
+    first_llm = min(llm, key=request_start)
+    first_tts = min(tts, key=request_start)
+    if first_llm.ttft is None or first_tts.ttfb is None:
+        return None
+    return eou.end_of_utterance_delay + first_llm.ttft + first_tts.ttfb

@@ -1,0 +1,249 @@
+"""Neutral events: what happened in a voice session, free of any framework's types.
+
+The LiveKit adapter is the only code that turns LiveKit objects into these; the recorder
+consumes nothing else. Every event carries ``at``, the wall-clock time (seconds since the
+epoch) it describes, taken from the framework's own timestamps where it has them. Numbers
+may be missing (``None``) when the framework did not report them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "AgentMessage",
+    "AgentStateChanged",
+    "Component",
+    "EndOfTurn",
+    "ErrorRaised",
+    "Event",
+    "FalseInterruption",
+    "LLMRequest",
+    "STTUsage",
+    "SessionClosed",
+    "SpeechCreated",
+    "SpeechDone",
+    "TTSRequest",
+    "ToolEnded",
+    "ToolStarted",
+    "UserMessage",
+    "UserStateChanged",
+    "UserTranscript",
+    "VADUsage",
+]
+
+Component = Literal["stt", "llm", "tts", "realtime", "vad", "eou", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class LLMRequest:
+    """One finished LLM request (LiveKit ``LLMMetrics``): ``at`` is when it ended."""
+
+    at: float
+    request_id: str
+    speech_id: str | None
+    provider: str | None
+    model: str | None
+    duration: float | None
+    ttft: float | None
+    """Seconds to the first token; None when no token came."""
+    cancelled: bool
+    prompt_tokens: int
+    cached_tokens: int
+    cache_creation_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    total_tokens: int
+    tokens_per_second: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TTSRequest:
+    """One finished TTS request (LiveKit ``TTSMetrics``): ``at`` is when it ended."""
+
+    at: float
+    request_id: str
+    speech_id: str | None
+    provider: str | None
+    model: str | None
+    duration: float | None
+    ttfb: float | None
+    audio_duration: float
+    characters: int
+    cancelled: bool
+    streamed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class STTUsage:
+    """One STT usage report (LiveKit ``STTMetrics``): ``at`` is when it was reported.
+
+    Streaming recognizers meter audio as a stream — periodically, silence included — so a
+    report is not one utterance; the recorder prorates it over the user's speech.
+    """
+
+    at: float
+    request_id: str
+    provider: str | None
+    model: str | None
+    audio_duration: float
+    duration: float | None
+    """Request time of a non-streaming recognition; None (0 in LiveKit) when streamed."""
+    streamed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VADUsage:
+    """Periodic VAD inference statistics (LiveKit ``VADMetrics``)."""
+
+    at: float
+    inference_seconds: float
+    inference_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfTurn:
+    """The user's turn was committed (LiveKit ``EOUMetrics``)."""
+
+    at: float
+    speech_id: str | None
+    end_of_utterance_delay: float | None
+    transcription_delay: float | None
+    on_user_turn_completed_delay: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserTranscript:
+    at: float
+    text: str
+    is_final: bool
+    language: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserMessage:
+    """The user's committed message, with LiveKit's per-turn timings."""
+
+    at: float
+    item_id: str
+    text: str
+    started_speaking_at: float | None
+    stopped_speaking_at: float | None
+    transcription_delay: float | None
+    end_of_turn_delay: float | None
+    on_user_turn_completed_delay: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessage:
+    """One assistant message (a speech may own several), with LiveKit's latency figures."""
+
+    at: float
+    item_id: str
+    text: str
+    interrupted: bool
+    started_speaking_at: float | None
+    stopped_speaking_at: float | None
+    llm_node_ttft: float | None
+    llm_node_ttfs: float | None
+    tts_node_ttfb: float | None
+    playback_latency: float | None
+    e2e_latency: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechCreated:
+    at: float
+    speech_id: str
+    source: Literal["say", "generate_reply", "other"]
+    user_initiated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechDone:
+    """A speech handle completed. ``scheduled=False`` means it never played: a discarded
+    preemptive attempt."""
+
+    at: float
+    speech_id: str
+    interrupted: bool
+    scheduled: bool
+    message_ids: tuple[str, ...]
+    tool_call_ids: tuple[str, ...]
+    queue_wait: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStarted:
+    at: float
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolEnded:
+    at: float
+    call_id: str
+    status: Literal["done", "error", "cancelled"]
+    output: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserStateChanged:
+    at: float
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    at: float
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRaised:
+    at: float
+    component: Component
+    error_type: str
+    message: str
+    recoverable: bool
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FalseInterruption:
+    at: float
+    resumed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClosed:
+    at: float
+    reason: str
+    error_type: str | None
+    error_message: str | None
+
+
+Event = (
+    LLMRequest
+    | TTSRequest
+    | STTUsage
+    | VADUsage
+    | EndOfTurn
+    | UserTranscript
+    | UserMessage
+    | AgentMessage
+    | SpeechCreated
+    | SpeechDone
+    | ToolStarted
+    | ToolEnded
+    | UserStateChanged
+    | AgentStateChanged
+    | ErrorRaised
+    | FalseInterruption
+    | SessionClosed
+)

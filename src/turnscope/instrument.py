@@ -1,0 +1,199 @@
+"""``turnscope.instrument(session)``: attach to a LiveKit session and record every turn."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import weakref
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from turnscope import events
+from turnscope.context import CallContext, MetadataValue
+from turnscope.livekit.adapter import LiveKitAdapter
+from turnscope.recorder import CallRecorder
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from livekit.agents import AgentSession
+
+    from turnscope.records import Call, Turn
+    from turnscope.sinks import Sink
+
+__all__ = ["Instrumentation", "instrument"]
+
+logger = logging.getLogger("turnscope")
+
+_instrumented: weakref.WeakKeyDictionary[Any, Instrumentation] = weakref.WeakKeyDictionary()
+
+
+class Instrumentation:
+    """The handle ``instrument()`` returns: update the call's identity, flush, detach."""
+
+    def __init__(
+        self,
+        session: AgentSession[Any],
+        context: CallContext,
+        sinks: Sequence[Sink],
+        *,
+        grace: float,
+    ) -> None:
+        self._session = session
+        self.context = context
+        self._sinks = list(sinks)
+        self.internal_errors: list[BaseException] = []
+        """Errors turnscope caught in its own code (logged once each kind; never raised)."""
+        self._logged_kinds: set[str] = set()
+        self._recorder = CallRecorder(
+            context.call_id, on_turn=self._emit_turn, on_call=self._emit_call, grace=grace
+        )
+        self._adapter = LiveKitAdapter(
+            session, self._deliver, on_internal_error=self._internal_error
+        )
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    def _start(self) -> None:
+        for sink in self._sinks:
+            self._safely(sink.start_call, self.context)
+        self._adapter.attach()
+
+    # -- public ----------------------------------------------------------------------------
+
+    def update(
+        self,
+        *,
+        user_id: str | None = None,
+        trace_name: str | None = None,
+        tags: Iterable[str] | None = None,
+        metadata: Mapping[str, MetadataValue] | None = None,
+    ) -> None:
+        """Change the call's identity mid-call (e.g. once the caller is identified).
+        Metadata is merged; tags are replaced."""
+        context = self.context
+        self.context = replace(
+            context,
+            user_id=user_id if user_id is not None else context.user_id,
+            trace_name=trace_name if trace_name is not None else context.trace_name,
+            tags=tuple(tags) if tags is not None else context.tags,
+            metadata={**context.metadata, **(metadata or {})},
+        )
+        for sink in self._sinks:
+            self._safely(sink.update_call, self.context)
+
+    async def aflush(self, timeout: float = 5.0) -> bool:
+        """Hand every finished turn to the sinks and wait (at most ``timeout`` s) for them to
+        deliver it. Returns False if a sink did not finish in time."""
+        self._recorder.advance(self._now())
+        if not self._sinks:
+            return True
+        loop = asyncio.get_running_loop()
+        jobs = [loop.run_in_executor(None, sink.flush, timeout) for sink in self._sinks]
+        try:
+            results = await asyncio.wait_for(asyncio.gather(*jobs), timeout)
+        except (asyncio.TimeoutError, Exception):
+            return False
+        return all(results)
+
+    def detach(self) -> None:
+        """Stop listening to the session. Turns already complete stay recorded."""
+        self._adapter.detach()
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+        if _instrumented.get(self._session) is self:
+            del _instrumented[self._session]
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        import time
+
+        return time.time()
+
+    def _deliver(self, event: events.Event) -> None:
+        self._recorder.feed(event)
+        if isinstance(event, events.SpeechDone):
+            self._advance_later(self._recorder.grace)
+            self._advance_later(self._recorder.stt_wait)
+        elif isinstance(event, events.UserTranscript) and event.is_final:
+            self._advance_later(self._recorder.no_reply_after)
+        elif isinstance(event, events.SessionClosed):
+            self._recorder.close(event.at)
+
+    def _advance_later(self, delay: float) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        timer: asyncio.TimerHandle
+
+        def tick() -> None:
+            self._timers.discard(timer)
+            try:
+                self._recorder.advance(self._now())
+            except Exception as error:
+                self._internal_error(error)
+
+        timer = loop.call_later(delay + 0.01, tick)
+        self._timers.add(timer)
+
+    def _emit_turn(self, turn: Turn) -> None:
+        for sink in self._sinks:
+            self._safely(sink.on_turn, turn)
+
+    def _emit_call(self, call: Call) -> None:
+        for sink in self._sinks:
+            self._safely(sink.on_call, call)
+
+    def _safely(self, method: Any, record: Any) -> None:
+        try:
+            method(record)
+        except Exception as error:
+            self._internal_error(error)
+
+    def _internal_error(self, error: BaseException) -> None:
+        self.internal_errors.append(error)
+        kind = type(error).__name__
+        if kind not in self._logged_kinds:
+            self._logged_kinds.add(kind)
+            logger.warning(
+                "turnscope: internal error (%s: %s); the agent is unaffected, the record may "
+                "be incomplete. Please report it.",
+                kind,
+                error,
+            )
+
+
+def instrument(
+    session: AgentSession[Any],
+    *,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    trace_name: str | None = None,
+    tags: Iterable[str] | None = None,
+    metadata: Mapping[str, MetadataValue] | None = None,
+    sinks: Sequence[Sink] | None = None,
+    grace: float = 0.5,
+) -> Instrumentation:
+    """Record every turn of ``session``. Call it before ``session.start()``.
+
+    Instrumenting the same session twice returns the first handle unchanged.
+    """
+    existing = _instrumented.get(session)
+    if existing is not None:
+        return existing
+    call_id = uuid.uuid4().hex
+    context = CallContext(
+        call_id=call_id,
+        session_id=session_id or call_id,
+        user_id=user_id,
+        trace_name=trace_name,
+        tags=tuple(tags or ()),
+        metadata=dict(metadata or {}),
+    )
+    handle = Instrumentation(session, context, list(sinks or ()), grace=grace)
+    _instrumented[session] = handle
+    handle._start()
+    return handle

@@ -1,0 +1,1 @@
+"""The LiveKit adapter: the only room of turnscope that imports ``livekit``."""

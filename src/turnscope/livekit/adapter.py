@@ -1,0 +1,220 @@
+"""Subscribes to an ``AgentSession`` and hands neutral events to the recorder.
+
+Every handler is synchronous, cheap (a conversion and a call), and guarded: nothing it does
+can raise into LiveKit, whose event emitter lets a ``TypeError`` propagate into the pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from turnscope import events
+from turnscope.livekit import convert
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from livekit.agents import AgentSession
+    from livekit.agents.voice import SpeechHandle
+    from livekit.agents.voice.events import EventTypes
+
+__all__ = ["LiveKitAdapter"]
+
+logger = logging.getLogger("turnscope")
+
+LIVEKIT_LOGGER = "livekit.agents"
+DEPRECATION_NOTICE = "metrics_collected is deprecated"
+
+Payload = TypeVar("Payload")
+
+
+class _DropOurDeprecationNotice(logging.Filter):
+    """Drops LiveKit's notice about ``metrics_collected`` while we register for it.
+
+    LiveKit logs it on every registration; per-request metrics are what we need, so our
+    registration must not print it to the user — while theirs still does.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(DEPRECATION_NOTICE)
+
+
+@contextmanager
+def _quiet_registration() -> Iterator[None]:
+    target = logging.getLogger(LIVEKIT_LOGGER)
+    notice_filter = _DropOurDeprecationNotice()
+    target.addFilter(notice_filter)
+    try:
+        yield
+    finally:
+        target.removeFilter(notice_filter)
+
+
+class LiveKitAdapter:
+    """Turns one session's LiveKit events into neutral events for ``deliver``."""
+
+    def __init__(
+        self,
+        session: AgentSession[Any],
+        deliver: Callable[[events.Event], None],
+        *,
+        on_internal_error: Callable[[BaseException], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._session = session
+        self._deliver = deliver
+        self._on_internal_error = on_internal_error
+        self._clock = clock
+        self._handlers: list[tuple[EventTypes, Callable[[Any], None]]] = []
+        self._attached = False
+
+    def attach(self) -> None:
+        if self._attached:
+            return
+        self._attached = True
+        table: list[tuple[EventTypes, Callable[[Any], None]]] = [
+            ("metrics_collected", self._on_metrics),
+            ("conversation_item_added", self._on_item),
+            ("speech_created", self._on_speech_created),
+            ("user_input_transcribed", self._on_transcript),
+            ("user_state_changed", self._on_user_state),
+            ("agent_state_changed", self._on_agent_state),
+            ("tool_execution_updated", self._on_tool_update),
+            ("function_tools_executed", self._on_tools_executed),
+            ("agent_false_interruption", self._on_false_interruption),
+            ("error", self._on_error),
+            ("close", self._on_close),
+        ]
+        for name, handler in table:
+            guarded = self._guard(handler)
+            if name == "metrics_collected":
+                with _quiet_registration():
+                    self._session.on(name, guarded)
+            else:
+                self._session.on(name, guarded)
+            self._handlers.append((name, guarded))
+
+    def detach(self) -> None:
+        """Unsubscribe everything; speech handles still pending report nothing more."""
+        self._attached = False
+        for name, handler in self._handlers:
+            self._session.off(name, handler)
+        self._handlers.clear()
+
+    def _guard(self, handler: Callable[[Payload], None]) -> Callable[[Payload], None]:
+        def guarded(payload: Payload) -> None:
+            if not self._attached:
+                return
+            try:
+                handler(payload)
+            except Exception as error:  # never into LiveKit: a TypeError would propagate
+                self._on_internal_error(error)
+
+        return guarded
+
+    # -- handlers ------------------------------------------------------------------------
+
+    def _on_metrics(self, event: Any) -> None:
+        neutral = convert.metrics_event(event.metrics, self._clock())
+        if neutral is not None:
+            self._deliver(neutral)
+
+    def _on_item(self, event: Any) -> None:
+        item = event.item
+        if getattr(item, "type", None) != "message":
+            return
+        if item.role == "user":
+            self._deliver(convert.user_message(item, self._clock()))
+        elif item.role == "assistant":
+            self._deliver(convert.agent_message(item, self._clock()))
+
+    def _on_speech_created(self, event: Any) -> None:
+        handle: SpeechHandle = event.speech_handle
+        source: Literal["say", "generate_reply", "other"] = (
+            "say"
+            if event.source == "say"
+            else "generate_reply"
+            if event.source == "generate_reply"
+            else "other"
+        )
+        self._deliver(
+            events.SpeechCreated(
+                at=convert.timestamp(event.created_at, self._clock()),
+                speech_id=handle.id,
+                source=source,
+                user_initiated=bool(event.user_initiated),
+            )
+        )
+        handle.add_done_callback(self._guard(self._on_speech_done))
+
+    def _on_speech_done(self, handle: SpeechHandle) -> None:
+        items = list(handle.chat_items)
+        queue_wait = getattr(handle, "_queue_wait", None)  # private in 1.8.9: read defensively
+        self._deliver(
+            events.SpeechDone(
+                at=self._clock(),
+                speech_id=handle.id,
+                interrupted=bool(handle.interrupted),
+                scheduled=bool(handle.scheduled),
+                message_ids=tuple(i.id for i in items if i.type == "message"),
+                tool_call_ids=tuple(i.call_id for i in items if i.type == "function_call"),
+                queue_wait=convert.seconds(queue_wait()) if callable(queue_wait) else None,
+            )
+        )
+
+    def _on_transcript(self, event: Any) -> None:
+        self._deliver(
+            events.UserTranscript(
+                at=convert.timestamp(event.created_at, self._clock()),
+                text=str(event.transcript),
+                is_final=bool(event.is_final),
+                language=str(event.language) if event.language else None,
+            )
+        )
+
+    def _on_user_state(self, event: Any) -> None:
+        at = convert.timestamp(event.created_at, self._clock())
+        self._deliver(events.UserStateChanged(at, str(event.old_state), str(event.new_state)))
+
+    def _on_agent_state(self, event: Any) -> None:
+        at = convert.timestamp(event.created_at, self._clock())
+        self._deliver(events.AgentStateChanged(at, str(event.old_state), str(event.new_state)))
+
+    def _on_tool_update(self, event: Any) -> None:
+        update = event.update
+        at = convert.timestamp(event.created_at, self._clock())
+        if update.type == "tool_call_started":
+            call = update.function_call
+            self._deliver(events.ToolStarted(at, call.call_id, call.name, call.arguments))
+        elif update.type == "tool_call_ended":
+            self._deliver(events.ToolEnded(at, update.call_id, update.status, None))
+
+    def _on_tools_executed(self, event: Any) -> None:
+        at = convert.timestamp(event.created_at, self._clock())
+        for output in event.function_call_outputs:
+            if output is None:
+                continue
+            status: Literal["done", "error"] = "error" if output.is_error else "done"
+            self._deliver(events.ToolEnded(at, output.call_id, status, output.output))
+
+    def _on_false_interruption(self, event: Any) -> None:
+        at = convert.timestamp(event.created_at, self._clock())
+        self._deliver(events.FalseInterruption(at, bool(event.resumed)))
+
+    def _on_error(self, event: Any) -> None:
+        self._deliver(convert.error_event(event.error, self._clock()))
+
+    def _on_close(self, event: Any) -> None:
+        error = event.error
+        cause = getattr(error, "error", None) if error is not None else None
+        self._deliver(
+            events.SessionClosed(
+                at=convert.timestamp(event.created_at, self._clock()),
+                reason=str(getattr(event.reason, "value", event.reason)),
+                error_type=type(cause or error).__name__ if error is not None else None,
+                error_message=str(cause or error)[: convert.MESSAGE_LIMIT] if error else None,
+            )
+        )

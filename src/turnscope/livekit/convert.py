@@ -1,0 +1,180 @@
+"""LiveKit objects → neutral events. Pure functions: no state, no I/O.
+
+LiveKit reports "unknown" as -1 (an LLM request with no token), 0.0 (a streamed STT
+request's duration) or a missing key; these become ``None`` so nothing downstream mistakes
+them for a measurement. Non-finite or negative durations from odd plugins become ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from livekit.agents.metrics import EOUMetrics, LLMMetrics, STTMetrics, TTSMetrics, VADMetrics
+
+from turnscope import events
+
+if TYPE_CHECKING:
+    from livekit.agents import llm
+
+__all__ = ["agent_message", "error_event", "metrics_event", "user_message"]
+
+MESSAGE_LIMIT = 500
+"""Longest error message kept: provider errors can echo whole request bodies."""
+
+
+def seconds(value: object) -> float | None:
+    """A duration LiveKit reported, or None when it is missing or not a measurement."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        return None
+    return number
+
+
+def timestamp(value: object, fallback: float) -> float:
+    """A wall-clock time LiveKit reported, or ``fallback`` when it is unusable."""
+    number = seconds(value)
+    return number if number is not None and number > 0 else fallback
+
+
+def count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    if not math.isfinite(value) or value < 0:
+        return 0
+    return int(value)
+
+
+def _metadata(metrics: Any) -> tuple[str | None, str | None]:
+    meta = getattr(metrics, "metadata", None)
+    provider = getattr(meta, "model_provider", None)
+    model = getattr(meta, "model_name", None)
+    return (
+        provider if isinstance(provider, str) else None,
+        model if isinstance(model, str) else None,
+    )
+
+
+def metrics_event(metrics: object, now: float) -> events.Event | None:
+    """The neutral event for one LiveKit metrics object; None for kinds we do not record."""
+    at = timestamp(getattr(metrics, "timestamp", None), now)
+    if isinstance(metrics, LLMMetrics):
+        provider, model = _metadata(metrics)
+        return events.LLMRequest(
+            at=at,
+            request_id=str(metrics.request_id),
+            speech_id=metrics.speech_id,
+            provider=provider,
+            model=model,
+            duration=seconds(metrics.duration),
+            ttft=seconds(metrics.ttft),
+            cancelled=bool(metrics.cancelled),
+            prompt_tokens=count(metrics.prompt_tokens),
+            cached_tokens=count(metrics.prompt_cached_tokens),
+            cache_creation_tokens=count(metrics.cache_creation_tokens),
+            completion_tokens=count(metrics.completion_tokens),
+            reasoning_tokens=count(metrics.reasoning_tokens),
+            total_tokens=count(metrics.total_tokens),
+            tokens_per_second=seconds(metrics.tokens_per_second),
+        )
+    if isinstance(metrics, TTSMetrics):
+        provider, model = _metadata(metrics)
+        return events.TTSRequest(
+            at=at,
+            request_id=str(metrics.request_id),
+            speech_id=metrics.speech_id,
+            provider=provider,
+            model=model,
+            duration=seconds(metrics.duration),
+            ttfb=seconds(metrics.ttfb),
+            audio_duration=seconds(metrics.audio_duration) or 0.0,
+            characters=count(metrics.characters_count),
+            cancelled=bool(metrics.cancelled),
+            streamed=bool(metrics.streamed),
+        )
+    if isinstance(metrics, STTMetrics):
+        provider, model = _metadata(metrics)
+        streamed = bool(metrics.streamed)
+        return events.STTUsage(
+            at=at,
+            request_id=str(metrics.request_id),
+            provider=provider,
+            model=model,
+            audio_duration=seconds(metrics.audio_duration) or 0.0,
+            duration=None if streamed else seconds(metrics.duration),
+            streamed=streamed,
+        )
+    if isinstance(metrics, EOUMetrics):
+        return events.EndOfTurn(
+            at=at,
+            speech_id=metrics.speech_id,
+            end_of_utterance_delay=seconds(metrics.end_of_utterance_delay),
+            transcription_delay=seconds(metrics.transcription_delay),
+            on_user_turn_completed_delay=seconds(metrics.on_user_turn_completed_delay),
+        )
+    if isinstance(metrics, VADMetrics):
+        return events.VADUsage(
+            at=at,
+            inference_seconds=seconds(metrics.inference_duration_total) or 0.0,
+            inference_count=count(metrics.inference_count),
+        )
+    return None
+
+
+def user_message(message: llm.ChatMessage, now: float) -> events.UserMessage:
+    m: dict[str, Any] = dict(message.metrics)
+    return events.UserMessage(
+        at=timestamp(message.created_at, now),
+        item_id=message.id,
+        text=message.text_content or "",
+        started_speaking_at=seconds(m.get("started_speaking_at")),
+        stopped_speaking_at=seconds(m.get("stopped_speaking_at")),
+        transcription_delay=seconds(m.get("transcription_delay")),
+        end_of_turn_delay=seconds(m.get("end_of_turn_delay")),
+        on_user_turn_completed_delay=seconds(m.get("on_user_turn_completed_delay")),
+    )
+
+
+def agent_message(message: llm.ChatMessage, now: float) -> events.AgentMessage:
+    m: dict[str, Any] = dict(message.metrics)
+    return events.AgentMessage(
+        at=timestamp(message.created_at, now),
+        item_id=message.id,
+        text=message.text_content or "",
+        interrupted=bool(message.interrupted),
+        started_speaking_at=seconds(m.get("started_speaking_at")),
+        stopped_speaking_at=seconds(m.get("stopped_speaking_at")),
+        llm_node_ttft=seconds(m.get("llm_node_ttft")),
+        llm_node_ttfs=seconds(m.get("llm_node_ttfs")),
+        tts_node_ttfb=seconds(m.get("tts_node_ttfb")),
+        playback_latency=seconds(m.get("playback_latency")),
+        e2e_latency=seconds(m.get("e2e_latency")),
+    )
+
+
+_COMPONENT_BY_ERROR: dict[str, events.Component] = {
+    "LLMError": "llm",
+    "STTError": "stt",
+    "TTSError": "tts",
+    "RealtimeModelError": "realtime",
+}
+
+
+def error_event(error: object, now: float) -> events.ErrorRaised:
+    """An ``error`` event's payload (LLMError, STTError, TTSError, …) as a neutral event."""
+    kind = type(error).__name__
+    component = _COMPONENT_BY_ERROR.get(kind, "other")
+    cause = getattr(error, "error", None)
+    cause_type = type(cause).__name__ if isinstance(cause, BaseException) else kind
+    message = str(cause) if cause is not None else str(error)
+    label = getattr(error, "label", None)
+    return events.ErrorRaised(
+        at=timestamp(getattr(error, "timestamp", None), now),
+        component=component,
+        error_type=cause_type,
+        message=message[:MESSAGE_LIMIT],
+        recoverable=bool(getattr(error, "recoverable", False)),
+        label=label if isinstance(label, str) else None,
+    )

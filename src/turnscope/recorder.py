@@ -1,0 +1,604 @@
+"""CallRecorder: neutral events in, complete Turn and Call records out (DESIGN §4).
+
+Pure logic: no I/O and no clock of its own — time only moves when an event arrives or the
+caller calls ``advance(now)``. That makes it testable with plain event lists, in any order.
+
+A turn is one agent speech (keyed by ``speech_id``) plus the user utterance that triggered
+it. It is finalized when LiveKit reports the speech done, plus a short grace for late
+metrics; never because another turn began (LiveKit queues speeches). A speech that is done
+without ever being scheduled was a discarded preemptive attempt: it is folded, flagged,
+into the next speech created after it. A user utterance that gets no speech at all is a
+``no_reply`` turn of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from turnscope import events as ev
+from turnscope.breakdown import breakdown, request_start, total_latency
+from turnscope.records import (
+    Call,
+    ComponentRequest,
+    ErrorRecord,
+    Outcome,
+    ToolRecord,
+    Turn,
+    TurnSource,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["CallRecorder"]
+
+UTTERANCE_REPORT_LAG = 3.0
+"""How long after the user stops speaking a per-utterance STT usage report may arrive."""
+
+
+@dataclass
+class _Pending:
+    """A turn being assembled."""
+
+    speech_id: str | None
+    created_at: float
+    source: str = "generate_reply"
+    user: ev.UserMessage | None = None
+    eou: ev.EndOfTurn | None = None
+    llm: list[ev.LLMRequest] = field(default_factory=list)
+    tts: list[ev.TTSRequest] = field(default_factory=list)
+    done: ev.SpeechDone | None = None
+    folded: list[_Pending] = field(default_factory=list)
+    unanswered: list[ev.UserTranscript] = field(default_factory=list)
+    """No-reply turns: the final transcripts nobody answered."""
+    user_window: tuple[float, float] | None = None
+
+    @property
+    def discarded(self) -> bool:
+        return self.done is not None and not self.done.scheduled
+
+    def window(self) -> tuple[float, float] | None:
+        """When the user spoke, for this turn."""
+        if self.user is not None:
+            start, stop = self.user.started_speaking_at, self.user.stopped_speaking_at
+            if start is not None and stop is not None and stop >= start:
+                return (start, stop)
+        return self.user_window
+
+
+class CallRecorder:
+    """Assembles one call's turns. Feed it events; it calls ``on_turn`` once per turn and
+    ``on_call`` once at close."""
+
+    def __init__(
+        self,
+        call_id: str,
+        *,
+        on_turn: Callable[[Turn], None],
+        on_call: Callable[[Call], None],
+        grace: float = 0.5,
+        stt_wait: float = 6.0,
+        no_reply_after: float = 6.0,
+        started_at: float | None = None,
+    ) -> None:
+        self.call_id = call_id
+        self._on_turn = on_turn
+        self._on_call = on_call
+        self.grace = grace
+        self.stt_wait = stt_wait
+        self.no_reply_after = no_reply_after
+        self._started_at = started_at
+        self._now = started_at or 0.0
+        self._open: dict[str, _Pending] = {}
+        self._no_reply: list[_Pending] = []
+        self._awaiting_user: list[str] = []
+        self._agent_messages: dict[str, ev.AgentMessage] = {}
+        self._finals: list[ev.UserTranscript] = []
+        self._speech_windows: deque[tuple[float, float]] = deque(maxlen=32)
+        self._speaking_since: float | None = None
+        self._user_state = "listening"
+        self._tools_started: dict[str, ev.ToolStarted] = {}
+        self._tools_ended: dict[str, ev.ToolEnded] = {}
+        self._errors: list[ev.ErrorRaised] = []
+        self._stt: list[ev.STTUsage] = []
+        self._stt_whole: set[int] = set()
+        self._stt_total = 0.0
+        self._stt_attributed = 0.0
+        self._emitted: deque[str] = deque(maxlen=256)
+        self._turns = 0
+        self._late = 0
+        self._unattributed = 0
+        self._user_states: list[tuple[float, str]] = []
+        self._agent_states: list[tuple[float, str]] = []
+        self._false_interruptions: list[tuple[float, bool]] = []
+        self._close: ev.SessionClosed | None = None
+        self._closed = False
+        self._handlers: dict[type[Any], Callable[[Any], None]] = {
+            ev.SpeechCreated: self._speech_created,
+            ev.SpeechDone: self._speech_done,
+            ev.LLMRequest: self._llm,
+            ev.TTSRequest: self._tts,
+            ev.EndOfTurn: self._end_of_turn,
+            ev.UserMessage: self._user_message,
+            ev.AgentMessage: self._agent_message,
+            ev.UserTranscript: self._transcript,
+            ev.STTUsage: self._stt_usage,
+            ev.VADUsage: lambda _: None,
+            ev.ToolStarted: self._tool_started,
+            ev.ToolEnded: self._tool_ended,
+            ev.ErrorRaised: self._error,
+            ev.UserStateChanged: self._user_state_changed,
+            ev.AgentStateChanged: self._agent_state_changed,
+            ev.FalseInterruption: lambda e: self._false_interruptions.append((e.at, e.resumed)),
+            ev.SessionClosed: self._session_closed,
+        }
+
+    # -- input ---------------------------------------------------------------------------
+
+    def feed(self, event: ev.Event) -> None:
+        """Take one event. Out-of-order, duplicated and odd events are tolerated."""
+        if self._closed:
+            self._late += 1
+            return
+        at = getattr(event, "at", None)
+        if isinstance(at, float) and math.isfinite(at):
+            if self._started_at is None:
+                self._started_at = at
+            self._now = max(self._now, at)
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+        self.advance(self._now)
+
+    def advance(self, now: float) -> None:
+        """Let time pass: finalize every turn whose grace (and STT wait) is over."""
+        if self._closed:
+            return
+        self._now = max(self._now, now)
+        self._expire_unanswered(self._now)
+        ready = [p for p in self._open.values() if self._ready(p, self._now)]
+        ready += [p for p in self._no_reply if p.created_at + self.grace <= self._now]
+        self._emit(ready)
+
+    def close(self, at: float | None = None) -> None:
+        """Finalize every open turn and emit the call. Safe to call twice."""
+        if self._closed:
+            return
+        end = at if at is not None else self._now
+        self._now = max(self._now, end)
+        self._expire_unanswered(math.inf)
+        pending = [p for p in self._open.values() if not p.discarded] + self._no_reply
+        self._emit(pending, force=True)
+        self._unattributed += sum(1 for p in self._open.values() for _ in p.llm + p.tts)
+        self._open.clear()
+        self._closed = True
+        self._on_call(self._call(end))
+
+    # -- event handlers ------------------------------------------------------------------
+
+    def _turn(self, speech_id: str | None, at: float) -> _Pending | None:
+        """The open turn of a speech, created on first sight; None if already emitted."""
+        if speech_id is None:
+            return None
+        if speech_id in self._emitted:
+            self._late += 1
+            return None
+        pending = self._open.get(speech_id)
+        if pending is None:
+            pending = self._open[speech_id] = _Pending(speech_id=speech_id, created_at=at)
+        return pending
+
+    def _speech_created(self, e: ev.SpeechCreated) -> None:
+        pending = self._turn(e.speech_id, e.at)
+        if pending is not None:
+            pending.created_at = min(pending.created_at, e.at)
+            pending.source = e.source
+
+    def _speech_done(self, e: ev.SpeechDone) -> None:
+        pending = self._turn(e.speech_id, e.at)
+        if pending is not None and pending.done is None:
+            pending.done = e
+
+    def _llm(self, e: ev.LLMRequest) -> None:
+        pending = self._turn(e.speech_id, request_start(e))
+        if pending is None:
+            self._unattributed += e.speech_id is None
+            return
+        if all(r.request_id != e.request_id for r in pending.llm):
+            pending.llm.append(e)
+
+    def _tts(self, e: ev.TTSRequest) -> None:
+        pending = self._turn(e.speech_id, request_start(e))
+        if pending is None:
+            self._unattributed += e.speech_id is None
+            return
+        if all(r.request_id != e.request_id for r in pending.tts):
+            pending.tts.append(e)
+
+    def _end_of_turn(self, e: ev.EndOfTurn) -> None:
+        pending = self._turn(e.speech_id, e.at)
+        if pending is not None and pending.eou is None:
+            pending.eou = e
+            self._awaiting_user.append(pending.speech_id or "")
+
+    def _user_message(self, e: ev.UserMessage) -> None:
+        self._consume_finals(e.text)
+        while self._awaiting_user:
+            pending = self._open.get(self._awaiting_user.pop())
+            if pending is not None and pending.user is None:
+                pending.user = e
+                return
+        for pending in reversed(self._open.values()):
+            if pending.user is None and pending.done is None and pending.source == "generate_reply":
+                pending.user = e
+                return
+        orphan = _Pending(speech_id=None, created_at=e.started_speaking_at or e.at, user=e)
+        self._no_reply.append(orphan)
+
+    def _agent_message(self, e: ev.AgentMessage) -> None:
+        self._agent_messages.setdefault(e.item_id, e)
+
+    def _transcript(self, e: ev.UserTranscript) -> None:
+        if e.is_final and e.text.strip():
+            self._finals.append(e)
+
+    def _stt_usage(self, e: ev.STTUsage) -> None:
+        if e.audio_duration > 0:
+            self._stt.append(e)
+            self._stt_total += e.audio_duration
+
+    def _tool_started(self, e: ev.ToolStarted) -> None:
+        self._tools_started.setdefault(e.call_id, e)
+
+    def _tool_ended(self, e: ev.ToolEnded) -> None:
+        known = self._tools_ended.get(e.call_id)
+        if known is None:
+            self._tools_ended[e.call_id] = e
+        elif known.output is None and e.output is not None:
+            self._tools_ended[e.call_id] = ev.ToolEnded(known.at, e.call_id, e.status, e.output)
+
+    def _user_state_changed(self, e: ev.UserStateChanged) -> None:
+        self._user_states.append((e.at, e.new))
+        if e.new == "speaking":
+            self._speaking_since = e.at
+        elif self._user_state == "speaking" and self._speaking_since is not None:
+            self._speech_windows.append((self._speaking_since, e.at))
+            self._speaking_since = None
+        self._user_state = e.new
+
+    def _error(self, e: ev.ErrorRaised) -> None:
+        self._errors.append(e)
+
+    def _agent_state_changed(self, e: ev.AgentStateChanged) -> None:
+        self._agent_states.append((e.at, e.new))
+
+    def _session_closed(self, e: ev.SessionClosed) -> None:
+        self._close = e
+
+    # -- unanswered utterances -------------------------------------------------------------
+
+    def _consume_finals(self, text: str) -> None:
+        """A committed user message answers the finals it is made of; older finals that it
+        does not contain were never answered."""
+        used = [f for f in self._finals if f.text.strip() and f.text.strip() in text]
+        if not used:
+            return
+        first_used = self._finals.index(used[0])
+        self._unanswered(self._finals[:first_used])
+        self._finals = [f for f in self._finals[first_used:] if f not in used]
+
+    def _expire_unanswered(self, now: float) -> None:
+        if self._user_state == "speaking" and now != math.inf:
+            return
+        stale = [f for f in self._finals if f.at + self.no_reply_after <= now]
+        if stale:
+            self._finals = [f for f in self._finals if f not in stale]
+            self._unanswered(stale)
+
+    def _unanswered(self, finals: list[ev.UserTranscript]) -> None:
+        if not finals:
+            return
+        window = self._window_before(finals[-1].at)
+        pending = _Pending(
+            speech_id=None,
+            created_at=window[0] if window else finals[0].at,
+            unanswered=list(finals),
+            user_window=window,
+        )
+        self._no_reply.append(pending)
+
+    def _window_before(self, at: float) -> tuple[float, float] | None:
+        before = [w for w in self._speech_windows if w[1] <= at + 0.05]
+        return before[-1] if before else None
+
+    # -- finalization ----------------------------------------------------------------------
+
+    def _ready(self, pending: _Pending, now: float) -> bool:
+        done = pending.done
+        if done is None or not done.scheduled or now < done.at + self.grace:
+            return False
+        window = pending.window()
+        if window is None or not self._stt or now >= done.at + self.stt_wait:
+            return True
+        return max(s.at for s in self._stt) >= window[1] - 0.05
+
+    def _emit(self, ready: list[_Pending], *, force: bool = False) -> None:
+        for pending in sorted(ready, key=self._start_of):
+            if pending.speech_id is not None:
+                self._open.pop(pending.speech_id, None)
+                self._fold_discarded_into(pending)
+                self._emitted.append(pending.speech_id)
+            elif pending in self._no_reply:
+                self._no_reply.remove(pending)
+            self._turns += 1
+            self._on_turn(self._assemble(pending, self._turns))
+
+    def _start_of(self, pending: _Pending) -> float:
+        window = pending.window()
+        return window[0] if window else pending.created_at
+
+    def _fold_discarded_into(self, target: _Pending) -> None:
+        for speech_id, pending in list(self._open.items()):
+            if pending.discarded and pending.created_at <= target.created_at:
+                target.folded.append(pending)
+                del self._open[speech_id]
+                self._emitted.append(speech_id)
+
+    def _assemble(self, pending: _Pending, index: int) -> Turn:
+        messages = [
+            self._agent_messages.pop(item_id)
+            for item_id in (pending.done.message_ids if pending.done else ())
+            if item_id in self._agent_messages
+        ]
+        reply = next((m for m in messages if m.e2e_latency is not None), None)
+        reply = reply or (messages[0] if messages else None)
+        user = pending.user
+        e2e = reply.e2e_latency if reply is not None and user is not None else None
+        parts = None
+        if e2e is not None and user is not None and reply is not None:
+            queue_wait = pending.done.queue_wait if pending.done else None
+            parts = breakdown(
+                e2e=e2e, user=user, reply=reply, llm=pending.llm, queue_wait=queue_wait
+            )
+        window = pending.window()
+        requests = self._requests(pending, window)
+        errors = self._take_errors(pending, requests)
+        interrupted = bool(pending.done and pending.done.interrupted) or any(
+            m.interrupted for m in messages
+        )
+        agent_start = messages[0].started_speaking_at if messages else None
+        agent_stop = messages[-1].stopped_speaking_at if messages else None
+        started = window[0] if window else pending.created_at
+        ends = (agent_stop, pending.done.at if pending.done else None, window and window[1])
+        ended = max([started, *(x for x in ends if x is not None)])
+        return Turn(
+            call_id=self.call_id,
+            index=index,
+            speech_id=pending.speech_id,
+            source=_source(pending, window),
+            outcome=self._outcome(pending, messages, errors, interrupted),
+            started_at=started,
+            ended_at=ended,
+            user_text=user.text if user else (" ".join(f.text for f in pending.unanswered) or None),
+            user_started_at=window[0] if window else None,
+            user_stopped_at=window[1] if window else None,
+            agent_text=" ".join(m.text for m in messages) or None,
+            agent_messages=tuple(m.text for m in messages),
+            agent_started_at=agent_start,
+            agent_stopped_at=agent_stop,
+            interrupted=interrupted,
+            preemptive=bool(pending.folded) or (parts is not None and parts.preemptive_overlap < 0),
+            discarded_attempts=len(pending.folded),
+            e2e=e2e,
+            breakdown=parts,
+            total_latency=total_latency(pending.eou, pending.llm, pending.tts),
+            transcription_delay=user.transcription_delay if user else None,
+            end_of_utterance_delay=pending.eou.end_of_utterance_delay if pending.eou else None,
+            requests=requests,
+            tools=self._take_tools(pending),
+            errors=errors,
+        )
+
+    @staticmethod
+    def _outcome(
+        pending: _Pending,
+        messages: list[ev.AgentMessage],
+        errors: tuple[ErrorRecord, ...],
+        interrupted: bool,
+    ) -> Outcome:
+        if pending.speech_id is None:
+            return "no_reply"
+        if interrupted:
+            return "interrupted"
+        if messages:
+            return "answered"
+        return "failed" if errors else "no_reply"
+
+    def _requests(
+        self, pending: _Pending, window: tuple[float, float] | None
+    ) -> tuple[ComponentRequest, ...]:
+        stt = self._stt_share(window) if window is not None else []
+        own = [_llm_request(r, discarded=False) for r in pending.llm]
+        own += [_tts_request(r, discarded=False) for r in pending.tts]
+        for attempt in pending.folded:
+            own += [_llm_request(r, discarded=True) for r in attempt.llm]
+            own += [_tts_request(r, discarded=True) for r in attempt.tts]
+        return tuple(stt + sorted(own, key=lambda r: r.started_at))
+
+    def _stt_share(self, window: tuple[float, float]) -> list[ComponentRequest]:
+        """This turn's share of the metered STT audio.
+
+        A report that is this utterance's own (per-utterance metering) counts whole; a slice
+        of a metered stream counts for the part of its audio that overlaps the speech.
+        """
+        start, stop = window
+        own = self._utterance_report(window)
+        shares = []
+        for sample in self._stt:
+            if id(sample) in self._stt_whole:
+                continue
+            if sample is own:
+                self._stt_whole.add(id(sample))
+                share, lo, hi = sample.audio_duration, start, stop
+            else:
+                lo, hi = max(start, sample.at - sample.audio_duration), min(stop, sample.at)
+                share = max(0.0, hi - lo)
+            if share <= 0:
+                continue
+            self._stt_attributed += share
+            shares.append(
+                ComponentRequest(
+                    kind="stt",
+                    request_id=sample.request_id,
+                    provider=sample.provider,
+                    model=sample.model,
+                    started_at=lo,
+                    ended_at=hi,
+                    duration=sample.duration,
+                    audio_duration=share,
+                    metered_audio=sample.audio_duration,
+                    streamed=sample.streamed,
+                )
+            )
+        return shares
+
+    def _utterance_report(self, window: tuple[float, float]) -> ev.STTUsage | None:
+        """The first report after the speech that reads as this utterance's own: from a
+        recognizer that reports once per request (not a metered stream), arriving just after
+        the speech ended, no longer than it."""
+        start, stop = window
+        spoken = stop - start
+        ids = [s.request_id for s in self._stt]
+        for sample in sorted(self._stt, key=lambda s: s.at):
+            if id(sample) in self._stt_whole or ids.count(sample.request_id) > 1:
+                continue
+            if not stop - 0.05 <= sample.at <= stop + UTTERANCE_REPORT_LAG:
+                continue
+            fits = sample.audio_duration <= spoken + max(0.1, 0.2 * spoken)
+            if fits and sample.at - sample.audio_duration >= start - 0.3:
+                return sample
+        return None
+
+    def _take_tools(self, pending: _Pending) -> tuple[ToolRecord, ...]:
+        call_ids = pending.done.tool_call_ids if pending.done else ()
+        tools = []
+        for call_id in call_ids:
+            started = self._tools_started.pop(call_id, None)
+            ended = self._tools_ended.pop(call_id, None)
+            if started is None:
+                continue
+            tools.append(
+                ToolRecord(
+                    call_id=call_id,
+                    name=started.name,
+                    arguments=started.arguments,
+                    started_at=started.at,
+                    ended_at=ended.at if ended else None,
+                    status=ended.status if ended else "unknown",
+                    output=ended.output if ended else None,
+                )
+            )
+        return tuple(tools)
+
+    def _take_errors(
+        self, pending: _Pending, requests: tuple[ComponentRequest, ...]
+    ) -> tuple[ErrorRecord, ...]:
+        """Errors carry no speech id: those that fell inside this speech's lifetime are its."""
+        start = min([pending.created_at] + [r.started_at for r in requests])
+        end = pending.done.at if pending.done else self._now
+        mine = [e for e in self._errors if start - 0.05 <= e.at <= end + 0.05]
+        self._errors = [e for e in self._errors if e not in mine]
+        return tuple(_error_record(e, requests) for e in mine)
+
+    def _call(self, end: float) -> Call:
+        close = self._close
+        return Call(
+            call_id=self.call_id,
+            started_at=self._started_at if self._started_at is not None else end,
+            ended_at=end,
+            turns=self._turns,
+            close_reason=close.reason if close else None,
+            close_error=close.error_type if close else None,
+            idle_stt_audio=max(0.0, self._stt_total - self._stt_attributed),
+            stt_audio=self._stt_total,
+            errors=tuple(_error_record(e, ()) for e in self._errors),
+            late_events=self._late,
+            unattributed_requests=self._unattributed,
+            user_states=tuple(self._user_states),
+            agent_states=tuple(self._agent_states),
+            false_interruptions=tuple(self._false_interruptions),
+        )
+
+
+def _source(pending: _Pending, window: tuple[float, float] | None) -> TurnSource:
+    if pending.speech_id is None:
+        return "none"
+    if window is not None:
+        return "user"
+    return "say" if pending.source == "say" else "generate_reply"
+
+
+def _llm_request(r: ev.LLMRequest, *, discarded: bool) -> ComponentRequest:
+    start = request_start(r)
+    return ComponentRequest(
+        kind="llm",
+        request_id=r.request_id,
+        provider=r.provider,
+        model=r.model,
+        started_at=start,
+        ended_at=r.at,
+        first_output_at=start + r.ttft if r.ttft is not None else None,
+        ttft=r.ttft,
+        duration=r.duration,
+        cancelled=r.cancelled,
+        discarded=discarded,
+        prompt_tokens=r.prompt_tokens,
+        cached_tokens=r.cached_tokens,
+        cache_creation_tokens=r.cache_creation_tokens,
+        completion_tokens=r.completion_tokens,
+        reasoning_tokens=r.reasoning_tokens,
+        total_tokens=r.total_tokens,
+        tokens_per_second=r.tokens_per_second,
+    )
+
+
+def _tts_request(r: ev.TTSRequest, *, discarded: bool) -> ComponentRequest:
+    start = request_start(r)
+    return ComponentRequest(
+        kind="tts",
+        request_id=r.request_id,
+        provider=r.provider,
+        model=r.model,
+        started_at=start,
+        ended_at=r.at,
+        first_output_at=start + r.ttfb if r.ttfb is not None else None,
+        ttfb=r.ttfb,
+        duration=r.duration,
+        cancelled=r.cancelled,
+        discarded=discarded,
+        characters=r.characters,
+        audio_duration=r.audio_duration,
+        streamed=r.streamed,
+    )
+
+
+def _error_record(e: ev.ErrorRaised, requests: tuple[ComponentRequest, ...]) -> ErrorRecord:
+    hit = next(
+        (
+            r.request_id
+            for r in requests
+            if r.kind == e.component and r.started_at - 0.05 <= e.at <= r.ended_at + 0.05
+        ),
+        None,
+    )
+    return ErrorRecord(
+        at=e.at,
+        component=e.component,
+        error_type=e.error_type,
+        message=e.message,
+        recoverable=e.recoverable,
+        request_id=hit,
+    )

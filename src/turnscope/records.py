@@ -1,0 +1,192 @@
+"""Records: what the recorder emits and every sink consumes.
+
+A ``Turn`` is emitted once, complete, when LiveKit's speech handle has finished (plus a short
+grace for late metrics); a ``Call`` once at session close. Times are wall-clock seconds since
+the epoch; durations are seconds. A number the framework did not report is ``None``, never 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "Breakdown",
+    "Call",
+    "ComponentRequest",
+    "ErrorRecord",
+    "Outcome",
+    "ToolRecord",
+    "Turn",
+    "TurnSource",
+]
+
+Outcome = Literal["answered", "interrupted", "no_reply", "failed"]
+"""How a turn ended: the reply played in full, was cut off, was never produced (the agent
+chose not to answer, or the turn was dropped before a speech), or failed (an error dropped it).
+"""
+
+
+TurnSource = Literal["user", "say", "generate_reply", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRequest:
+    """One STT, LLM or TTS request, as it counts for this turn."""
+
+    kind: Literal["stt", "llm", "tts"]
+    request_id: str
+    provider: str | None
+    model: str | None
+    started_at: float
+    ended_at: float
+    first_output_at: float | None = None
+    """First token (LLM) or first audio byte (TTS)."""
+    ttft: float | None = None
+    ttfb: float | None = None
+    duration: float | None = None
+    cancelled: bool = False
+    discarded: bool = False
+    """Belonged to a discarded preemptive attempt folded into this turn."""
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    cache_creation_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    total_tokens: int = 0
+    tokens_per_second: float | None = None
+    characters: int = 0
+    audio_duration: float = 0.0
+    """Audio synthesized (TTS), or this turn's prorated share of metered audio (STT)."""
+    metered_audio: float = 0.0
+    """STT: the whole usage report's audio, of which ``audio_duration`` is this turn's share."""
+    streamed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRecord:
+    call_id: str
+    name: str
+    arguments: str
+    started_at: float
+    ended_at: float | None
+    status: Literal["done", "error", "cancelled", "unknown"]
+    output: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRecord:
+    at: float
+    component: str
+    error_type: str
+    message: str
+    recoverable: bool
+    request_id: str | None = None
+    """The request it hit, when one could be found."""
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """The response latency (``e2e``) split into consecutive parts of one timeline.
+
+    ``other`` is what the parts do not explain (e2e minus their sum). With preemptive
+    generation the LLM starts before the turn is committed; that overlap is reported as
+    ``preemptive_overlap`` (zero or negative), never hidden.
+    """
+
+    endpointing: float | None
+    turn_callback: float | None
+    tool_steps: float | None
+    llm_first_token: float | None
+    sentence_aggregation: float | None
+    tts_first_byte: float | None
+    queue_wait: float | None
+    playback: float | None
+    preemptive_overlap: float
+    other: float
+
+    PARTS = (
+        "endpointing",
+        "turn_callback",
+        "tool_steps",
+        "llm_first_token",
+        "sentence_aggregation",
+        "tts_first_byte",
+        "queue_wait",
+        "playback",
+        "preemptive_overlap",
+        "other",
+    )
+
+    def explained(self) -> float:
+        """The sum of every part but ``other``."""
+        total = 0.0
+        for name in self.PARTS[:-1]:
+            value = getattr(self, name)
+            total += value or 0.0
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One agent reply (one LiveKit speech) with the user utterance that triggered it."""
+
+    call_id: str
+    index: int
+    """1-based, in the order turns began."""
+    speech_id: str | None
+    """None for a user utterance that got no speech at all."""
+    source: TurnSource
+    """``user``: a reply to the user's speech; ``say``/``generate_reply``: the agent spoke on
+    its own (greeting, announcement); ``none``: no reply."""
+    outcome: Outcome
+    started_at: float
+    ended_at: float
+    user_text: str | None = None
+    user_started_at: float | None = None
+    user_stopped_at: float | None = None
+    agent_text: str | None = None
+    agent_messages: tuple[str, ...] = ()
+    agent_started_at: float | None = None
+    agent_stopped_at: float | None = None
+    interrupted: bool = False
+    preemptive: bool = False
+    """The reply was generated preemptively (the LLM started before the turn was committed)."""
+    discarded_attempts: int = 0
+    e2e: float | None = None
+    """Server-side response latency: end of user speech → first agent audio handed to the
+    output. Excludes the network and the caller's jitter buffer."""
+    breakdown: Breakdown | None = None
+    total_latency: float | None = None
+    """end_of_utterance_delay + first LLM ttft + first TTS ttfb (the requirements' formula)."""
+    transcription_delay: float | None = None
+    end_of_utterance_delay: float | None = None
+    requests: tuple[ComponentRequest, ...] = ()
+    tools: tuple[ToolRecord, ...] = ()
+    errors: tuple[ErrorRecord, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A whole session, emitted once at close."""
+
+    call_id: str
+    started_at: float
+    ended_at: float
+    turns: int
+    close_reason: str | None
+    close_error: str | None
+    idle_stt_audio: float
+    """Metered STT audio (silence, noise) that fell in no user turn."""
+    stt_audio: float
+    errors: tuple[ErrorRecord, ...] = ()
+    """Errors that hit no turn."""
+    late_events: int = 0
+    """Events that arrived after the turn they belonged to was emitted, or after close."""
+    unattributed_requests: int = 0
+    """LLM/TTS requests that named no speech, or a discarded attempt with no successor."""
+    dropped_events: int = 0
+    """Events the adapter could not hand over (full queue, bad input)."""
+    user_states: tuple[tuple[float, str], ...] = field(default=())
+    agent_states: tuple[tuple[float, str], ...] = field(default=())
+    false_interruptions: tuple[tuple[float, bool], ...] = field(default=())

@@ -1,0 +1,28 @@
+"""Sinks: where records go. Each one does its own I/O, off the agent's event loop."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from turnscope.context import CallContext
+    from turnscope.records import Call, Turn
+
+__all__ = ["Sink"]
+
+
+class Sink(Protocol):
+    """Receives one call's records. Methods are called on the agent's event loop, so they
+    must only hand work over (enqueue), never block; ``flush`` may block and is run off it."""
+
+    def start_call(self, context: CallContext) -> None: ...
+
+    def update_call(self, context: CallContext) -> None: ...
+
+    def on_turn(self, turn: Turn) -> None: ...
+
+    def on_call(self, call: Call) -> None: ...
+
+    def flush(self, timeout: float) -> bool:
+        """Deliver everything handed over so far; False if it did not finish in time."""
+        ...
