@@ -1,30 +1,79 @@
-"""Shared fixtures: simulated calls are expensive, so each one runs once per test session."""
+"""Shared fixtures: simulated calls are expensive, so each one runs once per test session,
+recorded by turnscope as an agent would be."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import turnscope
 from turnscope import simulate
+from turnscope.livekit.adapter import LiveKitAdapter
+from turnscope.sinks.memory import MemorySink
+
+if TYPE_CHECKING:
+    from livekit.agents import AgentSession
+
+    from turnscope import events
 
 TEST_SPEED = 4.0
 """Simulated calls in tests run four times faster than real time (one test runs at 1x)."""
+
+
+@dataclass
+class RecordedCall:
+    """A simulated call, what turnscope recorded of it, and the neutral events it saw."""
+
+    simulation: simulate.SimulationResult
+    sink: MemorySink
+    handle: turnscope.Instrumentation
+    events: list[events.Event] = field(default_factory=list)
+
+    @property
+    def turns(self) -> list[turnscope.Turn]:
+        return self.sink.turns
+
+    @property
+    def call(self) -> turnscope.Call:
+        (call,) = self.sink.calls
+        return call
+
+
+async def record(scenario: str, **options: Any) -> RecordedCall:
+    sink = MemorySink()
+    seen: list[events.Event] = []
+    handles: list[turnscope.Instrumentation] = []
+
+    def attach(session: AgentSession[Any]) -> None:
+        handles.append(turnscope.instrument(session, sinks=[sink]))
+        LiveKitAdapter(session, seen.append, on_internal_error=_raise).attach()
+
+    result = await simulate.run(scenario, on_session=attach, **options)
+    return RecordedCall(result, sink, handles[0], seen)
+
+
+def _raise(error: BaseException) -> None:
+    raise error
 
 
 class SimulationCache:
     """Runs each distinct simulation once and hands the same result to every test."""
 
     def __init__(self) -> None:
-        self._results: dict[tuple[Any, ...], simulate.SimulationResult] = {}
+        self._calls: dict[tuple[Any, ...], RecordedCall] = {}
 
-    def get(self, scenario: str, **options: Any) -> simulate.SimulationResult:
+    def recorded(self, scenario: str, **options: Any) -> RecordedCall:
         options.setdefault("speed", TEST_SPEED)
         key = (scenario, *sorted(options.items()))
-        if key not in self._results:
-            self._results[key] = asyncio.run(simulate.run(scenario, **options))
-        return self._results[key]
+        if key not in self._calls:
+            self._calls[key] = asyncio.run(record(scenario, **options))
+        return self._calls[key]
+
+    def get(self, scenario: str, **options: Any) -> simulate.SimulationResult:
+        return self.recorded(scenario, **options).simulation
 
 
 @pytest.fixture(scope="session")
