@@ -8,8 +8,9 @@ may be missing (``None``) when the framework did not report them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal, cast, get_type_hints
 
 __all__ = [
     "AgentMessage",
@@ -31,6 +32,7 @@ __all__ = [
     "UserStateChanged",
     "UserTranscript",
     "VADUsage",
+    "sanitized",
 ]
 
 Component = Literal["stt", "llm", "tts", "realtime", "vad", "eou", "other"]
@@ -247,3 +249,59 @@ Event = (
     | FalseInterruption
     | SessionClosed
 )
+
+
+_NUMBER_FIELDS: dict[type[Any], tuple[tuple[str, type, bool], ...]] = {}
+
+
+def _number_fields(kind: type[Any]) -> tuple[tuple[str, type, bool], ...]:
+    """(name, float or int, optional) for each numeric field of an event class."""
+    known = _NUMBER_FIELDS.get(kind)
+    if known is None:
+        hints = get_type_hints(kind)
+        found: list[tuple[str, type, bool]] = []
+        for f in fields(kind):
+            hint = hints[f.name]
+            for number in (float, int):
+                if hint is number or hint == (number | None):
+                    found.append((f.name, number, hint is not number))
+        known = _NUMBER_FIELDS[kind] = tuple(found)
+    return known
+
+
+LONGEST_DURATION = 86_400.0
+"""No latency, duration or audio length in a call is longer than a day: beyond, it is junk."""
+LATEST_TIME = 1e11
+"""Wall-clock times past this (the year 5138) are junk too."""
+
+
+def _usable(name: str, value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    if not math.isfinite(value) or value < 0:
+        return False
+    is_time = name == "at" or name.endswith("_at")
+    return value < LATEST_TIME if is_time else isinstance(value, int) or value <= LONGEST_DURATION
+
+
+def sanitized(event: Event) -> Event | None:
+    """The event with every unusable number (NaN, infinite, negative, wrong type) made
+    ``None`` where that is allowed and 0 where it is not; ``None`` for an event whose time
+    ``at`` is unusable. Keeps odd plugins and out-of-range values from reaching the records.
+    """
+    changes: dict[str, object] = {}
+    for name, number, optional in _number_fields(type(event)):
+        value = getattr(event, name)
+        if value is None and optional:
+            continue
+        if _usable(name, value):
+            continue
+        if name == "at":
+            return None
+        changes[name] = None if optional else number(0)
+    if event.at <= 0:
+        return None
+    if not changes:
+        return event
+    patched: Event = replace(cast("Any", event), **changes)
+    return patched

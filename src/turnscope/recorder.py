@@ -110,6 +110,7 @@ class CallRecorder:
         self._emitted: deque[str] = deque(maxlen=256)
         self._turns = 0
         self._late = 0
+        self._dropped = 0
         self._unattributed = 0
         self._user_states: list[tuple[float, str]] = []
         self._agent_states: list[tuple[float, str]] = []
@@ -143,11 +144,14 @@ class CallRecorder:
         if self._closed:
             self._late += 1
             return
-        at = getattr(event, "at", None)
-        if isinstance(at, float) and math.isfinite(at):
-            if self._started_at is None:
-                self._started_at = at
-            self._now = max(self._now, at)
+        clean = ev.sanitized(event)
+        if clean is None:
+            self._dropped += 1
+            return
+        event = clean
+        if self._started_at is None:
+            self._started_at = event.at
+        self._now = max(self._now, event.at)
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(event)
@@ -526,6 +530,7 @@ class CallRecorder:
             stt_audio=self._stt_total,
             errors=tuple(_error_record(e, ()) for e in self._errors),
             late_events=self._late,
+            dropped_events=self._dropped,
             unattributed_requests=self._unattributed,
             user_states=tuple(self._user_states),
             agent_states=tuple(self._agent_states),

@@ -1,0 +1,197 @@
+"""The recorder survives any order or subset of events with odd values, and loses nothing.
+
+The event streams come from real simulated sessions (captured through the adapter); hypothesis
+drops, reorders, duplicates and corrupts them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import TYPE_CHECKING, Any, cast, get_type_hints
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from turnscope import events as ev
+from turnscope.recorder import CallRecorder
+
+if TYPE_CHECKING:
+    from tests.conftest import SimulationCache
+    from turnscope.records import Call, Turn
+
+STREAMS = [
+    ("basic", {}),
+    ("preemptive", {}),
+    ("errors", {}),
+    ("no_reply", {}),
+    ("bargein", {}),
+    ("queued_say", {}),
+    ("basic", {"stt_usage": "periodic"}),
+]
+ODD_NUMBERS: list[object] = [None, math.nan, math.inf, -1.0, -0.5, 0.0, 1e12]
+
+
+def replay(stream: list[ev.Event]) -> tuple[list[Turn], Call]:
+    turns: list[Turn] = []
+    calls: list[Call] = []
+    recorder = CallRecorder("call", on_turn=turns.append, on_call=calls.append)
+    for event in stream:
+        recorder.feed(event)
+    recorder.close()
+    recorder.close()
+    (call,) = calls
+    return turns, call
+
+
+@pytest.fixture(scope="module")
+def streams(simulations: SimulationCache) -> list[list[ev.Event]]:
+    return [simulations.recorded(name, **options).events for name, options in STREAMS]
+
+
+def _signal(stream: list[ev.Event]) -> list[ev.Event]:
+    """The stream without periodic VAD statistics and interim transcripts, which only add
+    length for hypothesis to shuffle."""
+    return [
+        e
+        for e in stream
+        if not isinstance(e, ev.VADUsage)
+        and not (isinstance(e, ev.UserTranscript) and not e.is_final)
+    ]
+
+
+def _oddable(event: ev.Event) -> dict[str, list[object]]:
+    """The fields a plugin could get wrong, with the odd values each may take: numbers may be
+    anything numeric (or missing); optional fields may be missing."""
+    hints = get_type_hints(type(event))
+    odd: dict[str, list[object]] = {}
+    for f in dataclasses.fields(event):
+        hint = hints[f.name]
+        if hint in (float, int, float | None, int | None):
+            odd[f.name] = ODD_NUMBERS
+        elif type(None) in getattr(hint, "__args__", ()):
+            odd[f.name] = [None]
+    return odd
+
+
+@st.composite
+def corrupted(draw: st.DrawFn, event: ev.Event) -> ev.Event:
+    odd = _oddable(event)
+    name = draw(st.sampled_from(sorted(odd)))
+    changed: ev.Event = dataclasses.replace(
+        cast("Any", event), **{name: draw(st.sampled_from(odd[name]))}
+    )
+    return changed
+
+
+@st.composite
+def mangled(draw: st.DrawFn, stream: list[ev.Event]) -> list[ev.Event]:
+    n = len(stream)
+    dropped = draw(st.sets(st.integers(0, n - 1), max_size=n // 3)) if n else set()
+    events = [e for i, e in enumerate(stream) if i not in dropped]
+    shuffle = draw(st.sampled_from(["none", "all", "nearby"]))
+    rnd = draw(st.randoms(use_true_random=False))
+    if shuffle == "all":
+        rnd.shuffle(events)
+    elif shuffle == "nearby":  # the usual kind of disorder: neighbours swapped
+        for i in range(len(events) - 1):
+            if rnd.random() < 0.2:
+                events[i], events[i + 1] = events[i + 1], events[i]
+    if events:
+        for i in draw(st.lists(st.integers(0, len(events) - 1), max_size=6)):
+            events.insert(i, events[i])
+        for i in draw(st.lists(st.integers(0, len(events) - 1), max_size=6)):
+            events[i] = draw(corrupted(events[i]))
+    return events
+
+
+def assert_consistent(turns: list[Turn], call: Call) -> None:
+    assert [t.index for t in turns] == list(range(1, len(turns) + 1))
+    assert call.turns == len(turns)
+    seen: set[tuple[str, str]] = set()
+    for turn in turns:
+        assert turn.started_at <= turn.ended_at
+        assert (turn.e2e is None) == (turn.breakdown is None)
+        if turn.breakdown is not None and turn.e2e is not None:
+            assert turn.breakdown.explained() + turn.breakdown.other == pytest.approx(turn.e2e)
+        if turn.outcome == "answered":
+            assert turn.agent_messages
+            assert not turn.interrupted
+        if turn.outcome in ("no_reply", "failed"):
+            assert turn.agent_text is None
+        assert turn.interrupted == (turn.outcome == "interrupted")
+        for request in turn.requests:
+            if request.kind != "stt":
+                key = (request.kind, request.request_id)
+                assert key not in seen, f"{key} is in two turns"
+                seen.add(key)
+            assert request.audio_duration >= 0
+            assert math.isfinite(request.audio_duration)
+    assert call.idle_stt_audio >= 0
+
+
+def placed_requests(turns: list[Turn]) -> set[tuple[str, str]]:
+    return {(r.kind, r.request_id) for t in turns for r in t.requests if r.kind != "stt"}
+
+
+def test_replaying_the_live_stream_gives_the_live_turns(
+    simulations: SimulationCache, streams: list[list[ev.Event]]
+) -> None:
+    for (name, options), stream in zip(STREAMS, streams, strict=True):
+        live = simulations.recorded(name, **options).turns
+        turns, _ = replay(stream)
+        assert [(t.outcome, t.user_text, t.agent_text, t.e2e) for t in turns] == [
+            (t.outcome, t.user_text, t.agent_text, t.e2e) for t in live
+        ]
+        assert placed_requests(turns) == placed_requests(live)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_order_subset_or_odd_values_never_raise(
+    streams: list[list[ev.Event]], data: st.DataObject
+) -> None:
+    stream = _signal(data.draw(st.sampled_from(streams)))
+    events = data.draw(mangled(stream))
+    turns, call = replay(events)
+    assert_consistent(turns, call)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_nothing_valid_is_lost(streams: list[list[ev.Event]], data: st.DataObject) -> None:
+    stream = _signal(data.draw(st.sampled_from(streams)))
+    dropped = data.draw(st.sets(st.integers(0, len(stream) - 1), max_size=len(stream) // 3))
+    events = [e for i, e in enumerate(stream) if i not in dropped]
+    duplicates = data.draw(st.lists(st.sampled_from(events), max_size=5)) if events else []
+    turns, call = replay(events + duplicates)
+    assert_consistent(turns, call)
+    fed = {
+        (kind, e.request_id)
+        for e in events
+        for kind in [("llm" if isinstance(e, ev.LLMRequest) else "tts")]
+        if isinstance(e, (ev.LLMRequest, ev.TTSRequest)) and e.speech_id is not None
+    }
+    lost = fed - placed_requests(turns)
+    assert len(lost) <= call.late_events + call.unattributed_requests
+    scheduled = {e.speech_id for e in events if isinstance(e, ev.SpeechDone) and e.scheduled}
+    assert scheduled <= {t.speech_id for t in turns}
+    said = {e.text for e in events if isinstance(e, ev.UserMessage)}
+    assert said <= {t.user_text for t in turns}
+
+
+def test_events_after_close_are_counted_not_recorded(streams: list[list[ev.Event]]) -> None:
+    turns: list[Turn] = []
+    calls: list[Call] = []
+    recorder = CallRecorder("call", on_turn=turns.append, on_call=calls.append)
+    stream = streams[0]
+    half = len(stream) // 2
+    for event in stream[:half]:
+        recorder.feed(event)
+    recorder.close()
+    emitted = len(turns)
+    for event in stream[half:]:
+        recorder.feed(event)
+    assert len(turns) == emitted
+    assert calls[0].late_events == 0
