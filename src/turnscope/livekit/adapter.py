@@ -56,6 +56,21 @@ def _quiet_registration() -> Iterator[None]:
 class LiveKitAdapter:
     """Turns one session's LiveKit events into neutral events for ``deliver``."""
 
+    EVENT_NAMES: tuple[EventTypes, ...] = (
+        "metrics_collected",
+        "conversation_item_added",
+        "speech_created",
+        "user_input_transcribed",
+        "user_state_changed",
+        "agent_state_changed",
+        "tool_execution_updated",
+        "function_tools_executed",
+        "agent_false_interruption",
+        "error",
+        "close",
+    )
+    """Every session event the adapter listens to."""
+
     def __init__(
         self,
         session: AgentSession[Any],
@@ -75,19 +90,20 @@ class LiveKitAdapter:
         if self._attached:
             return
         self._attached = True
-        table: list[tuple[EventTypes, Callable[[Any], None]]] = [
-            ("metrics_collected", self._on_metrics),
-            ("conversation_item_added", self._on_item),
-            ("speech_created", self._on_speech_created),
-            ("user_input_transcribed", self._on_transcript),
-            ("user_state_changed", self._on_user_state),
-            ("agent_state_changed", self._on_agent_state),
-            ("tool_execution_updated", self._on_tool_update),
-            ("function_tools_executed", self._on_tools_executed),
-            ("agent_false_interruption", self._on_false_interruption),
-            ("error", self._on_error),
-            ("close", self._on_close),
-        ]
+        handlers: dict[EventTypes, Callable[[Any], None]] = {
+            "metrics_collected": self._on_metrics,
+            "conversation_item_added": self._on_item,
+            "speech_created": self._on_speech_created,
+            "user_input_transcribed": self._on_transcript,
+            "user_state_changed": self._on_user_state,
+            "agent_state_changed": self._on_agent_state,
+            "tool_execution_updated": self._on_tool_update,
+            "function_tools_executed": self._on_tools_executed,
+            "agent_false_interruption": self._on_false_interruption,
+            "error": self._on_error,
+            "close": self._on_close,
+        }
+        table = [(name, handlers[name]) for name in self.EVENT_NAMES]
         for name, handler in table:
             guarded = self._guard(handler)
             if name == "metrics_collected":
