@@ -15,6 +15,9 @@ if TYPE_CHECKING:
 
 __all__ = ["breakdown", "request_start", "total_latency"]
 
+OVERLAP_NOISE = 0.001
+"""An LLM start less than 1 ms before the commit is clock noise, not preemptive generation."""
+
 
 def request_start(request: LLMRequest | TTSRequest) -> float:
     """Metrics are emitted when a request ends: it started ``duration`` earlier."""
@@ -50,7 +53,8 @@ def breakdown(
         tool_steps = request_start(speaking) - request_start(first)
         if user.stopped_speaking_at is not None:
             committed = user.stopped_speaking_at + (endpointing or 0.0) + (callback or 0.0)
-            overlap = min(0.0, request_start(first) - committed - (queue_wait or 0.0))
+            early = request_start(first) - committed - (queue_wait or 0.0)
+            overlap = early if early < -OVERLAP_NOISE else 0.0
     parts = Breakdown(
         endpointing=endpointing,
         turn_callback=callback,

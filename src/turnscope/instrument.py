@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 import weakref
 from dataclasses import replace
@@ -53,6 +54,7 @@ class Instrumentation:
             session, self._deliver, on_internal_error=self._internal_error
         )
         self._timers: set[asyncio.TimerHandle] = set()
+        self._flushes: set[asyncio.Task[bool]] = set()
 
     def _start(self) -> None:
         for sink in self._sinks:
@@ -107,9 +109,8 @@ class Instrumentation:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _now(self) -> float:
-        import time
-
+    @staticmethod
+    def _now() -> float:
         return time.time()
 
     def _deliver(self, event: events.Event) -> None:
@@ -121,6 +122,17 @@ class Instrumentation:
             self._advance_later(self._recorder.no_reply_after)
         elif isinstance(event, events.SessionClosed):
             self._recorder.close(event.at)
+            self._flush_in_background()
+
+    def _flush_in_background(self) -> None:
+        """At close, deliver the last turns and the call without making LiveKit wait."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        task = loop.create_task(self.aflush())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
 
     def _advance_later(self, delay: float) -> None:
         try:

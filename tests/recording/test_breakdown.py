@@ -1,0 +1,125 @@
+"""The breakdown on fixed timelines: each part where DESIGN §4 puts it."""
+
+from __future__ import annotations
+
+import pytest
+
+from turnscope.breakdown import breakdown, total_latency
+from turnscope.events import AgentMessage, EndOfTurn, LLMRequest, TTSRequest, UserMessage
+
+STOP = 1000.0
+"""The user stops speaking."""
+
+
+def user(*, endpointing: float = 0.5, callback: float = 0.01) -> UserMessage:
+    return UserMessage(STOP, "u", "hi", STOP - 1.0, STOP, 0.2, endpointing, callback)
+
+
+def reply(first_audio: float, *, ttft: float, ttfs: float | None, ttfb: float) -> AgentMessage:
+    return AgentMessage(
+        first_audio,
+        "a",
+        "hello",
+        False,
+        first_audio,
+        first_audio + 1,
+        ttft,
+        ttfs,
+        ttfb,
+        0.002,
+        first_audio - STOP,
+    )
+
+
+def llm(start: float, duration: float, ttft: float) -> LLMRequest:
+    return LLMRequest(
+        start + duration,
+        f"r{start}",
+        "s",
+        "openai",
+        "m",
+        duration,
+        ttft,
+        False,
+        100,
+        0,
+        0,
+        10,
+        0,
+        110,
+        40.0,
+    )
+
+
+def test_plain_turn_is_consecutive_parts() -> None:
+    committed = STOP + 0.51
+    first_audio = committed + 0.001 + 0.3 + 0.05 + 0.12 + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=0.35, ttfb=0.12),
+        llm=[llm(committed + 0.001, 0.6, 0.3)],
+        queue_wait=0.001,
+    )
+    assert parts.endpointing == 0.5
+    assert parts.turn_callback == 0.01
+    assert parts.tool_steps == 0
+    assert parts.preemptive_overlap == 0
+    assert parts.sentence_aggregation == pytest.approx(0.05)
+    assert parts.other == pytest.approx(0.0, abs=1e-9)
+
+
+def test_tool_steps_run_from_the_first_request_to_the_speaking_one() -> None:
+    committed = STOP + 0.51
+    step2 = committed + 0.4 + 0.25  # first request 0.4 s, then the tool 0.25 s
+    first_audio = step2 + 0.3 + 0.05 + 0.12 + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=0.35, ttfb=0.12),
+        llm=[llm(step2, 0.6, 0.3), llm(committed, 0.4, 0.35)],
+        queue_wait=0.0,
+    )
+    assert parts.tool_steps == pytest.approx(0.65)
+    assert parts.other == pytest.approx(0.0, abs=1e-9)
+
+
+def test_preemptive_overlap_is_reported_negative_not_hidden() -> None:
+    early = STOP + 0.2  # the LLM started 0.31 s before the turn was committed
+    first_audio = STOP + 0.51 + 0.1 + 0.12 + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=0.41, ttfb=0.12),
+        llm=[llm(early, 0.5, 0.3)],
+        queue_wait=0.0,
+    )
+    assert parts.preemptive_overlap == pytest.approx(-0.31)
+    assert parts.other == pytest.approx(0.0, abs=1e-9)
+
+
+def test_missing_first_sentence_time_leaves_aggregation_unknown() -> None:
+    first_audio = STOP + 0.51 + 0.3 + 0.12 + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=None, ttfb=0.12),
+        llm=[llm(STOP + 0.51, 0.6, 0.3)],
+        queue_wait=None,
+    )
+    assert parts.sentence_aggregation is None
+    assert parts.queue_wait is None
+    assert parts.other == pytest.approx(0.0, abs=1e-9)
+
+
+def test_total_latency_is_null_not_zero_when_a_part_is_missing() -> None:
+    eou = EndOfTurn(STOP + 0.5, "s", 0.5, 0.2, 0.01)
+    tts = TTSRequest(STOP + 2, "t", "s", "cartesia", "sonic-2", 0.4, 0.12, 1.0, 20, False, False)
+    request = llm(STOP + 0.51, 0.6, 0.3)
+    assert total_latency(eou, [request], [tts]) == pytest.approx(0.92)
+    assert total_latency(None, [request], [tts]) is None
+    assert total_latency(eou, [request], []) is None
+    no_token = (
+        LLMRequest(**{**request.__dict__, "ttft": None}) if hasattr(request, "__dict__") else None
+    )
+    assert no_token is None or total_latency(eou, [no_token], [tts]) is None
