@@ -15,6 +15,8 @@ from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from livekit.agents import AgentSession
 
     from turnscope import events
@@ -79,3 +81,21 @@ class SimulationCache:
 @pytest.fixture(scope="session")
 def simulations() -> SimulationCache:
     return SimulationCache()
+
+
+@pytest.fixture(autouse=True)
+def private_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own store and a clean environment: nothing reaches ./.turnscope."""
+    for name in (
+        "TURNSCOPE_DB",
+        "TURNSCOPE_CAPTURE_CONTENT",
+        "TURNSCOPE_DB_MAX_MB",
+        "LANGFUSE_PUBLIC_KEY",
+        "LANGFUSE_SECRET_KEY",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "store" / "turnscope.db"
+    monkeypatch.setenv("TURNSCOPE_DB", str(path))
+    return path

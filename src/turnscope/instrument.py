@@ -11,9 +11,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from turnscope import events
+from turnscope.config import current_settings
 from turnscope.context import CallContext, MetadataValue
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.recorder import CallRecorder
+from turnscope.sinks.store import LocalStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -178,6 +180,19 @@ class Instrumentation:
             )
 
 
+def default_sinks() -> list[Sink]:
+    """The sinks the configuration asks for (today: the local store, unless it is off)."""
+    settings = current_settings()
+    found: list[Sink] = []
+    if settings.db is not None:
+        found.append(
+            LocalStore.shared(
+                settings.db, capture_content=settings.capture_content, max_mb=settings.db_max_mb
+            )
+        )
+    return found
+
+
 def instrument(
     session: AgentSession[Any],
     *,
@@ -187,6 +202,8 @@ def instrument(
     tags: Iterable[str] | None = None,
     metadata: Mapping[str, MetadataValue] | None = None,
     sinks: Sequence[Sink] | None = None,
+    # Where records go; by default the ones the configuration asks for (``configure`` and
+    # the environment). Mainly for tests and embedding.
     grace: float = 0.5,
 ) -> Instrumentation:
     """Record every turn of ``session``. Call it before ``session.start()``.
@@ -205,7 +222,8 @@ def instrument(
         tags=tuple(tags or ()),
         metadata=dict(metadata or {}),
     )
-    handle = Instrumentation(session, context, list(sinks or ()), grace=grace)
+    chosen = list(sinks) if sinks is not None else default_sinks()
+    handle = Instrumentation(session, context, chosen, grace=grace)
     _instrumented[session] = handle
     handle._start()
     return handle

@@ -25,10 +25,14 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+DEMO = PACKAGE / "cli" / "demo.py"
+"""`turnscope demo` is a simulation by definition (DESIGN §1): the one allowed importer."""
+
+
 def test_nothing_outside_simulate_imports_it() -> None:
     offenders = []
     for path in PACKAGE.rglob("*.py"):
-        if SIMULATE in path.parents:
+        if SIMULATE in path.parents or path == DEMO:
             continue
         if any(
             n == "turnscope.simulate" or n.startswith("turnscope.simulate.") for n in _imports(path)
@@ -45,6 +49,16 @@ def test_simulate_imports_no_other_part_of_turnscope() -> None:
             if outside or name == "<relative import>":
                 offenders.append(f"{path.relative_to(PACKAGE)}: {name}")
     assert offenders == []
+
+
+def test_the_recording_path_never_loads_it() -> None:
+    """Importing turnscope (what an agent does) must not bring the simulation in."""
+    import subprocess
+    import sys
+
+    probe = "import sys, turnscope; print('turnscope.simulate' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_the_check_sees_an_offending_import(tmp_path: Path) -> None:

@@ -52,7 +52,7 @@ def test_basic_has_a_greeting_and_a_tool_call(simulations: SimulationCache) -> N
         ("get_weather", '{"city": "Paris"}')
     ]
     assert [o.output for o in tools.function_call_outputs] == ["Paris: sunny, 21 C"]
-    assert _assistant_texts(result)[0].startswith("Hello! Thanks for calling")
+    assert _assistant_texts(result)[0] == "Hi, this is Acme Travel. How can I help?"
     assert "It is sunny and 21 degrees in Paris right now." in _assistant_texts(result)
     assert [t.name for t in result.truth.tool_calls] == ["get_weather"]
 

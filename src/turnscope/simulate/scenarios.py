@@ -35,7 +35,7 @@ class Utterance:
     seconds: float
     """How long the caller speaks."""
     after: Cue = "reply"
-    gap: float = 0.8
+    gap: float = 0.6
     """Silence between the cue and the first word."""
     kind: Literal["speech", "noise"] = "speech"
 
@@ -80,16 +80,14 @@ def _basic() -> Scenario:
     return Scenario(
         name="basic",
         description="A greeting, then three turns; the second calls a tool.",
-        greeting="Hello! Thanks for calling Acme Travel. How can I help you today?",
+        greeting="Hi, this is Acme Travel. How can I help?",
         utterances=(
             Utterance("Hi, can you tell me what you can do?", 1.4),
             Utterance("What's the weather in Paris right now?", 1.3),
             Utterance("Great, thank you. Goodbye!", 1.0),
         ),
         replies={
-            "Hi, can you tell me what you can do?": Reply(
-                "I can check the weather and answer questions about your trip."
-            ),
+            "Hi, can you tell me what you can do?": Reply("I can check the weather for your trip."),
             "What's the weather in Paris right now?": _weather("Paris"),
             weather_report("Paris"): Reply("It is sunny and 21 degrees in Paris right now."),
             "Great, thank you. Goodbye!": Reply("You're welcome. Have a great trip!"),

@@ -1,7 +1,7 @@
 """The ``turnscope`` command.
 
-Each command group lives in its own module; this one only assembles them. Errors are one
-line on stderr and a non-zero exit, never a traceback.
+Each command lives in its own module; this one assembles them. Errors are one line on
+stderr and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,6 +10,9 @@ from importlib.metadata import version
 
 import click
 
+from turnscope.cli.demo import demo
+from turnscope.cli.reports import check, prune, report
+
 __all__ = ["main"]
 
 
@@ -17,3 +20,9 @@ __all__ = ["main"]
 @click.version_option(version("turnscope"), prog_name="turnscope")
 def main() -> None:
     """Observability for LiveKit voice agents: every turn traced, its latency explained."""
+
+
+main.add_command(demo)
+main.add_command(report)
+main.add_command(check)
+main.add_command(prune)

@@ -1,0 +1,1 @@
+"""Reports over the local store: queries, the terminal report, and latency budgets."""

@@ -1,0 +1,123 @@
+"""The terminal report: a table per call, then percentiles per component."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from turnscope.report.metrics import METRICS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from turnscope.report.queries import Distribution
+
+__all__ = ["E2E_NOTE", "render_call", "render_percentiles"]
+
+E2E_NOTE = (
+    "e2e is server-side: from the end of the user's speech (VAD) to the first agent audio "
+    "frame handed to the output. It excludes the network and the caller's jitter buffer."
+)
+
+_PARTS = (
+    ("endpointing", "endp"),
+    ("turn_callback", "cb"),
+    ("tool_steps", "tool"),
+    ("llm_first_token", "llm"),
+    ("sentence_aggregation", "sent"),
+    ("tts_first_byte", "tts"),
+    ("queue_wait", "q"),
+    ("playback", "play"),
+    ("preemptive_overlap", "ovl"),
+    ("other", "oth"),
+)
+
+
+def ms(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def _flags(turn: dict[str, Any]) -> str:
+    flags = [turn["outcome"]]
+    if turn["source"] in ("say", "generate_reply"):
+        flags.append(turn["source"])
+    if turn["tools"]:
+        flags.append(f"tools×{turn['tools']}")
+    if turn["preemptive"]:
+        flags.append("preemptive")
+    if turn["discarded_attempts"]:
+        flags.append(f"discarded×{turn['discarded_attempts']}")
+    if turn["errors"]:
+        flags.append(f"errors×{turn['errors']}")
+    return " ".join(flags)
+
+
+def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, Any]]) -> None:
+    duration = (
+        f"{call['ended_at'] - call['started_at']:.1f} s"
+        if call.get("ended_at") and call.get("started_at")
+        else "in progress"
+    )
+    title = Text.assemble(
+        ("call ", "bold"),
+        (call["call_id"][:12], "bold cyan"),
+        f"  session {call['session_id']}  ·  {len(turns)} turns  ·  {duration}",
+        f"  ·  closed: {call['close_reason']}" if call.get("close_reason") else "",
+    )
+    said = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+    said.add_column("#", justify="right")
+    said.add_column("user said", ratio=3)
+    said.add_column("agent said", ratio=3)
+    said.add_column("outcome, flags", ratio=2)
+    said.add_column("tokens in/out", justify="right")
+    for turn in turns:
+        said.add_row(
+            str(turn["turn"]),
+            turn["user_text"] or "",
+            turn["agent_text"] or "",
+            _flags(turn),
+            f"{turn['prompt_tokens']}/{turn['completion_tokens']}",
+        )
+    console.print(said)
+    timing = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title_justify="left")
+    timing.add_column("#", justify="right")
+    timing.add_column("e2e", justify="right", style="bold")
+    for _, header in _PARTS:
+        timing.add_column(header, justify="right")
+    for turn in turns:
+        timing.add_row(
+            str(turn["turn"]),
+            ms(turn["e2e"]),
+            *(ms(turn[column]) for column, _ in _PARTS),
+        )
+    console.print(timing)
+    console.print(
+        "[dim]ms; e2e = endpointing + turn callback + tool steps + LLM first token + sentence "
+        "aggregation + TTS first byte + queue wait + playback + preemptive overlap + other[/dim]"
+    )
+
+
+def render_percentiles(
+    console: Console, found: dict[str, Distribution], *, calls: int, turns: int
+) -> None:
+    table = Table(
+        title=f"latency percentiles (ms) over {calls} call(s), {turns} turn(s)",
+        title_justify="left",
+    )
+    for header in ("metric", "n", "p50", "p90", "p95", "p99", "max"):
+        table.add_column(header, justify="left" if header == "metric" else "right")
+    for name, metric in METRICS.items():
+        dist = found.get(name)
+        if dist is None:
+            continue
+        table.add_row(
+            metric.label,
+            str(dist.count),
+            *(ms(dist.percentiles[p]) for p in (50, 90, 95, 99)),
+            ms(dist.maximum),
+        )
+    console.print(table)
+    console.print(f"[dim]{E2E_NOTE}[/dim]")

@@ -1,0 +1,105 @@
+"""The local SQLite store: one file, shared by every process that writes it.
+
+LiveKit runs each job in its own process, so several processes write one file at once:
+the store uses WAL (readers never block the writer) and a ``busy_timeout`` (writers wait
+their turn instead of failing). The schema is created and evolved by numbered migrations,
+recorded in the file itself and applied on open.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from typing import TYPE_CHECKING
+
+from turnscope.store.migrations import MIGRATIONS
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["StoreError", "connect", "open_for_reading", "open_for_writing"]
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message says why in one line."""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection
+
+
+def open_for_writing(path: Path) -> sqlite3.Connection:
+    """Open (creating it, private to the user) and migrate the store."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.exists():
+        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(descriptor)
+    os.chmod(path, 0o600)
+    connection = connect(path)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = NORMAL")
+    migrate(connection)
+    return connection
+
+
+def open_for_reading(path: Path) -> sqlite3.Connection:
+    """Open an existing store read-only; StoreError if there is none."""
+    if not path.is_file():
+        raise StoreError(
+            f"no turnscope store at {path} (run `turnscope demo`, or set TURNSCOPE_DB)"
+        )
+    try:
+        connection = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = schema_version(connection)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path} is not a turnscope store ({error})") from None
+    if version == 0:
+        raise StoreError(f"{path} is not a turnscope store (it has no turnscope schema)")
+    if version > len(MIGRATIONS):
+        raise StoreError(f"{path} was written by a newer turnscope; upgrade to read it")
+    return connection
+
+
+def schema_version(connection: sqlite3.Connection) -> int:
+    exists = connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = connection.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(connection: sqlite3.Connection) -> None:
+    """Apply every migration the file lacks, each in its own transaction."""
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, applied_at REAL)"
+    )
+    for version, script in enumerate(MIGRATIONS, start=1):
+        if schema_version(connection) >= version:
+            continue
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(connection) < version:  # another process may have won the race
+                for statement in script.split(";\n"):
+                    if statement.strip():
+                        connection.execute(statement)
+                connection.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (version, time.time()),
+                )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise

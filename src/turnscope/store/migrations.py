@@ -1,0 +1,123 @@
+"""The store's schema, as numbered migrations. Never edit one that has shipped: add another.
+
+Turns keep the latency breakdown as numeric columns (seconds), so reports and budgets are
+plain SQL over them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BREAKDOWN_COLUMNS", "MIGRATIONS"]
+
+BREAKDOWN_COLUMNS = (
+    "endpointing",
+    "turn_callback",
+    "tool_steps",
+    "llm_first_token",
+    "sentence_aggregation",
+    "tts_first_byte",
+    "queue_wait",
+    "playback",
+    "preemptive_overlap",
+    "other",
+)
+
+_V1 = f"""
+CREATE TABLE calls (
+    call_id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    user_id TEXT,
+    trace_name TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    metadata TEXT NOT NULL DEFAULT '{{}}',
+    started_at REAL,
+    ended_at REAL,
+    turns INTEGER NOT NULL DEFAULT 0,
+    close_reason TEXT,
+    close_error TEXT,
+    stt_audio REAL,
+    idle_stt_audio REAL,
+    late_events INTEGER NOT NULL DEFAULT 0,
+    dropped_events INTEGER NOT NULL DEFAULT 0,
+    unattributed_requests INTEGER NOT NULL DEFAULT 0,
+    recorded_at REAL NOT NULL
+);
+CREATE INDEX calls_by_start ON calls (started_at);
+CREATE TABLE turns (
+    call_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    speech_id TEXT,
+    source TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL NOT NULL,
+    user_text TEXT,
+    agent_text TEXT,
+    user_started_at REAL,
+    user_stopped_at REAL,
+    agent_started_at REAL,
+    agent_stopped_at REAL,
+    interrupted INTEGER NOT NULL,
+    preemptive INTEGER NOT NULL,
+    discarded_attempts INTEGER NOT NULL,
+    e2e REAL,
+    {", ".join(f"{c} REAL" for c in BREAKDOWN_COLUMNS)},
+    total_latency REAL,
+    transcription_delay REAL,
+    end_of_utterance_delay REAL,
+    llm_ttft REAL,
+    tts_ttfb REAL,
+    prompt_tokens INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    tts_characters INTEGER NOT NULL,
+    stt_audio REAL NOT NULL,
+    tools INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    PRIMARY KEY (call_id, turn)
+);
+CREATE TABLE components (
+    call_id TEXT NOT NULL,
+    turn INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    request_id TEXT,
+    name TEXT,
+    provider TEXT,
+    model TEXT,
+    started_at REAL,
+    ended_at REAL,
+    duration REAL,
+    ttft REAL,
+    ttfb REAL,
+    cancelled INTEGER NOT NULL DEFAULT 0,
+    discarded INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    cached_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+    total_tokens INTEGER NOT NULL DEFAULT 0,
+    tokens_per_second REAL,
+    characters INTEGER NOT NULL DEFAULT 0,
+    audio_duration REAL,
+    metered_audio REAL,
+    streamed INTEGER NOT NULL DEFAULT 0,
+    status TEXT,
+    arguments TEXT,
+    output TEXT
+);
+CREATE INDEX components_by_turn ON components (call_id, turn);
+CREATE TABLE events (
+    call_id TEXT NOT NULL,
+    turn INTEGER,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    component TEXT,
+    detail TEXT,
+    message TEXT,
+    recoverable INTEGER,
+    request_id TEXT
+);
+CREATE INDEX events_by_call ON events (call_id, at)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)

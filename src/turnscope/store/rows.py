@@ -1,0 +1,210 @@
+"""Records → rows of the store's tables. With content capture off, every column that could
+hold what someone said (transcripts, agent text, tool arguments and outputs) is NULL."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from turnscope.store.migrations import BREAKDOWN_COLUMNS
+
+if TYPE_CHECKING:
+    from turnscope.context import CallContext
+    from turnscope.records import Call, Turn
+
+__all__ = [
+    "CALL_END_SQL",
+    "CALL_START_SQL",
+    "COMPONENT_SQL",
+    "EVENT_SQL",
+    "TURN_SQL",
+    "call_end_row",
+    "call_start_row",
+    "component_rows",
+    "event_rows",
+    "turn_error_rows",
+    "turn_row",
+]
+
+CALL_START_SQL = """
+INSERT INTO calls (call_id, session_id, user_id, trace_name, tags, metadata, recorded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (call_id) DO UPDATE SET
+    session_id = excluded.session_id, user_id = excluded.user_id,
+    trace_name = excluded.trace_name, tags = excluded.tags, metadata = excluded.metadata
+"""
+
+CALL_END_SQL = """
+INSERT INTO calls (call_id, session_id, started_at, ended_at, turns, close_reason, close_error,
+    stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (call_id) DO UPDATE SET
+    started_at = excluded.started_at, ended_at = excluded.ended_at, turns = excluded.turns,
+    close_reason = excluded.close_reason, close_error = excluded.close_error,
+    stt_audio = excluded.stt_audio, idle_stt_audio = excluded.idle_stt_audio,
+    late_events = excluded.late_events, dropped_events = excluded.dropped_events,
+    unattributed_requests = excluded.unattributed_requests
+"""
+
+_TURN_COLUMNS = (
+    "call_id", "turn", "speech_id", "source", "outcome", "started_at", "ended_at",
+    "user_text", "agent_text", "user_started_at", "user_stopped_at", "agent_started_at",
+    "agent_stopped_at", "interrupted", "preemptive", "discarded_attempts", "e2e",
+    *BREAKDOWN_COLUMNS,
+    "total_latency", "transcription_delay", "end_of_utterance_delay", "llm_ttft", "tts_ttfb",
+    "prompt_tokens", "cached_tokens", "completion_tokens", "tts_characters", "stt_audio",
+    "tools", "errors",
+)  # fmt: skip
+TURN_SQL = (
+    f"INSERT OR REPLACE INTO turns ({', '.join(_TURN_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_TURN_COLUMNS))})"
+)
+
+_COMPONENT_COLUMNS = (
+    "call_id", "turn", "kind", "request_id", "name", "provider", "model", "started_at",
+    "ended_at", "duration", "ttft", "ttfb", "cancelled", "discarded", "prompt_tokens",
+    "cached_tokens", "cache_creation_tokens", "completion_tokens", "reasoning_tokens",
+    "total_tokens", "tokens_per_second", "characters", "audio_duration", "metered_audio",
+    "streamed", "status", "arguments", "output",
+)  # fmt: skip
+COMPONENT_SQL = (
+    f"INSERT INTO components ({', '.join(_COMPONENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_COMPONENT_COLUMNS))})"
+)
+
+EVENT_SQL = (
+    "INSERT INTO events (call_id, turn, at, kind, component, detail, message, recoverable, "
+    "request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def call_start_row(context: CallContext) -> tuple[Any, ...]:
+    return (
+        context.call_id,
+        context.session_id,
+        context.user_id,
+        context.trace_name,
+        json.dumps(list(context.tags)),
+        json.dumps(dict(context.metadata)),
+        time.time(),
+    )
+
+
+def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
+    return (
+        call.call_id,
+        session_id,
+        call.started_at,
+        call.ended_at,
+        call.turns,
+        call.close_reason,
+        call.close_error,
+        call.stt_audio,
+        call.idle_stt_audio,
+        call.late_events,
+        call.dropped_events,
+        call.unattributed_requests,
+        time.time(),
+    )
+
+
+def _first(turn: Turn, kind: str, field: str) -> float | None:
+    requests = [r for r in turn.requests if r.kind == kind and not r.discarded]
+    if not requests:
+        return None
+    value = getattr(min(requests, key=lambda r: r.started_at), field)
+    return value if isinstance(value, float) else None
+
+
+def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
+    parts = turn.breakdown
+    llm = [r for r in turn.requests if r.kind == "llm"]
+    tts = [r for r in turn.requests if r.kind == "tts"]
+    return (
+        turn.call_id,
+        turn.index,
+        turn.speech_id,
+        turn.source,
+        turn.outcome,
+        turn.started_at,
+        turn.ended_at,
+        turn.user_text if capture_content else None,
+        turn.agent_text if capture_content else None,
+        turn.user_started_at,
+        turn.user_stopped_at,
+        turn.agent_started_at,
+        turn.agent_stopped_at,
+        int(turn.interrupted),
+        int(turn.preemptive),
+        turn.discarded_attempts,
+        turn.e2e,
+        *(getattr(parts, c) if parts else None for c in BREAKDOWN_COLUMNS),
+        turn.total_latency,
+        turn.transcription_delay,
+        turn.end_of_utterance_delay,
+        _first(turn, "llm", "ttft"),
+        _first(turn, "tts", "ttfb"),
+        sum(r.prompt_tokens for r in llm),
+        sum(r.cached_tokens for r in llm),
+        sum(r.completion_tokens for r in llm),
+        sum(r.characters for r in tts),
+        sum(r.audio_duration for r in turn.requests if r.kind == "stt"),
+        len(turn.tools),
+        len(turn.errors),
+    )
+
+
+def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = [
+        (
+            turn.call_id, turn.index, r.kind, r.request_id, None, r.provider, r.model,
+            r.started_at, r.ended_at, r.duration, r.ttft, r.ttfb, int(r.cancelled),
+            int(r.discarded), r.prompt_tokens, r.cached_tokens, r.cache_creation_tokens,
+            r.completion_tokens, r.reasoning_tokens, r.total_tokens, r.tokens_per_second,
+            r.characters, r.audio_duration, r.metered_audio, int(r.streamed), None, None, None,
+        )
+        for r in turn.requests
+    ]  # fmt: skip
+    rows += [
+        (
+            turn.call_id, turn.index, "tool", t.call_id, t.name, None, None, t.started_at,
+            t.ended_at, (t.ended_at - t.started_at) if t.ended_at is not None else None,
+            None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, 0, t.status,
+            t.arguments if capture_content else None, t.output if capture_content else None,
+        )
+        for t in turn.tools
+    ]  # fmt: skip
+    return rows
+
+
+def event_rows(call: Call) -> list[tuple[Any, ...]]:
+    """The call's own errors (those that hit no turn), state changes and false interruptions."""
+    rows: list[tuple[Any, ...]] = []
+    rows += [
+        (call.call_id, None, e.at, "error", e.component, e.error_type, e.message,
+         int(e.recoverable), e.request_id)
+        for e in call.errors
+    ]  # fmt: skip
+    rows += [
+        (call.call_id, None, at, "user_state", None, s, None, None, None)
+        for at, s in call.user_states
+    ]
+    rows += [
+        (call.call_id, None, at, "agent_state", None, s, None, None, None)
+        for at, s in call.agent_states
+    ]
+    rows += [
+        (call.call_id, None, at, "false_interruption", None,
+         "resumed" if resumed else "not_resumed", None, None, None)
+        for at, resumed in call.false_interruptions
+    ]  # fmt: skip
+    return rows
+
+
+def turn_error_rows(turn: Turn) -> list[tuple[Any, ...]]:
+    return [
+        (turn.call_id, turn.index, e.at, "error", e.component, e.error_type, e.message,
+         int(e.recoverable), e.request_id)
+        for e in turn.errors
+    ]  # fmt: skip

@@ -1,0 +1,134 @@
+"""The CLI in-process, against real stores."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from click.testing import CliRunner
+
+from turnscope.cli import main
+from turnscope.sinks.store import LocalStore
+from turnscope.store import open_for_writing
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import SimulationCache
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One `turnscope demo` run (at test speed), shared by the tests that read its store."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = CliRunner().invoke(main, ["demo", "--speed", "4", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    return path, result.output
+
+
+def test_demo_prints_a_breakdown_for_every_turn(demo_store: tuple[Path, str]) -> None:
+    _, output = demo_store
+    assert "turnscope demo" in output
+    assert "e2e is server-side" in output
+    timing_rows = [line.split() for line in output.splitlines() if line.strip()[:1].isdigit()]
+    breakdowns = [row for row in timing_rows if len(row) == 12 and row[1].isdigit()]
+    assert len(breakdowns) == 3  # the three user turns; the greeting has no e2e
+    for row in breakdowns:
+        e2e, parts = int(row[1]), [int(x) for x in row[2:] if x.lstrip("-").isdigit()]
+        assert abs(e2e - sum(parts)) <= 5  # the parts add up (ms rounding)
+
+
+def test_report_json_has_turns_and_percentiles(demo_store: tuple[Path, str]) -> None:
+    path, _ = demo_store
+    result = CliRunner().invoke(main, ["report", "--db", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert "server-side" in data["note"]
+    (call,) = data["calls"]
+    assert call["session_id"] == "demo-basic"
+    assert call["tags"] == ["demo", "basic"]
+    assert [t["outcome"] for t in data["turns"]] == ["answered"] * 4
+    assert data["percentiles"]["e2e"]["count"] == 3
+    assert set(data["percentiles"]["e2e"]) >= {"p50", "p90", "p95", "p99", "max"}
+
+
+def test_report_summary_gives_only_aggregates(demo_store: tuple[Path, str]) -> None:
+    path, _ = demo_store
+    text = CliRunner().invoke(main, ["report", "--db", str(path), "--summary"])
+    assert text.exit_code == 0
+    assert "latency percentiles" in text.output
+    assert "agent said" not in text.output
+    data = json.loads(
+        CliRunner().invoke(main, ["report", "--db", str(path), "--summary", "--json"]).output
+    )
+    assert "turns" not in data
+    assert data["percentiles"]["llm_ttft"]["count"] == 4
+
+
+def test_check_passes_fails_and_refuses_malformed_budgets(demo_store: tuple[Path, str]) -> None:
+    path, _ = demo_store
+    runner = CliRunner()
+    ok = runner.invoke(
+        main,
+        ["check", "--db", str(path), "--budget", "p95(e2e)<=5s", "--budget", "max(other)<50ms"],
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "PASS  p95(e2e)<=5s" in ok.output
+    assert "2 passed, 0 failed" in ok.output
+    bad = runner.invoke(main, ["check", "--db", str(path), "--budget", "p50(llm_ttft)<=10ms"])
+    assert bad.exit_code == 1
+    assert "FAIL  p50(llm_ttft)<=10ms" in bad.output
+    assert "measured" in bad.output
+    malformed = runner.invoke(main, ["check", "--db", str(path), "--budget", "p95 e2e < 1"])
+    assert malformed.exit_code == 2
+    assert malformed.output.count("\n") == 1
+    assert "cannot read budget" in malformed.output
+    unknown = runner.invoke(main, ["check", "--db", str(path), "--budget", "p95(latency)<1s"])
+    assert unknown.exit_code == 2
+    assert "unknown metric" in unknown.output
+
+
+@pytest.mark.parametrize("command", [["report"], ["check", "--budget", "p95(e2e)<1s"]])
+def test_a_bad_path_or_an_empty_store_is_one_line_and_nonzero(
+    tmp_path: Path, command: list[str]
+) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(main, [*command, "--db", str(tmp_path / "nope.db")])
+    assert missing.exit_code == 1
+    assert missing.output.count("\n") == 1
+    assert "no turnscope store" in missing.output
+    empty = tmp_path / "empty.db"
+    open_for_writing(empty).close()
+    nothing = runner.invoke(main, [*command, "--db", str(empty)])
+    assert nothing.exit_code == 1
+    assert nothing.output.count("\n") == 1
+    assert "no calls" in nothing.output
+
+
+def test_prune_deletes_old_calls_only(tmp_path: Path, simulations: SimulationCache) -> None:
+    recorded = simulations.recorded("tool_with_preamble")
+    path = tmp_path / "s.db"
+    store = LocalStore(path)
+    store.start_call(recorded.handle.context)
+    for turn in recorded.turns:
+        store.on_turn(turn)
+    store.on_call(recorded.call)
+    store.close(10)
+    runner = CliRunner()
+    kept = runner.invoke(main, ["prune", "--db", str(path), "--older-than", "1d"])
+    assert kept.exit_code == 0
+    assert "pruned 0 call(s)" in kept.output
+    gone = runner.invoke(main, ["prune", "--db", str(path), "--older-than", "0s"])
+    assert gone.exit_code == 0
+    assert "pruned 1 call(s)" in gone.output
+    empty = runner.invoke(main, ["report", "--db", str(path)])
+    assert empty.exit_code == 1
+    assert runner.invoke(main, ["prune", "--db", str(path), "--older-than", "soon"]).exit_code == 2
+
+
+def test_every_command_has_help() -> None:
+    for command in ([], ["demo"], ["report"], ["check"], ["prune"]):
+        result = CliRunner().invoke(main, [*command, "--help"])
+        assert result.exit_code == 0
+        assert "Usage" in result.output

@@ -1,0 +1,58 @@
+"""Where records go when no sink is given: the environment decides (DESIGN §3)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from livekit.agents import AgentSession
+
+import turnscope
+from turnscope.sinks.store import LocalStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+
+def _sinks() -> list[object]:
+    async def build() -> list[object]:
+        session: AgentSession[None] = AgentSession()
+        handle = turnscope.instrument(session)
+        return list(handle._sinks)
+
+    return asyncio.run(build())
+
+
+def test_the_store_is_on_by_default_at_turnscope_db(private_store: Path) -> None:
+    (sink,) = _sinks()
+    assert isinstance(sink, LocalStore)
+    assert sink.path == private_store
+
+
+def test_a_remote_exporter_turns_the_default_store_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TURNSCOPE_DB")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    assert _sinks() == []
+
+
+def test_turnscope_db_keeps_the_store_on_next_to_a_remote_exporter(
+    private_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-test")
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk-lf-test")
+    (sink,) = _sinks()
+    assert isinstance(sink, LocalStore)
+
+
+def test_turnscope_db_off_disables_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TURNSCOPE_DB", "off")
+    assert _sinks() == []
+
+
+def test_capture_switch_reaches_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TURNSCOPE_CAPTURE_CONTENT", "false")
+    (sink,) = _sinks()
+    assert isinstance(sink, LocalStore)
+    assert sink.capture_content is False
