@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from turnscope import events
 from turnscope.config import current_settings
 from turnscope.context import CallContext, MetadataValue
-from turnscope.livekit.adapter import LiveKitAdapter
+from turnscope.livekit.adapter import LiveKitAdapter, job_id
 from turnscope.recorder import CallRecorder
 from turnscope.sinks.store import LocalStore
 
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 __all__ = ["Instrumentation", "instrument"]
 
 logger = logging.getLogger("turnscope")
+
+MAX_KEPT_ERRORS = 100
+"""Internal errors kept on the handle for inspection; a repeating bug must not grow memory."""
 
 _instrumented: weakref.WeakKeyDictionary[Any, Instrumentation] = weakref.WeakKeyDictionary()
 
@@ -96,7 +99,7 @@ class Instrumentation:
         jobs = [loop.run_in_executor(None, sink.flush, timeout) for sink in self._sinks]
         try:
             results = await asyncio.wait_for(asyncio.gather(*jobs), timeout)
-        except (asyncio.TimeoutError, Exception):
+        except Exception:  # a timeout, or a sink that failed: either way not delivered
             return False
         return all(results)
 
@@ -168,7 +171,8 @@ class Instrumentation:
             self._internal_error(error)
 
     def _internal_error(self, error: BaseException) -> None:
-        self.internal_errors.append(error)
+        if len(self.internal_errors) < MAX_KEPT_ERRORS:
+            self.internal_errors.append(error)
         kind = type(error).__name__
         if kind not in self._logged_kinds:
             self._logged_kinds.add(kind)
@@ -202,18 +206,20 @@ def instrument(
     tags: Iterable[str] | None = None,
     metadata: Mapping[str, MetadataValue] | None = None,
     sinks: Sequence[Sink] | None = None,
-    # Where records go; by default the ones the configuration asks for (``configure`` and
-    # the environment). Mainly for tests and embedding.
     grace: float = 0.5,
 ) -> Instrumentation:
     """Record every turn of ``session``. Call it before ``session.start()``.
 
-    Instrumenting the same session twice returns the first handle unchanged.
+    ``session_id`` groups the call's turns (the Langfuse session); by default it is the
+    LiveKit job id, else a fresh id. ``sinks`` replaces the sinks the configuration asks for
+    (mainly for tests and embedding). ``grace`` is how long a finished speech waits for late
+    metrics before its turn is emitted. Instrumenting the same session twice returns the
+    first handle unchanged.
     """
     existing = _instrumented.get(session)
     if existing is not None:
         return existing
-    call_id = uuid.uuid4().hex
+    call_id = job_id() or uuid.uuid4().hex
     context = CallContext(
         call_id=call_id,
         session_id=session_id or call_id,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from livekit.agents.voice import SpeechHandle
     from livekit.agents.voice.events import EventTypes
 
-__all__ = ["LiveKitAdapter"]
+__all__ = ["LiveKitAdapter", "job_id"]
 
 logger = logging.getLogger("turnscope")
 
@@ -29,6 +29,19 @@ LIVEKIT_LOGGER = "livekit.agents"
 DEPRECATION_NOTICE = "metrics_collected is deprecated"
 
 Payload = TypeVar("Payload")
+
+
+def job_id() -> str | None:
+    """The id of the LiveKit job this code runs in, if it runs in one."""
+    from livekit.agents import get_job_context
+
+    context = get_job_context(required=False)
+    if context is None:  # tests, scripts: no job
+        return None
+    try:
+        return str(context.job.id) or None
+    except Exception:  # a fake or partial job context: not worth failing over
+        return None
 
 
 class _DropOurDeprecationNotice(logging.Filter):
