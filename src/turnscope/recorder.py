@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 __all__ = ["CallRecorder"]
 
+STT_HORIZON = 60.0
+"""Seconds before the oldest open turn after which STT usage reports are forgotten (a
+periodic report covers at most a few seconds of audio)."""
+
 UTTERANCE_REPORT_LAG = 3.0
 """How long after the user stops speaking a per-utterance STT usage report may arrive."""
 
@@ -105,6 +109,8 @@ class CallRecorder:
         self._errors: list[ev.ErrorRaised] = []
         self._stt: list[ev.STTUsage] = []
         self._stt_whole: set[int] = set()
+        self._recent_stt_ids: deque[str] = deque(maxlen=64)
+        self._metered_ids: set[str] = set()
         self._stt_total = 0.0
         self._stt_attributed = 0.0
         self._emitted: deque[str] = deque(maxlen=256)
@@ -175,7 +181,7 @@ class CallRecorder:
         self._now = max(self._now, end)
         self._expire_unanswered(math.inf)
         pending = [p for p in self._open.values() if not p.discarded] + self._no_reply
-        self._emit(pending, force=True)
+        self._emit(pending)
         self._unattributed += sum(1 for p in self._open.values() for _ in p.llm + p.tts)
         self._open.clear()
         self._closed = True
@@ -251,6 +257,9 @@ class CallRecorder:
 
     def _stt_usage(self, e: ev.STTUsage) -> None:
         if e.audio_duration > 0:
+            if e.request_id in self._recent_stt_ids:
+                self._metered_ids.add(e.request_id)  # one request reporting again: a stream
+            self._recent_stt_ids.append(e.request_id)
             self._stt.append(e)
             self._stt_total += e.audio_duration
 
@@ -329,7 +338,9 @@ class CallRecorder:
             return True
         return max(s.at for s in self._stt) >= window[1] - 0.05
 
-    def _emit(self, ready: list[_Pending], *, force: bool = False) -> None:
+    def _emit(self, ready: list[_Pending]) -> None:
+        if not ready:
+            return
         for pending in sorted(ready, key=self._start_of):
             if pending.speech_id is not None:
                 self._open.pop(pending.speech_id, None)
@@ -339,6 +350,18 @@ class CallRecorder:
                 self._no_reply.remove(pending)
             self._turns += 1
             self._on_turn(self._assemble(pending, self._turns))
+        self._forget_old_stt()
+
+    def _forget_old_stt(self) -> None:
+        """Drop usage reports no turn still open can overlap, so a long call stays flat in
+        memory and time. Their audio stays counted in the call's totals."""
+        starts = [self._start_of(p) for p in (*self._open.values(), *self._no_reply)]
+        starts += [f.at for f in self._finals]
+        horizon = min(starts, default=self._now) - STT_HORIZON
+        if self._stt and self._stt[0].at < horizon:
+            kept = [s for s in self._stt if s.at >= horizon]
+            self._stt_whole &= {id(s) for s in kept}
+            self._stt = kept
 
     def _start_of(self, pending: _Pending) -> float:
         window = pending.window()
@@ -475,9 +498,8 @@ class CallRecorder:
         the speech ended, no longer than it."""
         start, stop = window
         spoken = stop - start
-        ids = [s.request_id for s in self._stt]
         for sample in sorted(self._stt, key=lambda s: s.at):
-            if id(sample) in self._stt_whole or ids.count(sample.request_id) > 1:
+            if id(sample) in self._stt_whole or sample.request_id in self._metered_ids:
                 continue
             if not stop - 0.05 <= sample.at <= stop + UTTERANCE_REPORT_LAG:
                 continue
