@@ -14,6 +14,8 @@ __all__ = [
     "Settings",
     "configure",
     "current_settings",
+    "langfuse_configured",
+    "otlp_configured",
     "resolve_db_path",
     "settings_from_env",
 ]
@@ -43,13 +45,22 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() not in _FALSE
 
 
-def remote_export_configured() -> bool:
-    langfuse = bool(os.environ.get("LANGFUSE_PUBLIC_KEY") and os.environ.get("LANGFUSE_SECRET_KEY"))
-    otlp = bool(
-        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+def langfuse_configured() -> bool:
+    return bool(
+        os.environ.get("LANGFUSE_PUBLIC_KEY", "").strip()
+        and os.environ.get("LANGFUSE_SECRET_KEY", "").strip()
     )
-    return langfuse or otlp
+
+
+def otlp_configured() -> bool:
+    return bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    )
+
+
+def remote_export_configured() -> bool:
+    return langfuse_configured() or otlp_configured()
 
 
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -63,13 +74,16 @@ def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return DEFAULT_DB
 
 
-def settings_from_env(*, db: str | os.PathLike[str] | None = None) -> Settings:
+def settings_from_env(
+    *, db: str | os.PathLike[str] | None = None, remote: bool | None = None
+) -> Settings:
     """The settings an instrumented session uses when no argument overrides them.
 
     The store is on by default when no remote exporter is configured, and whenever
     ``TURNSCOPE_DB`` names a file; ``TURNSCOPE_DB=off`` turns it off.
     """
-    remote = remote_export_configured()
+    if remote is None:
+        remote = remote_export_configured()
     configured = os.environ.get("TURNSCOPE_DB", "").strip()
     path: Path | None
     if db is not None:
@@ -113,14 +127,16 @@ def configure(
             _configured[name] = value
 
 
-def current_settings() -> Settings:
-    """Arguments given to ``configure``, else the environment, else the defaults."""
+def current_settings(*, remote: bool | None = None) -> Settings:
+    """Arguments given to ``configure``, else the environment, else the defaults.
+    ``remote`` says a remote exporter is in use (e.g. a tracer provider was passed)."""
     db = _configured.get("db")
     if isinstance(db, str) and db.strip().lower() in _FALSE:
-        base = settings_from_env()
+        base = settings_from_env(remote=remote)
         base = Settings(None, base.capture_content, base.db_max_mb, base.remote_export)
     else:
-        base = settings_from_env(db=db if isinstance(db, (str, os.PathLike)) else None)
+        chosen = db if isinstance(db, (str, os.PathLike)) else None
+        base = settings_from_env(db=chosen, remote=remote)
     capture = _configured.get("capture_content")
     cap = _configured.get("db_max_mb")
     return Settings(

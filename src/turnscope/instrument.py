@@ -13,14 +13,17 @@ from typing import TYPE_CHECKING, Any
 from turnscope import events
 from turnscope.config import current_settings
 from turnscope.context import CallContext, MetadataValue
+from turnscope.exporters import shared_tracer_provider
 from turnscope.livekit.adapter import LiveKitAdapter, job_id
 from turnscope.recorder import CallRecorder
+from turnscope.sinks.spans import shared_span_sink, trace_per_from_env
 from turnscope.sinks.store import LocalStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from livekit.agents import AgentSession
+    from opentelemetry.sdk.trace import TracerProvider
 
     from turnscope.records import Call, Turn
     from turnscope.sinks import Sink
@@ -184,10 +187,18 @@ class Instrumentation:
             )
 
 
-def default_sinks() -> list[Sink]:
-    """The sinks the configuration asks for (today: the local store, unless it is off)."""
-    settings = current_settings()
+def default_sinks(tracer_provider: TracerProvider | None = None) -> list[Sink]:
+    """The sinks the configuration asks for: spans to the given tracer provider (else to the
+    configured Langfuse / OTLP backends), and the local store unless it is off."""
+    provider = tracer_provider or shared_tracer_provider()
+    settings = current_settings(remote=True if provider is not None else None)
     found: list[Sink] = []
+    if provider is not None:
+        found.append(
+            shared_span_sink(
+                provider, capture_content=settings.capture_content, trace_per=trace_per_from_env()
+            )
+        )
     if settings.db is not None:
         found.append(
             LocalStore.shared(
@@ -205,16 +216,19 @@ def instrument(
     trace_name: str | None = None,
     tags: Iterable[str] | None = None,
     metadata: Mapping[str, MetadataValue] | None = None,
+    tracer_provider: TracerProvider | None = None,
     sinks: Sequence[Sink] | None = None,
     grace: float = 0.5,
 ) -> Instrumentation:
     """Record every turn of ``session``. Call it before ``session.start()``.
 
     ``session_id`` groups the call's turns (the Langfuse session); by default it is the
-    LiveKit job id, else a fresh id. ``sinks`` replaces the sinks the configuration asks for
-    (mainly for tests and embedding). ``grace`` is how long a finished speech waits for late
-    metrics before its turn is emitted. Instrumenting the same session twice returns the
-    first handle unchanged.
+    LiveKit job id, else a fresh id. ``tracer_provider`` receives the spans (never the global
+    one unless you pass it); without it, one built from the environment (Langfuse, OTLP) and
+    shared by every session of the process is used. ``sinks`` replaces the sinks the
+    configuration asks for (mainly for tests and embedding). ``grace`` is how long a finished
+    speech waits for late metrics before its turn is emitted. Instrumenting the same session
+    twice returns the first handle unchanged.
     """
     existing = _instrumented.get(session)
     if existing is not None:
@@ -228,7 +242,7 @@ def instrument(
         tags=tuple(tags or ()),
         metadata=dict(metadata or {}),
     )
-    chosen = list(sinks) if sinks is not None else default_sinks()
+    chosen = list(sinks) if sinks is not None else default_sinks(tracer_provider)
     handle = Instrumentation(session, context, chosen, grace=grace)
     _instrumented[session] = handle
     handle._start()

@@ -1,0 +1,280 @@
+"""The OTLP exporters turnscope builds from the environment, and the tracer provider they
+feed — ours alone, shared by every session of the process, never the global one.
+
+- Langfuse (``LANGFUSE_PUBLIC_KEY`` + ``LANGFUSE_SECRET_KEY``; ``LANGFUSE_BASE_URL`` or
+  ``LANGFUSE_HOST``, default EU cloud): OTLP/HTTP protobuf, gzip, posted to
+  ``{base}/api/public/otel/v1/traces`` with Basic auth and ``x-langfuse-ingestion-version: 4``.
+- Any OTLP backend (``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``..._TRACES_ENDPOINT``, with the
+  standard ``OTEL_EXPORTER_OTLP_*`` variables): http/protobuf, or grpc when
+  ``OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL=grpc``.
+
+A backend that fails gets one clear log line naming the fix (per kind of failure), instead of
+the exporter's line per batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from importlib.metadata import version
+from typing import TYPE_CHECKING
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+from turnscope.config import otlp_configured
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from opentelemetry.sdk.trace import ReadableSpan
+
+__all__ = [
+    "LangfuseSettings",
+    "build_tracer_provider",
+    "langfuse_settings",
+    "shared_tracer_provider",
+]
+
+logger = logging.getLogger("turnscope")
+
+DEFAULT_LANGFUSE = "https://cloud.langfuse.com"
+LANGFUSE_TRACES_PATH = "/api/public/otel/v1/traces"
+EXPORT_TIMEOUT = 10.0
+_OTLP_LOGGERS = (
+    "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.common.http",
+    "opentelemetry.exporter.otlp.proto.grpc.exporter",
+    "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+)
+
+
+@dataclass(frozen=True)
+class LangfuseSettings:
+    public_key: str
+    secret_key: str
+    base_url: str
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url.rstrip("/") + LANGFUSE_TRACES_PATH
+
+    def headers(self) -> dict[str, str]:
+        token = base64.b64encode(f"{self.public_key}:{self.secret_key}".encode()).decode()
+        return {
+            "Authorization": f"Basic {token}",
+            "x-langfuse-ingestion-version": "4",
+            "x-langfuse-sdk-name": "turnscope",
+            "x-langfuse-sdk-version": version("turnscope"),
+        }
+
+    def __repr__(self) -> str:  # never show the secret
+        return (
+            f"LangfuseSettings(public_key={self.public_key!r}, secret_key='***', "
+            f"base_url={self.base_url!r})"
+        )
+
+
+def langfuse_settings() -> LangfuseSettings | None:
+    public = os.environ.get("LANGFUSE_PUBLIC_KEY", "").strip()
+    secret = os.environ.get("LANGFUSE_SECRET_KEY", "").strip()
+    if not public or not secret:
+        return None
+    base = (
+        os.environ.get("LANGFUSE_BASE_URL", "").strip()
+        or os.environ.get("LANGFUSE_HOST", "").strip()
+        or DEFAULT_LANGFUSE
+    )
+    return LangfuseSettings(public, secret, base)
+
+
+def _otlp_protocol() -> str:
+    return (
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "").strip()
+        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "").strip()
+        or "http/protobuf"
+    ).lower()
+
+
+def _langfuse_exporter(settings: LangfuseSettings) -> SpanExporter:
+    from opentelemetry.exporter.otlp.proto.http import Compression
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(
+        endpoint=settings.endpoint,
+        headers=settings.headers(),
+        compression=Compression.Gzip,
+        timeout=EXPORT_TIMEOUT,
+    )
+
+
+def _generic_exporter() -> SpanExporter:
+    if _otlp_protocol() == "grpc":
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
+                OTLPSpanExporter as GrpcSpanExporter,
+            )
+        except ImportError as error:  # pragma: no cover - installed with livekit-agents
+            raise RuntimeError(
+                "OTLP over gRPC needs opentelemetry-exporter-otlp-proto-grpc: "
+                "pip install opentelemetry-exporter-otlp-proto-grpc"
+            ) from error
+        return GrpcSpanExporter()
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()  # reads the standard OTEL_EXPORTER_OTLP_* variables itself
+
+
+_exporting = threading.local()
+
+
+class _ExportFailureNotes(logging.Filter):
+    """Rewrites the OTLP exporters' per-batch failure lines — only those of turnscope's own
+    exports, so other exporters in the process log as they always did."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exporter: _ExplainedExporter | None = getattr(_exporting, "exporter", None)
+        if exporter is None:
+            return True
+        if record.levelno >= logging.WARNING:
+            exporter.note_failure(record)
+            return False
+        return True
+
+
+_notes_filter = _ExportFailureNotes()
+for _name in _OTLP_LOGGERS:
+    logging.getLogger(_name).addFilter(_notes_filter)
+
+
+class _ExplainedExporter(SpanExporter):
+    """Wraps an exporter: failures become one log line per kind, with the fix."""
+
+    def __init__(self, inner: SpanExporter, backend: str, target: str) -> None:
+        self._inner = inner
+        self.backend = backend
+        self.target = target
+        self._explained: set[str] = set()
+        self.failures = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        _exporting.exporter = self
+        try:
+            result = self._inner.export(spans)
+        except Exception as error:  # an exporter bug must not kill the export thread
+            self._explain("error", f"{type(error).__name__}: {error}")
+            result = SpanExportResult.FAILURE
+        finally:
+            _exporting.exporter = None
+        if result is not SpanExportResult.SUCCESS:
+            self.failures += 1
+        return result
+
+    def note_failure(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        code = next((a for a in (record.args or ()) if isinstance(a, int)), None)
+        if "Transient error" in message:
+            return  # retrying; the final outcome is what we report
+        if code is not None:
+            self._explain(str(code), message)
+        elif "timeout" in message or "max retries" in message:
+            self._explain("timeout", message)
+        else:
+            self._explain("other", message)
+
+    def _explain(self, kind: str, detail: str) -> None:
+        if kind in self._explained:
+            return
+        self._explained.add(kind)
+        logger.warning(
+            "turnscope: %s export to %s failed: %s",
+            self.backend,
+            self.target,
+            _fix(kind, self.backend, detail),
+        )
+
+    def shutdown(self) -> None:
+        self._inner.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self._inner.force_flush(timeout_millis)
+
+
+def _fix(kind: str, backend: str, detail: str) -> str:
+    if backend == "Langfuse":
+        keys = "LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY"
+    else:
+        keys = "OTEL_EXPORTER_OTLP_HEADERS"
+    if kind in ("401", "403"):
+        return (
+            f"HTTP {kind}: the backend refused the credentials; check {keys} "
+            "(and that the host is your project's region)."
+        )
+    if kind == "404":
+        return (
+            "HTTP 404: wrong host or path; for Langfuse the path is "
+            "/api/public/otel/v1/traces (turnscope adds it to LANGFUSE_BASE_URL)."
+        )
+    if kind == "413":
+        return "HTTP 413: batches too large for the backend; spans were dropped."
+    if kind.isdigit():
+        return f"HTTP {kind} from the backend; these spans were dropped, recording goes on."
+    if kind == "timeout":
+        return (
+            "no answer in time (backend down, slow, or unreachable); these spans were "
+            "dropped, recording goes on."
+        )
+    return f"{detail}; check the endpoint and the network."
+
+
+def build_tracer_provider(
+    exporters: Sequence[tuple[SpanExporter, str, str]], resource: Resource
+) -> TracerProvider:
+    provider = TracerProvider(resource=resource)
+    for exporter, backend, target in exporters:
+        provider.add_span_processor(
+            BatchSpanProcessor(_ExplainedExporter(exporter, backend, target))
+        )
+    return provider
+
+
+def _resource() -> Resource:
+    attributes: dict[str, str] = {
+        "service.version": os.environ.get("TURNSCOPE_RELEASE", "") or "unknown"
+    }
+    if not os.environ.get("OTEL_SERVICE_NAME"):
+        attributes["service.name"] = "livekit-agent"
+    environment = os.environ.get("LANGFUSE_TRACING_ENVIRONMENT", "").strip()
+    if environment:
+        attributes["deployment.environment.name"] = environment
+    return Resource.create(attributes)  # merges OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME
+
+
+_shared_lock = threading.Lock()
+_shared: dict[tuple[object, ...], TracerProvider] = {}
+
+
+def shared_tracer_provider() -> TracerProvider | None:
+    """The process's tracer provider for the configured backends (None when none is)."""
+    langfuse = langfuse_settings()
+    otlp = otlp_configured()
+    if langfuse is None and not otlp:
+        return None
+    key = (langfuse, otlp, os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"), _otlp_protocol())
+    with _shared_lock:
+        provider = _shared.get(key)
+        if provider is None:
+            exporters: list[tuple[SpanExporter, str, str]] = []
+            if langfuse is not None:
+                exporters.append((_langfuse_exporter(langfuse), "Langfuse", langfuse.endpoint))
+            if otlp:
+                target = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT", ""
+                )
+                exporters.append((_generic_exporter(), "OTLP", target))
+            provider = _shared[key] = build_tracer_provider(exporters, _resource())
+        return provider

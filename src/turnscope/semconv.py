@@ -1,0 +1,108 @@
+"""Every span attribute name turnscope emits, in one place.
+
+Three families: the OpenTelemetry GenAI conventions (``gen_ai.*``) for any backend; the keys
+Langfuse really reads (``langfuse.*``, ``session.id``, ``user.id`` — see the research notes:
+``langfuse.trace.userId``, ``langfuse.usage.*``, ``langfuse.cost.total`` and
+``langfuse.model`` are *not* among them); and our own numbers under ``voice.*``, numeric and
+in seconds unless the name says otherwise.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+
+# -- trace context (on every span) -----------------------------------------------------------
+SESSION_ID = "session.id"
+USER_ID = "user.id"
+CONVERSATION_ID = gen_ai.GEN_AI_CONVERSATION_ID
+TRACE_NAME = "langfuse.trace.name"
+TRACE_TAGS = "langfuse.trace.tags"
+TRACE_METADATA = "langfuse.trace.metadata"
+"""Prefix: ``langfuse.trace.metadata.<key>`` per metadata entry."""
+ENVIRONMENT = "langfuse.environment"
+RELEASE = "langfuse.release"
+
+# -- Langfuse observation fields ---------------------------------------------------------------
+OBSERVATION_TYPE = "langfuse.observation.type"
+OBSERVATION_INPUT = "langfuse.observation.input"
+OBSERVATION_OUTPUT = "langfuse.observation.output"
+OBSERVATION_LEVEL = "langfuse.observation.level"
+OBSERVATION_STATUS_MESSAGE = "langfuse.observation.status_message"
+OBSERVATION_MODEL = "langfuse.observation.model.name"
+OBSERVATION_MODEL_PARAMETERS = "langfuse.observation.model.parameters"
+OBSERVATION_USAGE = "langfuse.observation.usage_details"
+OBSERVATION_COST = "langfuse.observation.cost_details"
+OBSERVATION_COMPLETION_START = "langfuse.observation.completion_start_time"
+OBSERVATION_PROMPT_NAME = "langfuse.observation.prompt.name"
+OBSERVATION_PROMPT_VERSION = "langfuse.observation.prompt.version"
+
+# -- GenAI conventions --------------------------------------------------------------------
+OPERATION = gen_ai.GEN_AI_OPERATION_NAME
+PROVIDER = gen_ai.GEN_AI_PROVIDER_NAME
+REQUEST_MODEL = gen_ai.GEN_AI_REQUEST_MODEL
+REQUEST_TEMPERATURE = gen_ai.GEN_AI_REQUEST_TEMPERATURE
+REQUEST_MAX_TOKENS = gen_ai.GEN_AI_REQUEST_MAX_TOKENS
+RESPONSE_ID = gen_ai.GEN_AI_RESPONSE_ID
+TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+INPUT_TOKENS = gen_ai.GEN_AI_USAGE_INPUT_TOKENS
+OUTPUT_TOKENS = gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS
+CACHE_READ_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+CACHE_CREATION_TOKENS = "gen_ai.usage.cache_creation.input_tokens"
+REASONING_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+TOOL_NAME = gen_ai.GEN_AI_TOOL_NAME
+TOOL_CALL_ID = gen_ai.GEN_AI_TOOL_CALL_ID
+TOOL_ARGUMENTS = "gen_ai.tool.call.arguments"
+TOOL_RESULT = "gen_ai.tool.call.result"
+
+# -- ours -----------------------------------------------------------------------------------
+CALL_ID = "voice.call.id"
+TURN_INDEX = "voice.turn.index"
+TURN_SPEECH_ID = "voice.turn.speech_id"
+TURN_SOURCE = "voice.turn.source"
+TURN_OUTCOME = "voice.turn.outcome"
+TURN_INTERRUPTED = "voice.turn.interrupted"
+TURN_PREEMPTIVE = "voice.turn.preemptive"
+TURN_DISCARDED_ATTEMPTS = "voice.turn.discarded_attempts"
+TURN_TOOLS = "voice.turn.tools"
+E2E = "voice.e2e"
+"""Server-side response latency: end of user speech → first agent audio (seconds)."""
+TOTAL_LATENCY = "voice.total_latency"
+BREAKDOWN = "voice.breakdown"
+"""Prefix: ``voice.breakdown.<part>`` per part of the e2e breakdown."""
+EOU_DELAY = "voice.eou.end_of_utterance_delay"
+TRANSCRIPTION_DELAY = "voice.eou.transcription_delay"
+TURN_CALLBACK_DELAY = "voice.eou.on_user_turn_completed_delay"
+
+LLM_TTFT = "voice.llm.ttft"
+LLM_DURATION = "voice.llm.duration"
+LLM_TOKENS_PER_SECOND = "voice.llm.tokens_per_second"
+LLM_PROMPT_TOKENS = "voice.llm.prompt_tokens"
+LLM_COMPLETION_TOKENS = "voice.llm.completion_tokens"
+LLM_CACHED_TOKENS = "voice.llm.cached_tokens"
+LLM_CACHE_CREATION_TOKENS = "voice.llm.cache_creation_tokens"
+LLM_TOTAL_TOKENS = "voice.llm.total_tokens"
+LLM_CANCELLED = "voice.llm.cancelled"
+REQUEST_DISCARDED = "voice.request.discarded"
+"""The request belonged to a discarded preemptive attempt folded into this turn."""
+
+STT_AUDIO_DURATION = "voice.stt.audio_duration"
+"""This turn's share of the metered audio (seconds)."""
+STT_METERED_AUDIO = "voice.stt.metered_audio"
+STT_DURATION = "voice.stt.duration"
+STT_STREAMED = "voice.stt.streamed"
+
+TTS_TTFB = "voice.tts.ttfb"
+TTS_DURATION = "voice.tts.duration"
+TTS_AUDIO_DURATION = "voice.tts.audio_duration"
+TTS_CHARACTERS = "voice.tts.characters"
+TTS_STREAMED = "voice.tts.streamed"
+TTS_CANCELLED = "voice.tts.cancelled"
+
+CALL_TURNS = "voice.call.turns"
+CALL_DURATION = "voice.call.duration"
+CALL_CLOSE_REASON = "voice.call.close_reason"
+CALL_E2E_P50 = "voice.call.e2e_p50"
+CALL_E2E_P95 = "voice.call.e2e_p95"
+CALL_E2E_MAX = "voice.call.e2e_max"
+CALL_STT_AUDIO = "voice.call.stt_audio"
+CALL_IDLE_STT_AUDIO = "voice.call.idle_stt_audio"

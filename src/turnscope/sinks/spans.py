@@ -1,0 +1,206 @@
+"""SpanSink: turn records → OpenTelemetry spans, built off the agent's event loop.
+
+The loop only enqueues records; a worker thread plans each turn's span tree and creates the
+spans with explicit start and end times (from the metrics' own timestamps), each ended once
+with all its attributes. The tracer provider's batch processor exports them.
+
+Trace modes: ``turn`` (default) — one trace per turn, grouped by the session, plus a small
+``call summary`` trace at close; ``call`` — one trace per call whose root span is exported at
+close (a crash leaves the turns without their root).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from turnscope.spantree import PlannedSpan, call_summary_plan, context_attributes, turn_plan
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.trace import Span, Tracer
+    from opentelemetry.util.types import AttributeValue
+
+    from turnscope.context import CallContext
+    from turnscope.records import Call, Turn
+
+__all__ = ["SpanSink", "TracePer", "shared_span_sink", "trace_per_from_env"]
+
+logger = logging.getLogger("turnscope")
+
+TracePer = Literal["turn", "call"]
+QUEUE_LIMIT = 10_000
+
+
+def trace_per_from_env() -> TracePer:
+    value = os.environ.get("TURNSCOPE_TRACE_PER", "turn").strip().lower()
+    return "call" if value == "call" else "turn"
+
+
+def _ns(seconds: float) -> int:
+    return int(seconds * 1e9)
+
+
+@dataclass
+class _CallState:
+    context: CallContext
+    base: dict[str, AttributeValue]
+    root: Span | None = None
+    e2e: list[float] = field(default_factory=list)
+
+
+class SpanSink:
+    """Sends calls to an OpenTelemetry tracer provider (never the global one)."""
+
+    def __init__(
+        self,
+        provider: TracerProvider,
+        *,
+        capture_content: bool = True,
+        trace_per: TracePer = "turn",
+    ) -> None:
+        self.provider = provider
+        self.capture_content = capture_content
+        self.trace_per = trace_per
+        self.dropped = 0
+        self._tracer: Tracer = provider.get_tracer("turnscope")
+        self._environment = os.environ.get("LANGFUSE_TRACING_ENVIRONMENT", "").strip() or None
+        self._release = os.environ.get("TURNSCOPE_RELEASE", "").strip() or None
+        self._calls: dict[str, _CallState] = {}
+        self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=QUEUE_LIMIT)
+        self._thread = threading.Thread(target=self._run, name="turnscope-spans", daemon=True)
+        self._thread.start()
+
+    # -- the sink protocol: enqueue only ----------------------------------------------------------
+
+    def start_call(self, context: CallContext) -> None:
+        self._put("start", context)
+
+    def update_call(self, context: CallContext) -> None:
+        self._put("update", context)
+
+    def on_turn(self, turn: Turn) -> None:
+        self._put("turn", turn)
+
+    def on_call(self, call: Call) -> None:
+        self._put("call", call)
+
+    def flush(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.005)
+        remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
+        return self._queue.unfinished_tasks == 0 and self.provider.force_flush(remaining_ms)
+
+    def _put(self, kind: str, record: object) -> None:
+        try:
+            self._queue.put_nowait((kind, record))
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped == 1:
+                logger.warning("turnscope: span export cannot keep up; turns are being dropped")
+
+    # -- the worker thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            kind, record = self._queue.get()
+            try:
+                self._handle(kind, record)
+            except Exception:  # a bug here must not stop the thread: log it once per kind
+                logger.exception("turnscope: could not build spans for a %s record", kind)
+            finally:
+                self._queue.task_done()
+
+    def _handle(self, kind: str, record: object) -> None:
+        if kind in ("start", "update"):
+            self._remember(record)  # type: ignore[arg-type]
+        elif kind == "turn":
+            self._turn(record)  # type: ignore[arg-type]
+        elif kind == "call":
+            self._call(record)  # type: ignore[arg-type]
+
+    def _remember(self, context: CallContext) -> None:
+        base = context_attributes(context, environment=self._environment, release=self._release)
+        state = self._calls.get(context.call_id)
+        if state is None:
+            state = self._calls[context.call_id] = _CallState(context, base)
+            if self.trace_per == "call":
+                state.root = self._tracer.start_span(
+                    context.trace_name or "voice call",
+                    context=trace.set_span_in_context(trace.INVALID_SPAN),
+                    start_time=_ns(time.time()),
+                    attributes={**base, "langfuse.observation.type": "agent"},
+                )
+        else:
+            state.context, state.base = context, base
+
+    def _turn(self, turn: Turn) -> None:
+        state = self._calls.get(turn.call_id)
+        if state is None:
+            return
+        if turn.e2e is not None:
+            state.e2e.append(turn.e2e)
+        plan = turn_plan(turn, capture=self.capture_content)
+        parent = trace.set_span_in_context(state.root) if state.root is not None else None
+        self._emit(plan, parent, state.base)
+
+    def _call(self, call: Call) -> None:
+        state = self._calls.pop(call.call_id, None)
+        if state is None:
+            return
+        summary = call_summary_plan(call, state.e2e)
+        if state.root is not None:
+            state.root.set_attributes({**summary.attributes, "langfuse.observation.type": "agent"})
+            if summary.error:
+                state.root.set_status(Status(StatusCode.ERROR, summary.error))
+            state.root.end(end_time=_ns(call.ended_at))
+            return
+        name = f"{state.context.trace_name or 'voice call'} summary"
+        self._emit(summary, None, {**state.base, "langfuse.trace.name": name})
+
+    def _emit(
+        self,
+        plan: PlannedSpan,
+        parent: Context | None,
+        base: dict[str, AttributeValue],
+    ) -> None:
+        span = self._tracer.start_span(
+            plan.name,
+            context=parent if parent is not None else trace.set_span_in_context(trace.INVALID_SPAN),
+            start_time=_ns(plan.start),
+            attributes={**base, **plan.attributes},
+        )
+        if plan.error is not None:
+            span.set_status(Status(StatusCode.ERROR, plan.error))
+        inside = trace.set_span_in_context(span)
+        for child in plan.children:
+            self._emit(child, inside, base)
+        span.end(end_time=_ns(max(plan.end, plan.start)))
+
+
+_shared: dict[tuple[int, bool, str], SpanSink] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_span_sink(
+    provider: TracerProvider, *, capture_content: bool, trace_per: TracePer
+) -> SpanSink:
+    """One sink (one worker thread) per tracer provider and options, for the whole process."""
+    key = (id(provider), capture_content, trace_per)
+    with _shared_lock:
+        sink = _shared.get(key)
+        if sink is None or sink.provider is not provider:
+            sink = _shared[key] = SpanSink(
+                provider, capture_content=capture_content, trace_per=trace_per
+            )
+        return sink

@@ -1,0 +1,310 @@
+"""Turn and call records → the span tree of DESIGN §5, as plain data.
+
+Planning is pure (records in, ``PlannedSpan`` trees out) so the tree can be tested without a
+tracer; ``sinks/spans.py`` turns plans into real OpenTelemetry spans with explicit times.
+
+    turn N        user start of speech → agent end of speech; input/output = what was said
+    ├── response     user end of speech → first agent audio (Langfuse's latency = e2e)
+    ├── endpointing  user end of speech → turn committed
+    ├── stt          generation: the utterance window, its share of metered audio
+    ├── llm          generation, one per request: usage, TTFT as completion_start_time
+    ├── tool <name>  tool: arguments, output, status
+    └── tts          generation, one per request: characters, TTFB as completion_start_time
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from turnscope import semconv as sc
+from turnscope.records import Breakdown
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from opentelemetry.util.types import AttributeValue
+
+    from turnscope.context import CallContext
+    from turnscope.records import Call, ComponentRequest, ErrorRecord, ToolRecord, Turn
+
+__all__ = ["PlannedSpan", "call_summary_plan", "context_attributes", "turn_plan"]
+
+Level = Literal["DEFAULT", "WARNING", "ERROR"]
+
+
+@dataclass
+class PlannedSpan:
+    name: str
+    start: float
+    end: float
+    attributes: dict[str, AttributeValue] = field(default_factory=dict)
+    children: list[PlannedSpan] = field(default_factory=list)
+    error: str | None = None
+    """Set: the span's status is ERROR with this description."""
+
+    def walk(self) -> list[PlannedSpan]:
+        return [self, *(s for child in self.children for s in child.walk())]
+
+
+def iso(seconds: float) -> str:
+    """ISO-8601 UTC, as Langfuse reads ``completion_start_time``."""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+
+
+def context_attributes(
+    context: CallContext, *, environment: str | None, release: str | None
+) -> dict[str, AttributeValue]:
+    """What Langfuse needs on every span of a trace (its v4 ingestion reads each span alone)."""
+    found: dict[str, AttributeValue] = {
+        sc.SESSION_ID: context.session_id,
+        sc.CONVERSATION_ID: context.session_id,
+        sc.CALL_ID: context.call_id,
+    }
+    if context.user_id:
+        found[sc.USER_ID] = context.user_id
+    if context.trace_name:
+        found[sc.TRACE_NAME] = context.trace_name
+    if context.tags:
+        found[sc.TRACE_TAGS] = list(context.tags)
+    if environment:
+        found[sc.ENVIRONMENT] = environment
+    if release:
+        found[sc.RELEASE] = release
+    for key, value in context.metadata.items():
+        found[f"{sc.TRACE_METADATA}.{key}"] = value
+    return found
+
+
+def _numbers(pairs: dict[str, float | int | None]) -> dict[str, AttributeValue]:
+    return {k: v for k, v in pairs.items() if v is not None}
+
+
+def _usage(buckets: dict[str, int]) -> str:
+    """Langfuse usage: disjoint integer buckets and their total, so nothing is counted twice."""
+    kept = {k: int(v) for k, v in buckets.items() if v}
+    return json.dumps({**kept, "total": sum(kept.values())})
+
+
+def _level(span: PlannedSpan, errors: Sequence[ErrorRecord]) -> None:
+    """Each error once, on the span it hit: ERROR if it was final, WARNING if retried."""
+    if not errors:
+        return
+    final = [e for e in errors if not e.recoverable]
+    worst = final[0] if final else errors[0]
+    message = f"{worst.component} {worst.error_type}: {worst.message}"
+    span.attributes[sc.OBSERVATION_LEVEL] = "ERROR" if final else "WARNING"
+    span.attributes[sc.OBSERVATION_STATUS_MESSAGE] = message
+    if final:
+        span.error = message
+
+
+def _llm(r: ComponentRequest) -> PlannedSpan:
+    fresh_input = max(0, r.prompt_tokens - r.cached_tokens - r.cache_creation_tokens)
+    attributes: dict[str, AttributeValue] = {
+        sc.OBSERVATION_TYPE: "generation",
+        sc.OPERATION: "chat",
+        sc.OBSERVATION_USAGE: _usage(
+            {
+                "input": fresh_input,
+                "input_cached_tokens": r.cached_tokens,
+                "input_cache_creation": r.cache_creation_tokens,
+                "output": r.completion_tokens,
+            }
+        ),
+        sc.INPUT_TOKENS: r.prompt_tokens,
+        sc.OUTPUT_TOKENS: r.completion_tokens,
+        sc.CACHE_READ_TOKENS: r.cached_tokens,
+        sc.CACHE_CREATION_TOKENS: r.cache_creation_tokens,
+        sc.REASONING_TOKENS: r.reasoning_tokens,
+        sc.RESPONSE_ID: r.request_id,
+        sc.LLM_PROMPT_TOKENS: r.prompt_tokens,
+        sc.LLM_COMPLETION_TOKENS: r.completion_tokens,
+        sc.LLM_CACHED_TOKENS: r.cached_tokens,
+        sc.LLM_CACHE_CREATION_TOKENS: r.cache_creation_tokens,
+        sc.LLM_TOTAL_TOKENS: r.total_tokens,
+        sc.LLM_CANCELLED: r.cancelled,
+        sc.REQUEST_DISCARDED: r.discarded,
+        **_numbers(
+            {
+                sc.LLM_TTFT: r.ttft,
+                sc.TIME_TO_FIRST_CHUNK: r.ttft,
+                sc.LLM_DURATION: r.duration,
+                sc.LLM_TOKENS_PER_SECOND: r.tokens_per_second,
+            }
+        ),
+    }
+    if r.first_output_at is not None:
+        attributes[sc.OBSERVATION_COMPLETION_START] = iso(r.first_output_at)
+    return PlannedSpan("llm", r.started_at, r.ended_at, attributes)
+
+
+def _tts(r: ComponentRequest) -> PlannedSpan:
+    attributes: dict[str, AttributeValue] = {
+        sc.OBSERVATION_TYPE: "generation",
+        sc.OBSERVATION_USAGE: _usage({"input_characters": r.characters}),
+        sc.RESPONSE_ID: r.request_id,
+        sc.TTS_CHARACTERS: r.characters,
+        sc.TTS_AUDIO_DURATION: r.audio_duration,
+        sc.TTS_STREAMED: r.streamed,
+        sc.TTS_CANCELLED: r.cancelled,
+        sc.REQUEST_DISCARDED: r.discarded,
+        **_numbers({sc.TTS_TTFB: r.ttfb, sc.TTS_DURATION: r.duration}),
+    }
+    if r.first_output_at is not None:
+        attributes[sc.OBSERVATION_COMPLETION_START] = iso(r.first_output_at)
+    return PlannedSpan("tts", r.started_at, r.ended_at, attributes)
+
+
+def _stt(r: ComponentRequest) -> PlannedSpan:
+    attributes: dict[str, AttributeValue] = {
+        sc.OBSERVATION_TYPE: "generation",
+        sc.OBSERVATION_USAGE: _usage({"input_audio_ms": round(r.audio_duration * 1000)}),
+        sc.RESPONSE_ID: r.request_id,
+        sc.STT_AUDIO_DURATION: r.audio_duration,
+        sc.STT_METERED_AUDIO: r.metered_audio,
+        sc.STT_STREAMED: r.streamed,
+        **_numbers({sc.STT_DURATION: r.duration}),
+    }
+    return PlannedSpan("stt", r.started_at, r.ended_at, attributes)
+
+
+def _request(r: ComponentRequest) -> PlannedSpan:
+    span = {"llm": _llm, "tts": _tts, "stt": _stt}[r.kind](r)
+    if r.model:
+        span.attributes[sc.OBSERVATION_MODEL] = r.model
+        span.attributes[sc.REQUEST_MODEL] = r.model
+    if r.provider:
+        span.attributes[sc.PROVIDER] = r.provider
+    return span
+
+
+def _tool(tool: ToolRecord, *, capture: bool) -> PlannedSpan:
+    attributes: dict[str, AttributeValue] = {
+        sc.OBSERVATION_TYPE: "tool",
+        sc.OPERATION: "execute_tool",
+        sc.TOOL_NAME: tool.name,
+        sc.TOOL_CALL_ID: tool.call_id,
+    }
+    if capture:
+        attributes[sc.OBSERVATION_INPUT] = tool.arguments
+        attributes[sc.TOOL_ARGUMENTS] = tool.arguments
+        if tool.output is not None:
+            attributes[sc.OBSERVATION_OUTPUT] = tool.output
+            attributes[sc.TOOL_RESULT] = tool.output
+    end = tool.ended_at if tool.ended_at is not None else tool.started_at
+    span = PlannedSpan(f"tool {tool.name}", tool.started_at, end, attributes)
+    if tool.status == "error":
+        span.attributes[sc.OBSERVATION_LEVEL] = "ERROR"
+        span.error = f"tool {tool.name} failed"
+    return span
+
+
+def _turn_attributes(turn: Turn, *, capture: bool) -> dict[str, AttributeValue]:
+    attributes: dict[str, AttributeValue] = {
+        sc.OBSERVATION_TYPE: "agent",
+        sc.TURN_INDEX: turn.index,
+        sc.TURN_SOURCE: turn.source,
+        sc.TURN_OUTCOME: turn.outcome,
+        sc.TURN_INTERRUPTED: turn.interrupted,
+        sc.TURN_PREEMPTIVE: turn.preemptive,
+        sc.TURN_DISCARDED_ATTEMPTS: turn.discarded_attempts,
+        sc.TURN_TOOLS: [t.name for t in turn.tools],
+        **_numbers(
+            {
+                sc.E2E: turn.e2e,
+                sc.TOTAL_LATENCY: turn.total_latency,
+                sc.EOU_DELAY: turn.end_of_utterance_delay,
+                sc.TRANSCRIPTION_DELAY: turn.transcription_delay,
+            }
+        ),
+    }
+    if turn.speech_id:
+        attributes[sc.TURN_SPEECH_ID] = turn.speech_id
+    if turn.breakdown is not None:
+        for part in Breakdown.PARTS:
+            value = getattr(turn.breakdown, part)
+            if value is not None:
+                attributes[f"{sc.BREAKDOWN}.{part}"] = value
+    if capture:
+        if turn.user_text:
+            attributes[sc.OBSERVATION_INPUT] = turn.user_text
+        if turn.agent_text:
+            attributes[sc.OBSERVATION_OUTPUT] = turn.agent_text
+    return attributes
+
+
+def turn_plan(turn: Turn, *, capture: bool) -> PlannedSpan:
+    """The span tree of one turn (without trace context; the sink adds it to every span)."""
+    root = PlannedSpan(
+        f"turn {turn.index}",
+        turn.started_at,
+        turn.ended_at,
+        _turn_attributes(turn, capture=capture),
+    )
+    stopped = turn.user_stopped_at
+    if turn.e2e is not None and turn.agent_started_at is not None:
+        response = PlannedSpan(
+            "response", turn.agent_started_at - turn.e2e, turn.agent_started_at, {sc.E2E: turn.e2e}
+        )
+        root.children.append(response)
+    parts = turn.breakdown
+    if stopped is not None and parts is not None and parts.endpointing is not None:
+        endpointing = PlannedSpan(
+            "endpointing",
+            stopped,
+            stopped + parts.endpointing,
+            _numbers(
+                {
+                    sc.EOU_DELAY: turn.end_of_utterance_delay,
+                    sc.TRANSCRIPTION_DELAY: turn.transcription_delay,
+                    sc.TURN_CALLBACK_DELAY: parts.turn_callback,
+                }
+            ),
+        )
+        root.children.append(endpointing)
+    by_request: dict[str, PlannedSpan] = {}
+    for request in turn.requests:
+        span = _request(request)
+        by_request[f"{request.kind}:{request.request_id}"] = span
+        root.children.append(span)
+    root.children += [_tool(t, capture=capture) for t in turn.tools]
+    unplaced = []
+    for error in turn.errors:
+        target = by_request.get(f"{error.component}:{error.request_id}")
+        if target is not None:
+            _level(target, [error])
+        else:
+            unplaced.append(error)
+    _level(root, unplaced)
+    root.children.sort(key=lambda s: s.start)
+    return root
+
+
+def call_summary_plan(call: Call, e2e: Sequence[float]) -> PlannedSpan:
+    """The small span that sums a call up at close (its own trace in per-turn mode)."""
+    attributes: dict[str, AttributeValue] = {
+        sc.OBSERVATION_TYPE: "span",
+        sc.CALL_TURNS: call.turns,
+        sc.CALL_DURATION: max(0.0, call.ended_at - call.started_at),
+        sc.CALL_STT_AUDIO: call.stt_audio,
+        sc.CALL_IDLE_STT_AUDIO: call.idle_stt_audio,
+    }
+    if call.close_reason:
+        attributes[sc.CALL_CLOSE_REASON] = call.close_reason
+    if e2e:
+        p50, p95 = np.percentile(np.asarray(e2e, dtype=float), [50, 95])
+        attributes[sc.CALL_E2E_P50] = float(p50)
+        attributes[sc.CALL_E2E_P95] = float(p95)
+        attributes[sc.CALL_E2E_MAX] = float(max(e2e))
+    span = PlannedSpan("call summary", call.started_at, call.ended_at, attributes)
+    if call.close_error:
+        span.attributes[sc.OBSERVATION_LEVEL] = "ERROR"
+        span.attributes[sc.OBSERVATION_STATUS_MESSAGE] = f"session closed on {call.close_error}"
+        span.error = f"session closed on {call.close_error}"
+    _level(span, list(call.errors))
+    return span

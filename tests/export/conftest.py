@@ -1,0 +1,110 @@
+"""Simulated calls exported to a real OTLP/HTTP receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+import turnscope
+from tests.otlp_receiver import OTLPReceiver, ReceivedSpan
+from turnscope import simulate
+from turnscope.instrument import default_sinks
+from turnscope.sinks.memory import MemorySink
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from livekit.agents import AgentSession
+
+PUBLIC, SECRET = "pk-lf-test-public", "sk-lf-test-secret"
+IDENTITY: dict[str, Any] = {
+    "session_id": "room-42",
+    "user_id": "caller@example.com",
+    "trace_name": "Voice call",
+    "tags": ["voice_agent", "test"],
+    "metadata": {"room_name": "room-42", "deployment_env": "ci"},
+}
+
+
+@contextmanager
+def environment(**values: str) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+@dataclass
+class Exported:
+    receiver: OTLPReceiver
+    simulation: simulate.SimulationResult
+    records: MemorySink
+    handle: turnscope.Instrumentation
+    flushed_in: float
+    flushed: bool
+
+    def spans(self) -> list[ReceivedSpan]:
+        return self.receiver.spans()
+
+
+def export_call(
+    receiver: OTLPReceiver,
+    scenario: str = "basic",
+    *,
+    env: dict[str, str] | None = None,
+    seed: int = 0,
+    flush_timeout: float = 10.0,
+    on_session: Any = None,
+) -> Exported:
+    """Run a simulated call with turnscope configured from the environment for Langfuse at
+    the receiver, plus an in-memory copy of the records."""
+    settings = {
+        "LANGFUSE_PUBLIC_KEY": PUBLIC,
+        "LANGFUSE_SECRET_KEY": SECRET,
+        "LANGFUSE_BASE_URL": receiver.url,
+        "TURNSCOPE_DB": "off",
+        **(env or {}),
+    }
+    records = MemorySink()
+    handles: list[turnscope.Instrumentation] = []
+
+    def attach(session: AgentSession[Any]) -> None:
+        if on_session is not None:
+            on_session(session)
+        handles.append(turnscope.instrument(session, sinks=[*default_sinks(), records], **IDENTITY))
+
+    async def scenario_run() -> tuple[simulate.SimulationResult, float, bool]:
+        result = await simulate.run(scenario, speed=4, seed=seed, on_session=attach)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        flushed = await handles[0].aflush(timeout=flush_timeout)
+        return result, loop.time() - started, flushed
+
+    with environment(**settings):
+        simulation, took, flushed = asyncio.run(scenario_run())
+    return Exported(receiver, simulation, records, handles[0], took, flushed)
+
+
+@pytest.fixture(scope="session")
+def langfuse_call() -> Iterator[Exported]:
+    receiver = OTLPReceiver().start()
+    yield export_call(receiver)
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def call_mode_call() -> Iterator[Exported]:
+    receiver = OTLPReceiver().start()
+    yield export_call(receiver, env={"TURNSCOPE_TRACE_PER": "call"})
+    receiver.stop()

@@ -1,0 +1,191 @@
+"""What Langfuse receives: transport, the span tree, every attribute, trace context."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.export.conftest import IDENTITY, PUBLIC, SECRET
+
+if TYPE_CHECKING:
+    from tests.export.conftest import Exported
+    from tests.otlp_receiver import ReceivedSpan
+
+GENERATIONS = ("stt", "llm", "tts")
+
+
+def test_transport_is_langfuse_otlp_http_gzip_protobuf(langfuse_call: Exported) -> None:
+    assert langfuse_call.flushed
+    requests = langfuse_call.receiver.requests
+    assert requests
+    token = base64.b64encode(f"{PUBLIC}:{SECRET}".encode()).decode()
+    for request in requests:
+        assert request.path == "/api/public/otel/v1/traces"
+        assert request.headers["authorization"] == f"Basic {token}"
+        assert request.headers["x-langfuse-ingestion-version"] == "4"
+        assert request.raw_encoding == "gzip"
+        assert request.headers["content-type"] == "application/x-protobuf"
+
+
+def _by_trace(spans: list[ReceivedSpan]) -> dict[str, list[ReceivedSpan]]:
+    traces: dict[str, list[ReceivedSpan]] = {}
+    for span in spans:
+        traces.setdefault(span.trace_id, []).append(span)
+    return traces
+
+
+def test_one_trace_per_turn_plus_a_call_summary(langfuse_call: Exported) -> None:
+    spans = langfuse_call.spans()
+    turns = langfuse_call.records.turns
+    traces = _by_trace(spans)
+    assert len(traces) == len(turns) + 1
+    roots = sorted((s for s in spans if not s.parent_id), key=lambda s: s.start)
+    assert [r.name for r in roots if r.name.startswith("turn")] == [
+        f"turn {t.index}" for t in turns
+    ]
+    (summary,) = [r for r in roots if r.name == "call summary"]
+    assert summary.attributes["voice.call.turns"] == len(turns)
+    assert summary.attributes["langfuse.trace.name"] == "Voice call summary"
+    for root in roots:
+        if root.name == "call summary":
+            continue
+        children = [s for s in traces[root.trace_id] if s is not root]
+        assert children
+        assert all(c.parent_id == root.span_id for c in children)
+
+
+def test_the_tree_of_a_tool_turn(langfuse_call: Exported) -> None:
+    spans = langfuse_call.spans()
+    (tool,) = [s for s in spans if s.name == "tool get_weather"]
+    names = sorted(s.name for s in spans if s.trace_id == tool.trace_id)
+    assert names == sorted(
+        ["turn 3", "response", "endpointing", "stt", "llm", "llm", "tool get_weather", "tts"]
+    )
+    assert tool.attributes["langfuse.observation.type"] == "tool"
+    assert json.loads(tool.attributes["langfuse.observation.input"]) == {"city": "Paris"}
+    assert tool.attributes["langfuse.observation.output"] == "Paris: sunny, 21 C"
+
+
+def test_span_times_follow_the_simulations_truth(langfuse_call: Exported) -> None:
+    truth = langfuse_call.simulation.truth
+    spans = langfuse_call.spans()
+    responses = sorted((s for s in spans if s.name == "response"), key=lambda s: s.start)
+    assert len(responses) == 3
+    for span in responses:
+        playback = truth.playback_starting_at(span.end)
+        assert playback is not None
+        utterance = truth.answered_utterance(playback)
+        assert utterance is not None
+        assert utterance.ended_at is not None
+        assert span.start == pytest.approx(utterance.ended_at, abs=0.005)
+    injected = {r.request_id: r for r in truth.llm_requests}
+    for span in (s for s in spans if s.name == "llm"):
+        request = injected[span.attributes["gen_ai.response.id"]]
+        first = datetime.fromisoformat(
+            span.attributes["langfuse.observation.completion_start_time"]
+        )
+        assert first.timestamp() - span.start == pytest.approx(request.injected_ttft, abs=0.015)
+        assert span.start == pytest.approx(request.started_at, abs=0.02)
+
+
+def test_llm_generations_carry_model_usage_and_ttft(langfuse_call: Exported) -> None:
+    llm = [s for s in langfuse_call.spans() if s.name == "llm"]
+    assert len(llm) == 4
+    for span in llm:
+        a = span.attributes
+        assert a["langfuse.observation.type"] == "generation"
+        assert a["langfuse.observation.model.name"] == a["gen_ai.request.model"] == "gpt-4o-mini"
+        assert a["gen_ai.provider.name"] == "openai"
+        assert a["gen_ai.operation.name"] == "chat"
+        assert isinstance(a["voice.llm.ttft"], float)
+        assert isinstance(a["voice.llm.duration"], float)
+        assert a["voice.llm.ttft"] == a["gen_ai.response.time_to_first_chunk"]
+        usage = json.loads(a["langfuse.observation.usage_details"])
+        assert all(isinstance(v, int) for v in usage.values())
+        assert usage["total"] == sum(v for k, v in usage.items() if k != "total")
+        # disjoint buckets: nothing counted twice
+        assert usage["total"] == a["gen_ai.usage.input_tokens"] + a["gen_ai.usage.output_tokens"]
+        assert usage.get("input_cached_tokens", 0) == a["gen_ai.usage.cache_read.input_tokens"]
+        assert isinstance(a["voice.llm.tokens_per_second"], float)
+
+
+def test_stt_and_tts_generations(langfuse_call: Exported) -> None:
+    spans = langfuse_call.spans()
+    stt = [s for s in spans if s.name == "stt"]
+    assert len(stt) == 3
+    for span in stt:
+        a = span.attributes
+        assert (a["gen_ai.provider.name"], a["langfuse.observation.model.name"]) == (
+            "deepgram",
+            "nova-3",
+        )
+        usage = json.loads(a["langfuse.observation.usage_details"])
+        assert (
+            usage["input_audio_ms"] == round(a["voice.stt.audio_duration"] * 1000) == usage["total"]
+        )
+        assert a["voice.stt.streamed"] is True
+    tts = [s for s in spans if s.name == "tts"]
+    assert len(tts) == 5
+    for span in tts:
+        a = span.attributes
+        assert (a["gen_ai.provider.name"], a["langfuse.observation.model.name"]) == (
+            "cartesia",
+            "sonic-2",
+        )
+        assert (
+            json.loads(a["langfuse.observation.usage_details"])["input_characters"]
+            == a["voice.tts.characters"]
+            > 0
+        )
+        first = datetime.fromisoformat(a["langfuse.observation.completion_start_time"])
+        assert first.timestamp() - span.start == pytest.approx(a["voice.tts.ttfb"], abs=0.001)
+        assert a["voice.tts.audio_duration"] > 0
+
+
+def test_turn_spans_carry_the_breakdown_and_what_was_said(langfuse_call: Exported) -> None:
+    spans = {s.name: s for s in langfuse_call.spans() if s.name.startswith("turn")}
+    for turn in langfuse_call.records.turns:
+        a = spans[f"turn {turn.index}"].attributes
+        assert a["voice.turn.outcome"] == turn.outcome
+        assert a["voice.turn.speech_id"] == turn.speech_id
+        assert a["langfuse.observation.type"] == "agent"
+        assert a["langfuse.observation.output"] == turn.agent_text
+        if turn.e2e is None:
+            assert "voice.e2e" not in a
+            continue
+        assert a["voice.e2e"] == turn.e2e
+        assert a["langfuse.observation.input"] == turn.user_text
+        assert turn.breakdown is not None
+        assert a["voice.breakdown.other"] == turn.breakdown.other
+        assert a["voice.breakdown.endpointing"] == turn.breakdown.endpointing
+        assert a["voice.total_latency"] == turn.total_latency
+    assert spans["turn 3"].attributes["voice.turn.tools"] == ["get_weather"]
+
+
+def test_trace_context_is_on_every_span(langfuse_call: Exported) -> None:
+    for span in langfuse_call.spans():
+        a = span.attributes
+        assert a["session.id"] == a["gen_ai.conversation.id"] == IDENTITY["session_id"]
+        assert a["user.id"] == IDENTITY["user_id"]
+        assert a["langfuse.trace.tags"] == IDENTITY["tags"]
+        assert a["langfuse.trace.metadata.room_name"] == "room-42"
+        assert a["langfuse.trace.metadata.deployment_env"] == "ci"
+        assert a["langfuse.trace.name"].startswith("Voice call")
+        assert span.resource["service.name"] == "livekit-agent"
+        assert span.scope == "turnscope"
+
+
+def test_one_trace_per_call_mode(call_mode_call: Exported) -> None:
+    spans = call_mode_call.spans()
+    assert len({s.trace_id for s in spans}) == 1
+    (root,) = [s for s in spans if not s.parent_id]
+    assert root.name == "Voice call"
+    turns = [s for s in spans if s.name.startswith("turn")]
+    assert len(turns) == len(call_mode_call.records.turns)
+    assert all(t.parent_id == root.span_id for t in turns)
+    assert root.attributes["voice.call.turns"] == len(turns)
+    assert root.end >= max(t.end for t in turns)

@@ -1,0 +1,130 @@
+"""A real OTLP/HTTP receiver on 127.0.0.1 that decodes what it gets (opentelemetry-proto).
+
+It records every request's path, headers and decoded spans, and can be told to answer with
+an error status or to hang, as a broken backend would.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+if TYPE_CHECKING:
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+
+@dataclass
+class ReceivedRequest:
+    path: str
+    headers: dict[str, str]
+    raw_encoding: str | None
+    request: ExportTraceServiceRequest
+
+
+@dataclass
+class ReceivedSpan:
+    name: str
+    trace_id: str
+    span_id: str
+    parent_id: str
+    start: float
+    end: float
+    attributes: dict[str, Any]
+    status_code: int
+    status_message: str
+    resource: dict[str, Any]
+    scope: str
+
+
+def value_of(value: AnyValue) -> Any:
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [value_of(v) for v in value.array_value.values]
+    if kind is None:
+        return None
+    return getattr(value, kind)
+
+
+@dataclass
+class OTLPReceiver:
+    status: int = 200
+    hang: threading.Event | None = None
+    requests: list[ReceivedRequest] = field(default_factory=list)
+    handler_threads: set[str] = field(default_factory=set)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> OTLPReceiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                encoding = self.headers.get("Content-Encoding")
+                if encoding == "gzip":
+                    body = gzip.decompress(body)
+                message = ExportTraceServiceRequest()
+                message.ParseFromString(body)
+                receiver.requests.append(
+                    ReceivedRequest(
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        encoding,
+                        message,
+                    )
+                )
+                if receiver.hang is not None:
+                    receiver.hang.wait(30)
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.hang is not None:
+            self.hang.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def spans(self) -> list[ReceivedSpan]:
+        found = []
+        for received in self.requests:
+            for resource_spans in received.request.resource_spans:
+                resource = {a.key: value_of(a.value) for a in resource_spans.resource.attributes}
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        found.append(
+                            ReceivedSpan(
+                                name=span.name,
+                                trace_id=span.trace_id.hex(),
+                                span_id=span.span_id.hex(),
+                                parent_id=span.parent_span_id.hex(),
+                                start=span.start_time_unix_nano / 1e9,
+                                end=span.end_time_unix_nano / 1e9,
+                                attributes={a.key: value_of(a.value) for a in span.attributes},
+                                status_code=span.status.code,
+                                status_message=span.status.message,
+                                resource=resource,
+                                scope=scope_spans.scope.name,
+                            )
+                        )
+        return found
