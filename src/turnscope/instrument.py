@@ -14,9 +14,9 @@ from turnscope import events
 from turnscope.config import current_settings
 from turnscope.context import CallContext, MetadataValue
 from turnscope.exporters import shared_tracer_provider
-from turnscope.livekit.adapter import LiveKitAdapter, job_id
+from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
 from turnscope.recorder import CallRecorder
-from turnscope.sinks.spans import shared_span_sink, trace_per_from_env
+from turnscope.sinks.spans import SpanSink, shared_span_sink, trace_per_from_env
 from turnscope.sinks.store import LocalStore
 
 if TYPE_CHECKING:
@@ -187,6 +187,23 @@ class Instrumentation:
             )
 
 
+_noted_livekit_tracing = False
+
+
+def _note_livekit_tracing(sinks: Sequence[Sink]) -> None:
+    """Say once per process that LiveKit's own tracing runs beside ours (two trees)."""
+    global _noted_livekit_tracing
+    if _noted_livekit_tracing or not any(isinstance(s, SpanSink) for s in sinks):
+        return
+    if livekit_tracing_on():
+        _noted_livekit_tracing = True
+        logger.warning(
+            "turnscope: LiveKit's built-in tracing is on too, so each call appears twice: "
+            "LiveKit's agent_session tree and turnscope's turn traces (they never mix). "
+            "See the README, 'LiveKit's built-in tracing'."
+        )
+
+
 def default_sinks(tracer_provider: TracerProvider | None = None) -> list[Sink]:
     """The sinks the configuration asks for: spans to the given tracer provider (else to the
     configured Langfuse / OTLP backends), and the local store unless it is off."""
@@ -243,6 +260,7 @@ def instrument(
         metadata=dict(metadata or {}),
     )
     chosen = list(sinks) if sinks is not None else default_sinks(tracer_provider)
+    _note_livekit_tracing(chosen)
     handle = Instrumentation(session, context, chosen, grace=grace)
     _instrumented[session] = handle
     handle._start()

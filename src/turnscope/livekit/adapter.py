@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from livekit.agents.voice import SpeechHandle
     from livekit.agents.voice.events import EventTypes
 
-__all__ = ["LiveKitAdapter", "job_id"]
+__all__ = ["LiveKitAdapter", "job_id", "livekit_tracing_on"]
 
 logger = logging.getLogger("turnscope")
 
@@ -42,6 +42,18 @@ def job_id() -> str | None:
         return str(context.job.id) or None
     except Exception:  # a fake or partial job context: not worth failing over
         return None
+
+
+def livekit_tracing_on() -> bool:
+    """Whether LiveKit's own OpenTelemetry tracing has a real (SDK) tracer provider."""
+    try:
+        from livekit.agents.telemetry import traces
+        from opentelemetry.sdk.trace import TracerProvider
+
+        provider = getattr(traces.tracer, "_tracer_provider", None)  # private in 1.8.9
+    except Exception:  # a LiveKit without that module: nothing to detect
+        return False
+    return isinstance(provider, TracerProvider)
 
 
 class _DropOurDeprecationNotice(logging.Filter):
