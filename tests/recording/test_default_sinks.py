@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from livekit.agents import AgentSession
 
 import turnscope
+from turnscope.sinks.spans import SpanSink
 from turnscope.sinks.store import LocalStore
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ def test_the_store_is_on_by_default_at_turnscope_db(private_store: Path) -> None
 def test_a_remote_exporter_turns_the_default_store_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TURNSCOPE_DB")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
-    assert _sinks() == []
+    (sink,) = _sinks()
+    assert isinstance(sink, SpanSink)
 
 
 def test_turnscope_db_keeps_the_store_on_next_to_a_remote_exporter(
@@ -42,8 +44,27 @@ def test_turnscope_db_keeps_the_store_on_next_to_a_remote_exporter(
 ) -> None:
     monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", "pk-lf-test")
     monkeypatch.setenv("LANGFUSE_SECRET_KEY", "sk-lf-test")
-    (sink,) = _sinks()
-    assert isinstance(sink, LocalStore)
+    monkeypatch.setenv("LANGFUSE_BASE_URL", "http://127.0.0.1:9")
+    spans, store = _sinks()
+    assert isinstance(spans, SpanSink)
+    assert isinstance(store, LocalStore)
+
+
+def test_a_given_tracer_provider_gets_the_spans_and_is_not_made_global() -> None:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    provider = TracerProvider()
+
+    async def build() -> list[object]:
+        session: AgentSession[None] = AgentSession()
+        return list(turnscope.instrument(session, tracer_provider=provider)._sinks)
+
+    sinks = asyncio.run(build())
+    (spans,) = [s for s in sinks if isinstance(s, SpanSink)]
+    assert spans.provider is provider
+    assert trace.get_tracer_provider() is not provider
+    assert any(isinstance(s, LocalStore) for s in sinks)  # TURNSCOPE_DB is set: kept on
 
 
 def test_turnscope_db_off_disables_it(monkeypatch: pytest.MonkeyPatch) -> None:
