@@ -23,3 +23,6 @@ class CallContext:
     trace_name: str | None = None
     tags: tuple[str, ...] = ()
     metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+    prompt_name: str | None = None
+    """A Langfuse prompt the LLM generations are linked to."""
+    prompt_version: int | None = None

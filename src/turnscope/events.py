@@ -20,6 +20,7 @@ __all__ = [
     "ErrorRaised",
     "Event",
     "FalseInterruption",
+    "LLMInput",
     "LLMRequest",
     "STTUsage",
     "SessionClosed",
@@ -58,6 +59,20 @@ class LLMRequest:
     reasoning_tokens: int
     total_tokens: int
     tokens_per_second: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LLMInput:
+    """What one LLM request was sent, captured when the request was made (``at``)."""
+
+    at: float
+    speech_id: str | None
+    messages: str
+    """The chat context actually sent, as JSON (the newest part, if it was too long)."""
+    tools: tuple[str, ...]
+    parameters: tuple[tuple[str, float], ...]
+    """Request parameters the plugin exposes publicly (temperature, max tokens, …)."""
+    truncated: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +247,7 @@ class SessionClosed:
 
 Event = (
     LLMRequest
+    | LLMInput
     | TTSRequest
     | STTUsage
     | VADUsage

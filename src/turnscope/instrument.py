@@ -48,6 +48,7 @@ class Instrumentation:
         sinks: Sequence[Sink],
         *,
         grace: float,
+        capture_content: bool,
     ) -> None:
         self._session = session
         self.context = context
@@ -59,7 +60,10 @@ class Instrumentation:
             context.call_id, on_turn=self._emit_turn, on_call=self._emit_call, grace=grace
         )
         self._adapter = LiveKitAdapter(
-            session, self._deliver, on_internal_error=self._internal_error
+            session,
+            self._deliver,
+            on_internal_error=self._internal_error,
+            capture_llm_input=capture_content,
         )
         self._timers: set[asyncio.TimerHandle] = set()
         self._flushes: set[asyncio.Task[bool]] = set()
@@ -78,6 +82,8 @@ class Instrumentation:
         trace_name: str | None = None,
         tags: Iterable[str] | None = None,
         metadata: Mapping[str, MetadataValue] | None = None,
+        prompt_name: str | None = None,
+        prompt_version: int | None = None,
     ) -> None:
         """Change the call's identity mid-call (e.g. once the caller is identified).
         Metadata is merged; tags are replaced."""
@@ -88,6 +94,8 @@ class Instrumentation:
             trace_name=trace_name if trace_name is not None else context.trace_name,
             tags=tuple(tags) if tags is not None else context.tags,
             metadata={**context.metadata, **(metadata or {})},
+            prompt_name=prompt_name if prompt_name is not None else context.prompt_name,
+            prompt_version=prompt_version if prompt_version is not None else context.prompt_version,
         )
         for sink in self._sinks:
             self._safely(sink.update_call, self.context)
@@ -233,6 +241,8 @@ def instrument(
     trace_name: str | None = None,
     tags: Iterable[str] | None = None,
     metadata: Mapping[str, MetadataValue] | None = None,
+    prompt_name: str | None = None,
+    prompt_version: int | None = None,
     tracer_provider: TracerProvider | None = None,
     sinks: Sequence[Sink] | None = None,
     grace: float = 0.5,
@@ -242,7 +252,8 @@ def instrument(
     ``session_id`` groups the call's turns (the Langfuse session); by default it is the
     LiveKit job id, else a fresh id. ``tracer_provider`` receives the spans (never the global
     one unless you pass it); without it, one built from the environment (Langfuse, OTLP) and
-    shared by every session of the process is used. ``sinks`` replaces the sinks the
+    shared by every session of the process is used. ``prompt_name``/``prompt_version`` link
+    the LLM generations to a Langfuse prompt. ``sinks`` replaces the sinks the
     configuration asks for (mainly for tests and embedding). ``grace`` is how long a finished
     speech waits for late metrics before its turn is emitted. Instrumenting the same session
     twice returns the first handle unchanged.
@@ -258,10 +269,13 @@ def instrument(
         trace_name=trace_name,
         tags=tuple(tags or ()),
         metadata=dict(metadata or {}),
+        prompt_name=prompt_name,
+        prompt_version=prompt_version,
     )
     chosen = list(sinks) if sinks is not None else default_sinks(tracer_provider)
     _note_livekit_tracing(chosen)
-    handle = Instrumentation(session, context, chosen, grace=grace)
+    capture = current_settings().capture_content
+    handle = Instrumentation(session, context, chosen, grace=grace, capture_content=capture)
     _instrumented[session] = handle
     handle._start()
     return handle

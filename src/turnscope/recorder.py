@@ -13,9 +13,10 @@ into the next speech created after it. A user utterance that gets no speech at a
 
 from __future__ import annotations
 
+import json
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from turnscope import events as ev
@@ -38,6 +39,9 @@ __all__ = ["CallRecorder"]
 STT_HORIZON = 60.0
 """Seconds before the oldest open turn after which STT usage reports are forgotten (a
 periodic report covers at most a few seconds of audio)."""
+
+INPUT_MATCH_WINDOW = 0.25
+"""Seconds between a captured LLM input and its request's start for them to be one."""
 
 UTTERANCE_REPORT_LAG = 3.0
 """How long after the user stops speaking a per-utterance STT usage report may arrive."""
@@ -100,6 +104,7 @@ class CallRecorder:
         self._no_reply: list[_Pending] = []
         self._awaiting_user: list[str] = []
         self._agent_messages: dict[str, ev.AgentMessage] = {}
+        self._llm_inputs: deque[ev.LLMInput] = deque(maxlen=64)
         self._finals: list[ev.UserTranscript] = []
         self._speech_windows: deque[tuple[float, float]] = deque(maxlen=32)
         self._speaking_since: float | None = None
@@ -127,6 +132,7 @@ class CallRecorder:
             ev.SpeechCreated: self._speech_created,
             ev.SpeechDone: self._speech_done,
             ev.LLMRequest: self._llm,
+            ev.LLMInput: self._llm_inputs.append,
             ev.TTSRequest: self._tts,
             ev.EndOfTurn: self._end_of_turn,
             ev.UserMessage: self._user_message,
@@ -391,7 +397,7 @@ class CallRecorder:
                 e2e=e2e, user=user, reply=reply, llm=pending.llm, queue_wait=queue_wait
             )
         window = pending.window()
-        requests = self._requests(pending, window)
+        requests = self._requests(pending, window, messages)
         errors = self._take_errors(pending, requests)
         interrupted = bool(pending.done and pending.done.interrupted) or any(
             m.interrupted for m in messages
@@ -445,15 +451,48 @@ class CallRecorder:
         return "failed" if errors else "no_reply"
 
     def _requests(
-        self, pending: _Pending, window: tuple[float, float] | None
+        self,
+        pending: _Pending,
+        window: tuple[float, float] | None,
+        messages: list[ev.AgentMessage],
     ) -> tuple[ComponentRequest, ...]:
         stt = self._stt_share(window) if window is not None else []
-        own = [_llm_request(r, discarded=False) for r in pending.llm]
+        outputs = _llm_outputs(pending.llm, messages, self._tools_of(pending))
+        own = [
+            self._with_input(
+                _llm_request(r, discarded=False, output=outputs.get(r.request_id)), pending
+            )
+            for r in pending.llm
+        ]
         own += [_tts_request(r, discarded=False) for r in pending.tts]
         for attempt in pending.folded:
-            own += [_llm_request(r, discarded=True) for r in attempt.llm]
+            own += [self._with_input(_llm_request(r, discarded=True), attempt) for r in attempt.llm]
             own += [_tts_request(r, discarded=True) for r in attempt.tts]
         return tuple(stt + sorted(own, key=lambda r: r.started_at))
+
+    def _with_input(self, request: ComponentRequest, pending: _Pending) -> ComponentRequest:
+        """The input captured when this request was made: same speech, closest in time."""
+        candidates = [
+            i
+            for i in self._llm_inputs
+            if (i.speech_id is None or i.speech_id == pending.speech_id)
+            and abs(i.at - request.started_at) <= INPUT_MATCH_WINDOW
+        ]
+        if not candidates:
+            return request
+        found = min(candidates, key=lambda i: abs(i.at - request.started_at))
+        self._llm_inputs.remove(found)
+        return replace(
+            request,
+            input=found.messages,
+            input_truncated=found.truncated,
+            parameters=found.parameters,
+            tools_offered=found.tools,
+        )
+
+    def _tools_of(self, pending: _Pending) -> list[ev.ToolStarted]:
+        call_ids = pending.done.tool_call_ids if pending.done else ()
+        return [self._tools_started[c] for c in call_ids if c in self._tools_started]
 
     def _stt_share(self, window: tuple[float, float]) -> list[ComponentRequest]:
         """This turn's share of the metered STT audio.
@@ -568,7 +607,38 @@ def _source(pending: _Pending, window: tuple[float, float] | None) -> TurnSource
     return "say" if pending.source == "say" else "generate_reply"
 
 
-def _llm_request(r: ev.LLMRequest, *, discarded: bool) -> ComponentRequest:
+def _llm_outputs(
+    llm: list[ev.LLMRequest], messages: list[ev.AgentMessage], tools: list[ev.ToolStarted]
+) -> dict[str, str]:
+    """What each LLM request of a speech produced: the messages that began speaking after it
+    started (and before the next one did), and the tool calls made after it ended."""
+    ordered = sorted(llm, key=request_start)
+    produced: dict[str, dict[str, Any]] = {r.request_id: {} for r in ordered}
+    for message in messages:
+        at = message.started_speaking_at or message.at
+        source = next((r for r in reversed(ordered) if request_start(r) <= at), None)
+        if source is not None and message.text:
+            texts = produced[source.request_id].setdefault("text", [])
+            texts.append(message.text)
+    for tool in tools:
+        source = next((r for r in reversed(ordered) if r.at <= tool.at + 0.05), None)
+        if source is not None:
+            calls = produced[source.request_id].setdefault("tool_calls", [])
+            calls.append({"name": tool.name, "arguments": tool.arguments})
+    outputs = {}
+    for request_id, parts in produced.items():
+        if "tool_calls" in parts:
+            if "text" in parts:
+                parts["text"] = " ".join(parts["text"])
+            outputs[request_id] = json.dumps(parts, ensure_ascii=False)
+        elif "text" in parts:
+            outputs[request_id] = " ".join(parts["text"])
+    return outputs
+
+
+def _llm_request(
+    r: ev.LLMRequest, *, discarded: bool, output: str | None = None
+) -> ComponentRequest:
     start = request_start(r)
     return ComponentRequest(
         kind="llm",
@@ -589,6 +659,7 @@ def _llm_request(r: ev.LLMRequest, *, discarded: bool) -> ComponentRequest:
         reasoning_tokens=r.reasoning_tokens,
         total_tokens=r.total_tokens,
         tokens_per_second=r.tokens_per_second,
+        output=output,
     )
 
 

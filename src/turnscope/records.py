@@ -61,6 +61,14 @@ class ComponentRequest:
     metered_audio: float = 0.0
     """STT: the whole usage report's audio, of which ``audio_duration`` is this turn's share."""
     streamed: bool = False
+    input: str | None = None
+    """LLM: the chat context the request was sent (JSON), when content capture is on."""
+    input_truncated: bool = False
+    output: str | None = None
+    """LLM: what the request produced — its text, or the tool calls it made (JSON)."""
+    parameters: tuple[tuple[str, float], ...] = ()
+    """LLM: request parameters the plugin exposes (temperature, max tokens, …)."""
+    tools_offered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

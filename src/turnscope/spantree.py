@@ -103,7 +103,7 @@ def _level(span: PlannedSpan, errors: Sequence[ErrorRecord]) -> None:
         span.error = message
 
 
-def _llm(r: ComponentRequest) -> PlannedSpan:
+def _llm(r: ComponentRequest, *, capture: bool) -> PlannedSpan:
     fresh_input = max(0, r.prompt_tokens - r.cached_tokens - r.cache_creation_tokens)
     attributes: dict[str, AttributeValue] = {
         sc.OBSERVATION_TYPE: "generation",
@@ -140,6 +140,21 @@ def _llm(r: ComponentRequest) -> PlannedSpan:
     }
     if r.first_output_at is not None:
         attributes[sc.OBSERVATION_COMPLETION_START] = iso(r.first_output_at)
+    parameters = dict(r.parameters)
+    if parameters:
+        attributes[sc.OBSERVATION_MODEL_PARAMETERS] = json.dumps(parameters)
+        if "temperature" in parameters:
+            attributes[sc.REQUEST_TEMPERATURE] = parameters["temperature"]
+        tokens = parameters.get("max_tokens") or parameters.get("max_completion_tokens")
+        if tokens is not None:
+            attributes[sc.REQUEST_MAX_TOKENS] = int(tokens)
+    if r.tools_offered:
+        attributes[sc.LLM_TOOLS_OFFERED] = list(r.tools_offered)
+    if capture and r.input is not None:
+        attributes[sc.OBSERVATION_INPUT] = r.input
+        attributes[sc.LLM_INPUT_TRUNCATED] = r.input_truncated
+    if capture and r.output is not None:
+        attributes[sc.OBSERVATION_OUTPUT] = r.output
     return PlannedSpan("llm", r.started_at, r.ended_at, attributes)
 
 
@@ -173,8 +188,8 @@ def _stt(r: ComponentRequest) -> PlannedSpan:
     return PlannedSpan("stt", r.started_at, r.ended_at, attributes)
 
 
-def _request(r: ComponentRequest) -> PlannedSpan:
-    span = {"llm": _llm, "tts": _tts, "stt": _stt}[r.kind](r)
+def _request(r: ComponentRequest, *, capture: bool) -> PlannedSpan:
+    span = _llm(r, capture=capture) if r.kind == "llm" else _tts(r) if r.kind == "tts" else _stt(r)
     if r.model:
         span.attributes[sc.OBSERVATION_MODEL] = r.model
         span.attributes[sc.REQUEST_MODEL] = r.model
@@ -269,7 +284,7 @@ def turn_plan(turn: Turn, *, capture: bool) -> PlannedSpan:
         root.children.append(endpointing)
     by_request: dict[str, PlannedSpan] = {}
     for request in turn.requests:
-        span = _request(request)
+        span = _request(request, capture=capture)
         by_request[f"{request.kind}:{request.request_id}"] = span
         root.children.append(span)
     root.children += [_tool(t, capture=capture) for t in turn.tools]

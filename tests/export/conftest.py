@@ -28,6 +28,8 @@ IDENTITY: dict[str, Any] = {
     "trace_name": "Voice call",
     "tags": ["voice_agent", "test"],
     "metadata": {"room_name": "room-42", "deployment_env": "ci"},
+    "prompt_name": "voice-agent",
+    "prompt_version": 3,
 }
 
 

@@ -189,3 +189,49 @@ def test_one_trace_per_call_mode(call_mode_call: Exported) -> None:
     assert all(t.parent_id == root.span_id for t in turns)
     assert root.attributes["voice.call.turns"] == len(turns)
     assert root.end >= max(t.end for t in turns)
+
+
+def test_llm_generations_show_what_was_sent_and_produced(langfuse_call: Exported) -> None:
+    llm = sorted((s for s in langfuse_call.spans() if s.name == "llm"), key=lambda s: s.start)
+    truth = {r.request_id: r for r in langfuse_call.simulation.truth.llm_requests}
+    for span in llm:
+        a = span.attributes
+        asked = truth[a["gen_ai.response.id"]]
+        sent = json.loads(a["langfuse.observation.input"])
+        assert sent[0]["role"] == "system"
+        assert "Acme Travel" in sent[0]["content"]
+        assert asked.prompt_key in json.dumps(sent[-1])  # the last thing sent is what it answered
+        assert a["voice.llm.input_truncated"] is False
+        assert a["voice.llm.tools_offered"] == ["get_weather"]
+        assert a["gen_ai.request.temperature"] == 0.7
+        assert json.loads(a["langfuse.observation.model.parameters"]) == {"temperature": 0.7}
+        assert a["langfuse.observation.prompt.name"] == "voice-agent"
+        assert a["langfuse.observation.prompt.version"] == 3
+        if asked.tool_calls:
+            produced = json.loads(a["langfuse.observation.output"])
+            assert [c["name"] for c in produced["tool_calls"]] == asked.tool_calls
+        else:
+            assert a["langfuse.observation.output"] == asked.text
+
+
+def test_the_llm_wrap_is_undone_by_detach() -> None:
+    import asyncio
+
+    from livekit.agents import AgentSession
+
+    import turnscope
+    from turnscope.simulate.llm import ScriptedLLM
+    from turnscope.simulate.profiles import PROFILES, LatencySampler
+    from turnscope.simulate.truth import SimulationTruth
+
+    async def scenario() -> tuple[bool, bool]:
+        model = ScriptedLLM(
+            {}, sampler=LatencySampler(PROFILES["fast"], seed=0, speed=1), truth=SimulationTruth()
+        )
+        session: AgentSession[None] = AgentSession(llm=model)
+        handle = turnscope.instrument(session, sinks=[])
+        wrapped = "chat" in vars(model)
+        handle.detach()
+        return wrapped, "chat" in vars(model)
+
+    assert asyncio.run(scenario()) == (True, False)

@@ -44,6 +44,17 @@ def job_id() -> str | None:
         return None
 
 
+def _current_speech_id() -> str | None:
+    """The speech a request is made for, from LiveKit's context (private in 1.8.9)."""
+    try:
+        from livekit.agents.voice.agent_activity import _SpeechHandleContextVar
+
+        handle = _SpeechHandleContextVar.get(None)
+    except Exception:  # moved or renamed: requests are still matched by time
+        return None
+    return getattr(handle, "id", None)
+
+
 def livekit_tracing_on() -> bool:
     """Whether LiveKit's own OpenTelemetry tracing has a real (SDK) tracer provider."""
     try:
@@ -103,6 +114,7 @@ class LiveKitAdapter:
         *,
         on_internal_error: Callable[[BaseException], None],
         clock: Callable[[], float] = time.time,
+        capture_llm_input: bool = False,
     ) -> None:
         self._session = session
         self._deliver = deliver
@@ -110,6 +122,8 @@ class LiveKitAdapter:
         self._clock = clock
         self._handlers: list[tuple[EventTypes, Callable[[Any], None]]] = []
         self._attached = False
+        self._capture_llm_input = capture_llm_input
+        self._unwrap: Callable[[], None] | None = None
 
     def attach(self) -> None:
         if self._attached:
@@ -137,13 +151,55 @@ class LiveKitAdapter:
             else:
                 self._session.on(name, guarded)
             self._handlers.append((name, guarded))
+        if self._capture_llm_input:
+            self._wrap_llm()
 
     def detach(self) -> None:
-        """Unsubscribe everything; speech handles still pending report nothing more."""
+        """Unsubscribe everything and unwrap the LLM; pending speech handles report nothing."""
         self._attached = False
         for name, handler in self._handlers:
             self._session.off(name, handler)
         self._handlers.clear()
+        if self._unwrap is not None:
+            self._unwrap()
+            self._unwrap = None
+
+    def _wrap_llm(self) -> None:
+        """See what each LLM request is really sent: wrap the session LLM's ``chat()`` on the
+        instance (the class is untouched), reversibly. LiveKit gives no other way to it."""
+        from livekit.agents import llm as lk_llm
+
+        plugin = self._session.llm
+        if not isinstance(plugin, lk_llm.LLM) or "chat" in vars(plugin):
+            return  # not an LLM we can wrap, or someone (perhaps we) already did
+        original = plugin.chat
+        note = self._guard(self._on_chat)
+
+        def chat(*args: Any, **kwargs: Any) -> Any:
+            stream = original(*args, **kwargs)
+            note((plugin, kwargs))
+            return stream
+
+        plugin.chat = chat  # type: ignore[method-assign]
+
+        def unwrap() -> None:
+            if vars(plugin).get("chat") is chat:
+                del plugin.chat
+
+        self._unwrap = unwrap
+
+    def _on_chat(self, call: tuple[Any, dict[str, Any]]) -> None:
+        plugin, kwargs = call
+        self._deliver(
+            convert.llm_input(
+                kwargs.get("chat_ctx"),
+                kwargs.get("tools"),
+                plugin,
+                kwargs.get("extra_kwargs"),
+                _current_speech_id(),
+                self._clock(),
+            )
+        )
 
     def _guard(self, handler: Callable[[Payload], None]) -> Callable[[Payload], None]:
         def guarded(payload: Payload) -> None:

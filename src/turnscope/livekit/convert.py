@@ -7,6 +7,7 @@ them for a measurement. Non-finite or negative durations from odd plugins become
 
 from __future__ import annotations
 
+import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,12 @@ from turnscope import events
 if TYPE_CHECKING:
     from livekit.agents import llm
 
-__all__ = ["agent_message", "error_event", "metrics_event", "user_message"]
+__all__ = ["agent_message", "error_event", "llm_input", "metrics_event", "user_message"]
+
+PROMPT_LIMIT = 32_000
+"""Characters of chat context kept per LLM request: the newest messages, whole."""
+PARAMETERS = ("temperature", "max_tokens", "max_completion_tokens", "top_p")
+"""Request parameters read from a plugin's public attributes or the call's extra kwargs."""
 
 MESSAGE_LIMIT = 500
 """Longest error message kept: provider errors can echo whole request bodies."""
@@ -177,4 +183,49 @@ def error_event(error: object, now: float) -> events.ErrorRaised:
         message=message[:MESSAGE_LIMIT],
         recoverable=bool(getattr(error, "recoverable", False)),
         label=label if isinstance(label, str) else None,
+    )
+
+
+def _item(item: Any) -> dict[str, Any] | None:
+    kind = getattr(item, "type", None)
+    if kind == "message":
+        return {"role": item.role, "content": item.text_content or ""}
+    if kind == "function_call":
+        return {"role": "assistant", "tool_call": {"name": item.name, "arguments": item.arguments}}
+    if kind == "function_call_output":
+        return {"role": "tool", "name": item.name, "content": item.output}
+    return None
+
+
+def llm_input(
+    chat_ctx: Any, tools: Any, plugin: Any, extra: Any, speech_id: str | None, now: float
+) -> events.LLMInput:
+    """What an LLM request is being sent: its chat context (newest first kept, capped), the
+    names of the tools offered, and the parameters the plugin exposes publicly."""
+    items = [m for m in (_item(i) for i in getattr(chat_ctx, "items", ())) if m is not None]
+    kept: list[str] = []
+    size = 0
+    for encoded in reversed([json.dumps(m, ensure_ascii=False) for m in items]):
+        if size + len(encoded) > PROMPT_LIMIT and kept:
+            break
+        kept.append(encoded)
+        size += len(encoded) + 1
+    kept.reverse()
+    offered = (getattr(t, "id", None) or getattr(t, "name", None) for t in tools or ())
+    names = tuple(str(n) for n in offered if n)
+    found: list[tuple[str, float]] = []
+    for name in PARAMETERS:
+        value = extra.get(name) if isinstance(extra, dict) else None
+        if value is None:
+            value = getattr(plugin, name, None)
+        number = seconds(value) if not isinstance(value, bool) else None
+        if number is not None:
+            found.append((name, number))
+    return events.LLMInput(
+        at=now,
+        speech_id=speech_id,
+        messages="[" + ",".join(kept) + "]",
+        tools=names,
+        parameters=tuple(found),
+        truncated=len(kept) < len(items),
     )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
+from turnscope import semconv as sc
 from turnscope.spantree import PlannedSpan, call_summary_plan, context_attributes, turn_plan
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ class SpanSink:
         if turn.e2e is not None:
             state.e2e.append(turn.e2e)
         plan = turn_plan(turn, capture=self.capture_content)
+        _link_prompt(plan, state.context)
         parent = trace.set_span_in_context(state.root) if state.root is not None else None
         self._emit(plan, parent, state.base)
 
@@ -186,6 +188,17 @@ class SpanSink:
         for child in plan.children:
             self._emit(child, inside, base)
         span.end(end_time=_ns(max(plan.end, plan.start)))
+
+
+def _link_prompt(plan: PlannedSpan, context: CallContext) -> None:
+    """Put the call's Langfuse prompt on its LLM generations."""
+    if not context.prompt_name:
+        return
+    for span in plan.walk():
+        if span.name == "llm":
+            span.attributes[sc.OBSERVATION_PROMPT_NAME] = context.prompt_name
+            if context.prompt_version is not None:
+                span.attributes[sc.OBSERVATION_PROMPT_VERSION] = context.prompt_version
 
 
 _shared: dict[tuple[int, bool, str], SpanSink] = {}

@@ -120,4 +120,9 @@ CREATE TABLE events (
 CREATE INDEX events_by_call ON events (call_id, at)
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2 = """
+ALTER TABLE components ADD COLUMN input TEXT
+"""
+"""2: what each LLM request was sent (its output goes in ``output``)."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)

@@ -66,7 +66,7 @@ _COMPONENT_COLUMNS = (
     "ended_at", "duration", "ttft", "ttfb", "cancelled", "discarded", "prompt_tokens",
     "cached_tokens", "cache_creation_tokens", "completion_tokens", "reasoning_tokens",
     "total_tokens", "tokens_per_second", "characters", "audio_duration", "metered_audio",
-    "streamed", "status", "arguments", "output",
+    "streamed", "status", "arguments", "output", "input",
 )  # fmt: skip
 COMPONENT_SQL = (
     f"INSERT INTO components ({', '.join(_COMPONENT_COLUMNS)}) "
@@ -162,7 +162,8 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
             r.started_at, r.ended_at, r.duration, r.ttft, r.ttfb, int(r.cancelled),
             int(r.discarded), r.prompt_tokens, r.cached_tokens, r.cache_creation_tokens,
             r.completion_tokens, r.reasoning_tokens, r.total_tokens, r.tokens_per_second,
-            r.characters, r.audio_duration, r.metered_audio, int(r.streamed), None, None, None,
+            r.characters, r.audio_duration, r.metered_audio, int(r.streamed), None, None,
+            r.output if capture_content else None, r.input if capture_content else None,
         )
         for r in turn.requests
     ]  # fmt: skip
@@ -172,6 +173,7 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
             t.ended_at, (t.ended_at - t.started_at) if t.ended_at is not None else None,
             None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, 0, t.status,
             t.arguments if capture_content else None, t.output if capture_content else None,
+            None,
         )
         for t in turn.tools
     ]  # fmt: skip
