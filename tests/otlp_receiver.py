@@ -7,6 +7,7 @@ an error status or to hang, as a broken backend would.
 from __future__ import annotations
 
 import gzip
+import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +56,8 @@ class OTLPReceiver:
     status: int = 200
     hang: threading.Event | None = None
     requests: list[ReceivedRequest] = field(default_factory=list)
+    scores: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    """Langfuse score posts: (headers, JSON body)."""
     handler_threads: set[str] = field(default_factory=set)
     _server: ThreadingHTTPServer | None = None
 
@@ -71,6 +74,13 @@ class OTLPReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                if self.path == "/api/public/scores":
+                    receiver.scores.append(
+                        ({k.lower(): v for k, v in self.headers.items()}, json.loads(body))
+                    )
+                    self.send_response(receiver.status)
+                    self.end_headers()
+                    return
                 encoding = self.headers.get("Content-Encoding")
                 if encoding == "gzip":
                     body = gzip.decompress(body)

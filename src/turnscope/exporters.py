@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LangfuseSettings",
     "build_tracer_provider",
+    "explain_failure",
     "langfuse_settings",
     "shared_tracer_provider",
 ]
@@ -158,7 +159,6 @@ class _ExplainedExporter(SpanExporter):
         self._inner = inner
         self.backend = backend
         self.target = target
-        self._explained: set[str] = set()
         self.failures = 0
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
@@ -187,21 +187,29 @@ class _ExplainedExporter(SpanExporter):
             self._explain("other", message)
 
     def _explain(self, kind: str, detail: str) -> None:
-        if kind in self._explained:
-            return
-        self._explained.add(kind)
-        logger.warning(
-            "turnscope: %s export to %s failed: %s",
-            self.backend,
-            self.target,
-            _fix(kind, self.backend, detail),
-        )
+        explain_failure(self.backend, self.target, kind, detail)
 
     def shutdown(self) -> None:
         self._inner.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._inner.force_flush(timeout_millis)
+
+
+_explained: set[tuple[str, str]] = set()
+_explained_lock = threading.Lock()
+
+
+def explain_failure(backend: str, target: str, kind: str, detail: str) -> None:
+    """One log line per backend and kind of failure for the whole process, naming the fix:
+    a refused key must not print a line per batch, nor one per signal (spans, scores)."""
+    with _explained_lock:
+        if (backend, kind) in _explained:
+            return
+        _explained.add((backend, kind))
+    logger.warning(
+        "turnscope: %s export to %s failed: %s", backend, target, _fix(kind, backend, detail)
+    )
 
 
 def _fix(kind: str, backend: str, detail: str) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from turnscope import events
 from turnscope.config import current_settings
 from turnscope.context import CallContext, MetadataValue
-from turnscope.exporters import shared_tracer_provider
+from turnscope.exporters import langfuse_settings, shared_tracer_provider
 from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
 from turnscope.recorder import CallRecorder
 from turnscope.sinks.spans import SpanSink, shared_span_sink, trace_per_from_env
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["Instrumentation", "instrument"]
 
 logger = logging.getLogger("turnscope")
+
+SHUTDOWN_FLUSH_TIMEOUT = 5.0
+"""Seconds a job's shutdown waits for turnscope's last records (the supervisor allows 10)."""
 
 MAX_KEPT_ERRORS = 100
 """Internal errors kept on the handle for inspection; a repeating bug must not grow memory."""
@@ -221,7 +224,10 @@ def default_sinks(tracer_provider: TracerProvider | None = None) -> list[Sink]:
     if provider is not None:
         found.append(
             shared_span_sink(
-                provider, capture_content=settings.capture_content, trace_per=trace_per_from_env()
+                provider,
+                capture_content=settings.capture_content,
+                trace_per=trace_per_from_env(),
+                langfuse=langfuse_settings(),
             )
         )
     if settings.db is not None:
@@ -278,4 +284,22 @@ def instrument(
     handle = Instrumentation(session, context, chosen, grace=grace, capture_content=capture)
     _instrumented[session] = handle
     handle._start()
+    _flush_at_job_shutdown(handle)
     return handle
+
+
+def _flush_at_job_shutdown(handle: Instrumentation) -> None:
+    """Inside a LiveKit job, deliver everything before the job's process goes away."""
+    from livekit.agents import get_job_context
+
+    context = get_job_context(required=False)
+    if context is None:
+        return
+
+    async def flush(reason: str = "") -> None:
+        await handle.aflush(timeout=SHUTDOWN_FLUSH_TIMEOUT)
+
+    try:
+        context.add_shutdown_callback(flush)
+    except Exception as error:  # an odd job context: flushing at session close still happens
+        handle._internal_error(error)

@@ -110,3 +110,12 @@ def call_mode_call() -> Iterator[Exported]:
     receiver = OTLPReceiver().start()
     yield export_call(receiver, env={"TURNSCOPE_TRACE_PER": "call"})
     receiver.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_failure_notes() -> Iterator[None]:
+    """Failure lines are once per process; each test starts as a new process would."""
+    from turnscope import exporters
+
+    exporters._explained.clear()
+    yield

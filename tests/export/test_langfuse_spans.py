@@ -235,3 +235,23 @@ def test_the_llm_wrap_is_undone_by_detach() -> None:
         return wrapped, "chat" in vars(model)
 
     assert asyncio.run(scenario()) == (True, False)
+
+
+def test_numeric_scores_for_turns_and_the_session(langfuse_call: Exported) -> None:
+    posted = langfuse_call.receiver.scores
+    token = base64.b64encode(f"{PUBLIC}:{SECRET}".encode()).decode()
+    assert all(headers["authorization"] == f"Basic {token}" for headers, _ in posted)
+    bodies = [body for _, body in posted]
+    turns = {s.span_id: s for s in langfuse_call.spans() if s.name.startswith("turn")}
+    e2e = [b for b in bodies if b["name"] == "e2e"]
+    assert len(e2e) == sum(1 for t in langfuse_call.records.turns if t.e2e is not None) == 3
+    for body in e2e:
+        span = turns[body["observationId"]]
+        assert body["traceId"] == span.trace_id
+        assert body["value"] == span.attributes["voice.e2e"]
+        assert body["dataType"] == "NUMERIC"
+    assert len([b for b in bodies if b["name"] == "total_latency"]) == 3
+    (p95,) = [b for b in bodies if b["name"] == "e2e_p95"]
+    assert p95["sessionId"] == IDENTITY["session_id"]
+    assert "traceId" not in p95
+    assert len({b["id"] for b in bodies}) == len(bodies)

@@ -132,3 +132,33 @@ def test_aflush_returns_within_its_timeout_against_a_hanging_sink() -> None:
 
     took = asyncio.run(scenario())
     assert took < 1.0
+
+
+def test_inside_a_job_the_call_id_is_the_job_id_and_shutdown_flushes() -> None:
+    import gc
+    import warnings
+
+    from livekit.agents.testing import fake_job_context
+
+    flushed: list[float] = []
+
+    class Counting(MemorySink):
+        def flush(self, timeout: float) -> bool:
+            flushed.append(timeout)
+            return True
+
+    async def scenario() -> tuple[str, str]:
+        with fake_job_context() as job:
+            session: AgentSession[None] = AgentSession()
+            handle = turnscope.instrument(session, sinks=[Counting()])
+            for callback in job._shutdown_callbacks:
+                await callback("job ended")
+            return handle.context.call_id, job.job.id
+
+    with warnings.catch_warnings():
+        # LiveKit's fake job context leaves a temporary folder to the garbage collector
+        warnings.simplefilter("ignore", ResourceWarning)
+        call_id, job_id = asyncio.run(scenario())
+        gc.collect()
+    assert call_id == job_id
+    assert flushed == [5.0]

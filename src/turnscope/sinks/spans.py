@@ -23,6 +23,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from turnscope import semconv as sc
+from turnscope.sinks.scores import Score, ScorePoster
 from turnscope.spantree import PlannedSpan, call_summary_plan, context_attributes, turn_plan
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from opentelemetry.util.types import AttributeValue
 
     from turnscope.context import CallContext
+    from turnscope.exporters import LangfuseSettings
     from turnscope.records import Call, Turn
 
 __all__ = ["SpanSink", "TracePer", "shared_span_sink", "trace_per_from_env"]
@@ -68,8 +70,11 @@ class SpanSink:
         *,
         capture_content: bool = True,
         trace_per: TracePer = "turn",
+        scores: ScorePoster | None = None,
     ) -> None:
         self.provider = provider
+        self.scores = scores
+        """Where per-turn and per-session numeric scores go (Langfuse only)."""
         self.capture_content = capture_content
         self.trace_per = trace_per
         self.dropped = 0
@@ -100,7 +105,10 @@ class SpanSink:
         while self._queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.005)
         remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
-        return self._queue.unfinished_tasks == 0 and self.provider.force_flush(remaining_ms)
+        done = self._queue.unfinished_tasks == 0 and self.provider.force_flush(remaining_ms)
+        if self.scores is not None:
+            done = self.scores.flush(max(0.0, deadline - time.monotonic())) and done
+        return done
 
     def _put(self, kind: str, record: object) -> None:
         try:
@@ -154,13 +162,20 @@ class SpanSink:
         plan = turn_plan(turn, capture=self.capture_content)
         _link_prompt(plan, state.context)
         parent = trace.set_span_in_context(state.root) if state.root is not None else None
-        self._emit(plan, parent, state.base)
+        span = self._emit(plan, parent, state.base)
+        if self.scores is not None:
+            self._score_turn(turn, span, state)
 
     def _call(self, call: Call) -> None:
         state = self._calls.pop(call.call_id, None)
         if state is None:
             return
         summary = call_summary_plan(call, state.e2e)
+        p95 = summary.attributes.get(sc.CALL_E2E_P95)
+        if self.scores is not None and isinstance(p95, float):
+            self.scores.put(
+                Score("e2e_p95", p95, state.context.session_id, environment=self._environment)
+            )
         if state.root is not None:
             state.root.set_attributes({**summary.attributes, "langfuse.observation.type": "agent"})
             if summary.error:
@@ -170,12 +185,29 @@ class SpanSink:
         name = f"{state.context.trace_name or 'voice call'} summary"
         self._emit(summary, None, {**state.base, "langfuse.trace.name": name})
 
+    def _score_turn(self, turn: Turn, span: Span, state: _CallState) -> None:
+        assert self.scores is not None
+        ids = span.get_span_context()
+        trace_id, span_id = format(ids.trace_id, "032x"), format(ids.span_id, "016x")
+        for name, value in (("e2e", turn.e2e), ("total_latency", turn.total_latency)):
+            if value is not None:
+                self.scores.put(
+                    Score(
+                        name,
+                        value,
+                        state.context.session_id,
+                        environment=self._environment,
+                        trace_id=trace_id,
+                        observation_id=span_id,
+                    )
+                )
+
     def _emit(
         self,
         plan: PlannedSpan,
         parent: Context | None,
         base: dict[str, AttributeValue],
-    ) -> None:
+    ) -> Span:
         span = self._tracer.start_span(
             plan.name,
             context=parent if parent is not None else trace.set_span_in_context(trace.INVALID_SPAN),
@@ -188,6 +220,7 @@ class SpanSink:
         for child in plan.children:
             self._emit(child, inside, base)
         span.end(end_time=_ns(max(plan.end, plan.start)))
+        return span
 
 
 def _link_prompt(plan: PlannedSpan, context: CallContext) -> None:
@@ -201,19 +234,25 @@ def _link_prompt(plan: PlannedSpan, context: CallContext) -> None:
                 span.attributes[sc.OBSERVATION_PROMPT_VERSION] = context.prompt_version
 
 
-_shared: dict[tuple[int, bool, str], SpanSink] = {}
+_shared: dict[tuple[object, ...], SpanSink] = {}
 _shared_lock = threading.Lock()
 
 
 def shared_span_sink(
-    provider: TracerProvider, *, capture_content: bool, trace_per: TracePer
+    provider: TracerProvider,
+    *,
+    capture_content: bool,
+    trace_per: TracePer,
+    langfuse: LangfuseSettings | None = None,
 ) -> SpanSink:
-    """One sink (one worker thread) per tracer provider and options, for the whole process."""
-    key = (id(provider), capture_content, trace_per)
+    """One sink (one worker thread) per tracer provider and options, for the whole process.
+    With Langfuse configured, it also posts numeric scores there."""
+    key = (id(provider), capture_content, trace_per, langfuse)
     with _shared_lock:
         sink = _shared.get(key)
         if sink is None or sink.provider is not provider:
+            scores = ScorePoster(langfuse) if langfuse is not None else None
             sink = _shared[key] = SpanSink(
-                provider, capture_content=capture_content, trace_per=trace_per
+                provider, capture_content=capture_content, trace_per=trace_per, scores=scores
             )
         return sink
