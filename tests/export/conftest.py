@@ -118,4 +118,4 @@ def fresh_failure_notes() -> Iterator[None]:
     from turnscope import exporters
 
     exporters._explained.clear()
-    yield
+    return
