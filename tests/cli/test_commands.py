@@ -128,7 +128,7 @@ def test_prune_deletes_old_calls_only(tmp_path: Path, simulations: SimulationCac
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["demo"], ["report"], ["check"], ["prune"]):
+    for command in ([], ["demo"], ["report"], ["check"], ["prune"], ["doctor"]):
         result = CliRunner().invoke(main, [*command, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.output

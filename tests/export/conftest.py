@@ -113,7 +113,7 @@ def call_mode_call() -> Iterator[Exported]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_failure_notes() -> Iterator[None]:
+def fresh_failure_notes() -> None:
     """Failure lines are once per process; each test starts as a new process would."""
     from turnscope import exporters
 

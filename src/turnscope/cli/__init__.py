@@ -11,6 +11,7 @@ from importlib.metadata import version
 import click
 
 from turnscope.cli.demo import demo
+from turnscope.cli.doctor import doctor
 from turnscope.cli.reports import check, prune, report
 
 __all__ = ["main"]
@@ -26,3 +27,4 @@ main.add_command(demo)
 main.add_command(report)
 main.add_command(check)
 main.add_command(prune)
+main.add_command(doctor)

@@ -1,0 +1,75 @@
+"""`turnscope doctor` against a real receiver: what works, and what is wrong, plainly."""
+
+from __future__ import annotations
+
+import socket
+from typing import TYPE_CHECKING
+
+from click.testing import CliRunner
+
+from tests.export.conftest import PUBLIC, SECRET
+from tests.otlp_receiver import OTLPReceiver
+from turnscope.cli import main
+
+if TYPE_CHECKING:
+    import pytest
+
+
+def run_doctor(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(main, ["doctor"])
+    return result.exit_code, result.output
+
+
+def test_a_healthy_langfuse_with_the_secret_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    receiver = OTLPReceiver().start()
+    try:
+        code, output = run_doctor(
+            monkeypatch,
+            LANGFUSE_PUBLIC_KEY=PUBLIC,
+            LANGFUSE_SECRET_KEY=SECRET,
+            LANGFUSE_BASE_URL=receiver.url,
+        )
+    finally:
+        receiver.stop()
+    assert code == 0, output
+    assert "[ok] Langfuse accepted" in output
+    assert f"{receiver.url}/api/public/otel/v1/traces" in output
+    assert SECRET not in output
+    assert "(masked)" in output
+    assert receiver.requests[0].path == "/api/public/otel/v1/traces"
+    assert "local store: on" in output
+    assert "LiveKit's built-in tracing" in output
+
+
+def test_refused_keys_and_a_wrong_path_are_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    for status, words in ((401, "keys were refused"), (404, "wrong host or path")):
+        receiver = OTLPReceiver(status=status).start()
+        try:
+            code, output = run_doctor(
+                monkeypatch,
+                LANGFUSE_PUBLIC_KEY=PUBLIC,
+                LANGFUSE_SECRET_KEY=SECRET,
+                LANGFUSE_BASE_URL=receiver.url,
+            )
+        finally:
+            receiver.stop()
+        assert code == 1
+        assert f"[!!] Langfuse HTTP {status}" in output
+        assert words in output
+
+
+def test_an_unreachable_otlp_endpoint_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    code, output = run_doctor(
+        monkeypatch,
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{free_port}",
+        OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer%20top-secret-token",
+    )
+    assert code == 1
+    assert "[!!] OTLP cannot reach" in output
+    assert f"http://127.0.0.1:{free_port}/v1/traces" in output
+    assert "top-secret-token" not in output
