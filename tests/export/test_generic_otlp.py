@@ -50,7 +50,7 @@ class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
 def test_grpc_otlp() -> None:
     collector = _Collector()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)  # type: ignore[no-untyped-call]
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     unused = OTLPReceiver().start()  # Langfuse off: export_call needs a URL, the keys are unset
