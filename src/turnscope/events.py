@@ -90,6 +90,7 @@ class TTSRequest:
     characters: int
     cancelled: bool
     streamed: bool
+    segment_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,8 @@ class EndOfTurn:
     end_of_utterance_delay: float | None
     transcription_delay: float | None
     on_user_turn_completed_delay: float | None
+    detector: str | None = None
+    """What decided the turn was over: ``vad``, ``stt``, or a turn-detector model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,8 @@ class SpeechCreated:
     speech_id: str
     source: Literal["say", "generate_reply", "other"]
     user_initiated: bool
+    agent: str | None = None
+    """The id of the agent that was active when the speech was created."""
 
 
 @dataclass(frozen=True, slots=True)

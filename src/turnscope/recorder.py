@@ -54,6 +54,7 @@ class _Pending:
     speech_id: str | None
     created_at: float
     source: str = "generate_reply"
+    agent: str | None = None
     user: ev.UserMessage | None = None
     eou: ev.EndOfTurn | None = None
     llm: list[ev.LLMRequest] = field(default_factory=list)
@@ -212,6 +213,7 @@ class CallRecorder:
         if pending is not None:
             pending.created_at = min(pending.created_at, e.at)
             pending.source = e.source
+            pending.agent = e.agent
 
     def _speech_done(self, e: ev.SpeechDone) -> None:
         pending = self._turn(e.speech_id, e.at)
@@ -430,6 +432,8 @@ class CallRecorder:
             total_latency=total_latency(pending.eou, pending.llm, pending.tts),
             transcription_delay=user.transcription_delay if user else None,
             end_of_utterance_delay=pending.eou.end_of_utterance_delay if pending.eou else None,
+            eou_detector=pending.eou.detector if pending.eou else None,
+            agent_name=pending.agent,
             requests=requests,
             tools=self._take_tools(pending),
             errors=errors,
@@ -680,6 +684,7 @@ def _tts_request(r: ev.TTSRequest, *, discarded: bool) -> ComponentRequest:
         characters=r.characters,
         audio_duration=r.audio_duration,
         streamed=r.streamed,
+        segment_id=r.segment_id,
     )
 
 

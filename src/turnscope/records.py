@@ -69,6 +69,8 @@ class ComponentRequest:
     parameters: tuple[tuple[str, float], ...] = ()
     """LLM: request parameters the plugin exposes (temperature, max tokens, …)."""
     tools_offered: tuple[str, ...] = ()
+    segment_id: str | None = None
+    """TTS: the segment a streaming synthesis belonged to."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,10 @@ class Turn:
     """end_of_utterance_delay + first LLM ttft + first TTS ttfb (the requirements' formula)."""
     transcription_delay: float | None = None
     end_of_utterance_delay: float | None = None
+    eou_detector: str | None = None
+    """What decided the user's turn was over: ``vad``, ``stt``, or a turn-detector model."""
+    agent_name: str | None = None
+    """The agent (its LiveKit id) that was active when the reply was created."""
     requests: tuple[ComponentRequest, ...] = ()
     tools: tuple[ToolRecord, ...] = ()
     errors: tuple[ErrorRecord, ...] = ()

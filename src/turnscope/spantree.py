@@ -172,6 +172,8 @@ def _tts(r: ComponentRequest) -> PlannedSpan:
     }
     if r.first_output_at is not None:
         attributes[sc.OBSERVATION_COMPLETION_START] = iso(r.first_output_at)
+    if r.segment_id:
+        attributes[sc.TTS_SEGMENT_ID] = r.segment_id
     return PlannedSpan("tts", r.started_at, r.ended_at, attributes)
 
 
@@ -240,6 +242,11 @@ def _turn_attributes(turn: Turn, *, capture: bool) -> dict[str, AttributeValue]:
     }
     if turn.speech_id:
         attributes[sc.TURN_SPEECH_ID] = turn.speech_id
+    if turn.agent_name:
+        attributes[sc.TURN_AGENT] = turn.agent_name
+        attributes[sc.AGENT_NAME] = turn.agent_name
+    if turn.eou_detector:
+        attributes[sc.EOU_DETECTOR] = turn.eou_detector
     if turn.breakdown is not None:
         for part in Breakdown.PARTS:
             value = getattr(turn.breakdown, part)
@@ -281,6 +288,8 @@ def turn_plan(turn: Turn, *, capture: bool) -> PlannedSpan:
                 }
             ),
         )
+        if turn.eou_detector:
+            endpointing.attributes[sc.EOU_DETECTOR] = turn.eou_detector
         root.children.append(endpointing)
     by_request: dict[str, PlannedSpan] = {}
     for request in turn.requests:

@@ -68,6 +68,7 @@ def export_call(
     seed: int = 0,
     flush_timeout: float = 10.0,
     on_session: Any = None,
+    extra_sinks: list[Any] | None = None,
 ) -> Exported:
     """Run a simulated call with turnscope configured from the environment for Langfuse at
     the receiver, plus an in-memory copy of the records."""
@@ -84,7 +85,8 @@ def export_call(
     def attach(session: AgentSession[Any]) -> None:
         if on_session is not None:
             on_session(session)
-        handles.append(turnscope.instrument(session, sinks=[*default_sinks(), records], **IDENTITY))
+        sinks = [*default_sinks(), records, *(extra_sinks or [])]
+        handles.append(turnscope.instrument(session, sinks=sinks, **IDENTITY))
 
     async def scenario_run() -> tuple[simulate.SimulationResult, float, bool]:
         result = await simulate.run(scenario, speed=4, seed=seed, on_session=attach)

@@ -152,6 +152,8 @@ def test_turn_spans_carry_the_breakdown_and_what_was_said(langfuse_call: Exporte
         a = spans[f"turn {turn.index}"].attributes
         assert a["voice.turn.outcome"] == turn.outcome
         assert a["voice.turn.speech_id"] == turn.speech_id
+        assert a["voice.turn.agent"] == a["gen_ai.agent.name"] == turn.agent_name
+        assert turn.agent_name
         assert a["langfuse.observation.type"] == "agent"
         assert a["langfuse.observation.output"] == turn.agent_text
         if turn.e2e is None:
@@ -163,7 +165,11 @@ def test_turn_spans_carry_the_breakdown_and_what_was_said(langfuse_call: Exporte
         assert a["voice.breakdown.other"] == turn.breakdown.other
         assert a["voice.breakdown.endpointing"] == turn.breakdown.endpointing
         assert a["voice.total_latency"] == turn.total_latency
+        assert a["voice.eou.detector"] == "vad"
     assert spans["turn 3"].attributes["voice.turn.tools"] == ["get_weather"]
+    for span in langfuse_call.spans():
+        if span.name == "endpointing":
+            assert span.attributes["voice.eou.detector"] == "vad"
 
 
 def test_trace_context_is_on_every_span(langfuse_call: Exported) -> None:
@@ -189,6 +195,10 @@ def test_one_trace_per_call_mode(call_mode_call: Exported) -> None:
     assert all(t.parent_id == root.span_id for t in turns)
     assert root.attributes["voice.call.turns"] == len(turns)
     assert root.end >= max(t.end for t in turns)
+    for span in spans:
+        assert span.attributes["session.id"] == IDENTITY["session_id"]
+        assert span.attributes["user.id"] == IDENTITY["user_id"]
+        assert span.attributes["langfuse.trace.tags"] == IDENTITY["tags"]
 
 
 def test_llm_generations_show_what_was_sent_and_produced(langfuse_call: Exported) -> None:
@@ -255,3 +265,40 @@ def test_numeric_scores_for_turns_and_the_session(langfuse_call: Exported) -> No
     assert p95["sessionId"] == IDENTITY["session_id"]
     assert "traceId" not in p95
     assert len({b["id"] for b in bodies}) == len(bodies)
+
+
+def test_update_changes_what_later_spans_carry() -> None:
+    from tests.export.conftest import export_call
+    from tests.otlp_receiver import OTLPReceiver
+
+    class IdentifyAfterFirstTurn:
+        handle: object = None
+
+        def start_call(self, context: object) -> None: ...
+        def update_call(self, context: object) -> None: ...
+        def on_call(self, call: object) -> None: ...
+        def flush(self, timeout: float) -> bool:
+            return True
+
+        def on_turn(self, turn: object) -> None:
+            import sys
+
+            instrumentation = sys.modules["turnscope.instrument"]._instrumented
+            for handle in list(instrumentation.values()):
+                handle.update(user_id="identified@example.com", metadata={"plan": "gold"})
+
+    receiver = OTLPReceiver().start()
+    try:
+        exported = export_call(
+            receiver, "tool_with_preamble", extra_sinks=[IdentifyAfterFirstTurn()]
+        )
+    finally:
+        receiver.stop()
+    by_turn = {s.trace_id: s for s in exported.spans() if s.name.startswith("turn ")}
+    assert exported.handle.internal_errors == []
+    first, second = sorted(by_turn.values(), key=lambda s: s.start)
+    assert first.attributes["user.id"] == IDENTITY["user_id"]
+    later = [s for s in exported.spans() if s.trace_id == second.trace_id]
+    assert all(s.attributes["user.id"] == "identified@example.com" for s in later)
+    assert all(s.attributes["langfuse.trace.metadata.plan"] == "gold" for s in later)
+    assert all(s.attributes["langfuse.trace.metadata.room_name"] == "room-42" for s in later)

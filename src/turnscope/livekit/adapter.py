@@ -243,9 +243,16 @@ class LiveKitAdapter:
                 speech_id=handle.id,
                 source=source,
                 user_initiated=bool(event.user_initiated),
+                agent=self._agent_id(),
             )
         )
         handle.add_done_callback(self._guard(self._on_speech_done))
+
+    def _agent_id(self) -> str | None:
+        try:
+            return str(self._session.current_agent.id)
+        except Exception:  # no agent running yet: LiveKit raises
+            return None
 
     def _on_speech_done(self, handle: SpeechHandle) -> None:
         items = list(handle.chat_items)

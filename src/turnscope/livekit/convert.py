@@ -99,6 +99,7 @@ def metrics_event(metrics: object, now: float) -> events.Event | None:
             characters=count(metrics.characters_count),
             cancelled=bool(metrics.cancelled),
             streamed=bool(metrics.streamed),
+            segment_id=metrics.segment_id,
         )
     if isinstance(metrics, STTMetrics):
         provider, model = _metadata(metrics)
@@ -113,12 +114,15 @@ def metrics_event(metrics: object, now: float) -> events.Event | None:
             streamed=streamed,
         )
     if isinstance(metrics, EOUMetrics):
+        provider, model = _metadata(metrics)
+        detector = provider if provider in ("vad", "stt") or not model else f"{provider}/{model}"
         return events.EndOfTurn(
             at=at,
             speech_id=metrics.speech_id,
             end_of_utterance_delay=seconds(metrics.end_of_utterance_delay),
             transcription_delay=seconds(metrics.transcription_delay),
             on_user_turn_completed_delay=seconds(metrics.on_user_turn_completed_delay),
+            detector=detector,
         )
     if isinstance(metrics, VADMetrics):
         return events.VADUsage(

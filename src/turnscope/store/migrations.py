@@ -121,8 +121,11 @@ CREATE INDEX events_by_call ON events (call_id, at)
 """
 
 _V2 = """
-ALTER TABLE components ADD COLUMN input TEXT
+ALTER TABLE components ADD COLUMN input TEXT;
+ALTER TABLE turns ADD COLUMN agent_name TEXT;
+ALTER TABLE turns ADD COLUMN eou_detector TEXT
 """
-"""2: what each LLM request was sent (its output goes in ``output``)."""
+"""2: what each LLM request was sent (its output goes in ``output``); the turn's agent and
+what detected the end of the user's turn."""
 
 MIGRATIONS: tuple[str, ...] = (_V1, _V2)

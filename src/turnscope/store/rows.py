@@ -54,7 +54,7 @@ _TURN_COLUMNS = (
     *BREAKDOWN_COLUMNS,
     "total_latency", "transcription_delay", "end_of_utterance_delay", "llm_ttft", "tts_ttfb",
     "prompt_tokens", "cached_tokens", "completion_tokens", "tts_characters", "stt_audio",
-    "tools", "errors",
+    "tools", "errors", "agent_name", "eou_detector",
 )  # fmt: skip
 TURN_SQL = (
     f"INSERT OR REPLACE INTO turns ({', '.join(_TURN_COLUMNS)}) "
@@ -152,6 +152,8 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         sum(r.audio_duration for r in turn.requests if r.kind == "stt"),
         len(turn.tools),
         len(turn.errors),
+        turn.agent_name,
+        turn.eou_detector,
     )
 
 
