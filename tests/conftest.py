@@ -54,6 +54,7 @@ async def record(scenario: str, **options: Any) -> RecordedCall:
         LiveKitAdapter(session, seen.append, on_internal_error=_raise).attach()
 
     result = await simulate.run(scenario, on_session=attach, **options)
+    await handles[0].aflush(timeout=10)
     return RecordedCall(result, sink, handles[0], seen)
 
 

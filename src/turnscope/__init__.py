@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from turnscope.context import CallContext
 from turnscope.instrument import Instrumentation, instrument
+from turnscope.pricing import prewarm
 from turnscope.records import Breakdown, Call, ComponentRequest, ErrorRecord, ToolRecord, Turn
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "ToolRecord",
     "Turn",
     "instrument",
+    "prewarm",
 ]

@@ -36,6 +36,8 @@ class Settings:
     """Size cap of the local store: the oldest calls are pruned beyond it."""
     remote_export: bool
     """Whether Langfuse or a generic OTLP endpoint is configured."""
+    prices: str | None = None
+    """A price override file (``TURNSCOPE_PRICES``)."""
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -103,6 +105,7 @@ def settings_from_env(
         capture_content=_flag("TURNSCOPE_CAPTURE_CONTENT", True),
         db_max_mb=cap,
         remote_export=remote,
+        prices=os.environ.get("TURNSCOPE_PRICES", "").strip() or None,
     )
 
 
@@ -114,6 +117,7 @@ def configure(
     db: str | os.PathLike[str] | None = None,
     capture_content: bool | None = None,
     db_max_mb: float | None = None,
+    prices: str | os.PathLike[str] | None = None,
 ) -> None:
     """Set process-wide options in code; each overrides its environment variable.
 
@@ -121,8 +125,15 @@ def configure(
     ``capture_content``: keep transcripts, agent text and tool arguments —
     ``TURNSCOPE_CAPTURE_CONTENT``.
     ``db_max_mb``: the store's size cap — ``TURNSCOPE_DB_MAX_MB``.
+    ``prices``: a price override file — ``TURNSCOPE_PRICES``.
     """
-    for name, value in (("db", db), ("capture_content", capture_content), ("db_max_mb", db_max_mb)):
+    options = (
+        ("db", db),
+        ("capture_content", capture_content),
+        ("db_max_mb", db_max_mb),
+        ("prices", str(prices) if prices is not None else None),
+    )
+    for name, value in options:
         if value is not None:
             _configured[name] = value
 
@@ -133,15 +144,17 @@ def current_settings(*, remote: bool | None = None) -> Settings:
     db = _configured.get("db")
     if isinstance(db, str) and db.strip().lower() in _FALSE:
         base = settings_from_env(remote=remote)
-        base = Settings(None, base.capture_content, base.db_max_mb, base.remote_export)
+        base = Settings(None, base.capture_content, base.db_max_mb, base.remote_export, base.prices)
     else:
         chosen = db if isinstance(db, (str, os.PathLike)) else None
         base = settings_from_env(db=chosen, remote=remote)
     capture = _configured.get("capture_content")
     cap = _configured.get("db_max_mb")
+    prices = _configured.get("prices")
     return Settings(
         db=base.db,
         capture_content=capture if isinstance(capture, bool) else base.capture_content,
         db_max_mb=float(cap) if isinstance(cap, (int, float)) else base.db_max_mb,
         remote_export=base.remote_export,
+        prices=prices if isinstance(prices, str) else base.prices,
     )

@@ -15,16 +15,20 @@ from turnscope.config import current_settings
 from turnscope.context import CallContext, MetadataValue
 from turnscope.exporters import langfuse_settings, shared_tracer_provider
 from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
+from turnscope.pipeline import pipeline
+from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
 from turnscope.recorder import CallRecorder
 from turnscope.sinks.spans import SpanSink, shared_span_sink, trace_per_from_env
 from turnscope.sinks.store import LocalStore
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Iterable, Mapping, Sequence
 
     from livekit.agents import AgentSession
     from opentelemetry.sdk.trace import TracerProvider
 
+    from turnscope.pricing import Pricer
     from turnscope.records import Call, Turn
     from turnscope.sinks import Sink
 
@@ -52,6 +56,7 @@ class Instrumentation:
         *,
         grace: float,
         capture_content: bool,
+        pricer: Pricer,
     ) -> None:
         self._session = session
         self.context = context
@@ -68,12 +73,13 @@ class Instrumentation:
             on_internal_error=self._internal_error,
             capture_llm_input=capture_content,
         )
+        self._pricer = pricer
+        self._totals = CallTotals()
         self._timers: set[asyncio.TimerHandle] = set()
         self._flushes: set[asyncio.Task[bool]] = set()
 
     def _start(self) -> None:
-        for sink in self._sinks:
-            self._safely(sink.start_call, self.context)
+        self._to_sinks("start_call", self.context)
         self._adapter.attach()
 
     # -- public ----------------------------------------------------------------------------
@@ -100,22 +106,26 @@ class Instrumentation:
             prompt_name=prompt_name if prompt_name is not None else context.prompt_name,
             prompt_version=prompt_version if prompt_version is not None else context.prompt_version,
         )
-        for sink in self._sinks:
-            self._safely(sink.update_call, self.context)
+        self._to_sinks("update_call", self.context)
 
     async def aflush(self, timeout: float = 5.0) -> bool:
         """Hand every finished turn to the sinks and wait (at most ``timeout`` s) for them to
         deliver it. Returns False if a sink did not finish in time."""
         self._recorder.advance(self._now())
-        if not self._sinks:
-            return True
         loop = asyncio.get_running_loop()
-        jobs = [loop.run_in_executor(None, sink.flush, timeout) for sink in self._sinks]
+        deadline = loop.time() + timeout
+
+        async def deliver() -> bool:
+            if not await loop.run_in_executor(None, pipeline().drain, timeout):
+                return False
+            left = max(0.0, deadline - loop.time())
+            jobs = [loop.run_in_executor(None, sink.flush, left) for sink in self._sinks]
+            return all(await asyncio.gather(*jobs))
+
         try:
-            results = await asyncio.wait_for(asyncio.gather(*jobs), timeout)
+            return await asyncio.wait_for(deliver(), timeout)
         except Exception:  # a timeout, or a sink that failed: either way not delivered
             return False
-        return all(results)
 
     def detach(self) -> None:
         """Stop listening to the session. Turns already complete stay recorded."""
@@ -171,12 +181,39 @@ class Instrumentation:
         self._timers.add(timer)
 
     def _emit_turn(self, turn: Turn) -> None:
-        for sink in self._sinks:
-            self._safely(sink.on_turn, turn)
+        pipeline().submit(lambda: self._deliver_turn(turn))
 
     def _emit_call(self, call: Call) -> None:
+        pipeline().submit(lambda: self._deliver_call(call))
+
+    def _to_sinks(self, method: str, record: Any) -> None:
+        """In order with the turns: through the pipeline, never straight from the loop."""
+
+        def deliver() -> None:
+            for sink in self._sinks:
+                self._safely(getattr(sink, method), record)
+
+        pipeline().submit(deliver)
+
+    def _deliver_turn(self, turn: Turn) -> None:
+        """On the pipeline thread: price the turn, then hand it to every sink."""
+        try:
+            priced = price_turn(turn, self._pricer)
+        except Exception as error:  # never lose a turn to a pricing bug
+            self._internal_error(error)
+            priced = turn
+        self._totals.add(priced)
         for sink in self._sinks:
-            self._safely(sink.on_call, call)
+            self._safely(sink.on_turn, priced)
+
+    def _deliver_call(self, call: Call) -> None:
+        try:
+            priced = price_call(call, self._totals, self._pricer)
+        except Exception as error:
+            self._internal_error(error)
+            priced = call
+        for sink in self._sinks:
+            self._safely(sink.on_call, priced)
 
     def _safely(self, method: Any, record: Any) -> None:
         try:
@@ -250,6 +287,7 @@ def instrument(
     prompt_name: str | None = None,
     prompt_version: int | None = None,
     tracer_provider: TracerProvider | None = None,
+    prices: str | os.PathLike[str] | None = None,
     sinks: Sequence[Sink] | None = None,
     grace: float = 0.5,
 ) -> Instrumentation:
@@ -259,7 +297,8 @@ def instrument(
     LiveKit job id, else a fresh id. ``tracer_provider`` receives the spans (never the global
     one unless you pass it); without it, one built from the environment (Langfuse, OTLP) and
     shared by every session of the process is used. ``prompt_name``/``prompt_version`` link
-    the LLM generations to a Langfuse prompt. ``sinks`` replaces the sinks the
+    the LLM generations to a Langfuse prompt. ``prices`` is a price override file (else
+    ``TURNSCOPE_PRICES``). ``sinks`` replaces the sinks the
     configuration asks for (mainly for tests and embedding). ``grace`` is how long a finished
     speech waits for late metrics before its turn is emitted. Instrumenting the same session
     twice returns the first handle unchanged.
@@ -280,8 +319,16 @@ def instrument(
     )
     chosen = list(sinks) if sinks is not None else default_sinks(tracer_provider)
     _note_livekit_tracing(chosen)
-    capture = current_settings().capture_content
-    handle = Instrumentation(session, context, chosen, grace=grace, capture_content=capture)
+    settings = current_settings()
+    prewarm()  # once per process, before any call: never while one is running
+    handle = Instrumentation(
+        session,
+        context,
+        chosen,
+        grace=grace,
+        capture_content=settings.capture_content,
+        pricer=shared_pricer(str(prices) if prices is not None else settings.prices),
+    )
     _instrumented[session] = handle
     handle._start()
     _flush_at_job_shutdown(handle)

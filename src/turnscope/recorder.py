@@ -118,6 +118,8 @@ class CallRecorder:
         self._recent_stt_ids: deque[str] = deque(maxlen=64)
         self._metered_ids: set[str] = set()
         self._stt_total = 0.0
+        self._stt_metered: dict[tuple[str | None, str | None], float] = {}
+        self._stt_spoken: dict[tuple[str | None, str | None], float] = {}
         self._stt_attributed = 0.0
         self._emitted: deque[str] = deque(maxlen=256)
         self._turns = 0
@@ -270,6 +272,8 @@ class CallRecorder:
             self._recent_stt_ids.append(e.request_id)
             self._stt.append(e)
             self._stt_total += e.audio_duration
+            key = (e.provider, e.model)
+            self._stt_metered[key] = self._stt_metered.get(key, 0.0) + e.audio_duration
 
     def _tool_started(self, e: ev.ToolStarted) -> None:
         self._tools_started.setdefault(e.call_id, e)
@@ -519,6 +523,8 @@ class CallRecorder:
             if share <= 0:
                 continue
             self._stt_attributed += share
+            key = (sample.provider, sample.model)
+            self._stt_spoken[key] = self._stt_spoken.get(key, 0.0) + share
             shares.append(
                 ComponentRequest(
                     kind="stt",
@@ -600,6 +606,15 @@ class CallRecorder:
             user_states=tuple(self._user_states),
             agent_states=tuple(self._agent_states),
             false_interruptions=tuple(self._false_interruptions),
+            stt_by_model=tuple(
+                (
+                    provider,
+                    model,
+                    total,
+                    max(0.0, total - self._stt_spoken.get((provider, model), 0.0)),
+                )
+                for (provider, model), total in self._stt_metered.items()
+            ),
         )
 
 

@@ -13,11 +13,13 @@ from typing import Literal
 __all__ = [
     "Breakdown",
     "Call",
+    "CallCost",
     "ComponentRequest",
     "ErrorRecord",
     "Outcome",
     "ToolRecord",
     "Turn",
+    "TurnCost",
     "TurnSource",
 ]
 
@@ -71,6 +73,11 @@ class ComponentRequest:
     tools_offered: tuple[str, ...] = ()
     segment_id: str | None = None
     """TTS: the segment a streaming synthesis belonged to."""
+    cost_usd: float | None = None
+    """What this request cost; None before pricing, or when its model has no known price."""
+    cost_details: tuple[tuple[str, float], ...] = ()
+    """The cost split (``input``, ``output``, ``total``), as Langfuse's cost_details."""
+    unpriced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,28 @@ class ErrorRecord:
     recoverable: bool
     request_id: str | None = None
     """The request it hit, when one could be found."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnCost:
+    """USD of a turn's priced requests; what could not be priced is listed, not counted."""
+
+    total: float
+    by_component: tuple[tuple[str, float], ...]
+    discarded: float
+    """Part of the total spent on discarded preemptive attempts."""
+    unpriced: tuple[str, ...]
+    """``kind:provider/model`` of the requests that have no known price."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallCost:
+    total: float
+    by_component: tuple[tuple[str, float], ...]
+    by_model: tuple[tuple[str, float], ...]
+    idle_stt: float | None
+    """STT audio metered outside every user turn (silence, noise); None if unpriced."""
+    unpriced: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +207,7 @@ class Turn:
     requests: tuple[ComponentRequest, ...] = ()
     tools: tuple[ToolRecord, ...] = ()
     errors: tuple[ErrorRecord, ...] = ()
+    cost: TurnCost | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,3 +234,6 @@ class Call:
     user_states: tuple[tuple[float, str], ...] = field(default=())
     agent_states: tuple[tuple[float, str], ...] = field(default=())
     false_interruptions: tuple[tuple[float, bool], ...] = field(default=())
+    stt_by_model: tuple[tuple[str | None, str | None, float, float], ...] = ()
+    """(provider, model, metered seconds, idle seconds) per STT model."""
+    cost: CallCost | None = None

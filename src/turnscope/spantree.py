@@ -192,6 +192,12 @@ def _stt(r: ComponentRequest) -> PlannedSpan:
 
 def _request(r: ComponentRequest, *, capture: bool) -> PlannedSpan:
     span = _llm(r, capture=capture) if r.kind == "llm" else _tts(r) if r.kind == "tts" else _stt(r)
+    if r.cost_usd is not None:
+        # only leaf generations carry cost: turn and call totals would be counted twice
+        span.attributes[sc.OBSERVATION_COST] = json.dumps(dict(r.cost_details))
+        span.attributes[sc.COST_USD] = r.cost_usd
+    elif r.unpriced:
+        span.attributes[sc.COST_UNPRICED] = True
     if r.model:
         span.attributes[sc.OBSERVATION_MODEL] = r.model
         span.attributes[sc.REQUEST_MODEL] = r.model
@@ -247,6 +253,14 @@ def _turn_attributes(turn: Turn, *, capture: bool) -> dict[str, AttributeValue]:
         attributes[sc.AGENT_NAME] = turn.agent_name
     if turn.eou_detector:
         attributes[sc.EOU_DETECTOR] = turn.eou_detector
+    if turn.cost is not None:
+        attributes[sc.TURN_COST] = turn.cost.total
+        for component, usd in turn.cost.by_component:
+            attributes[f"{sc.TURN_COST_PART}.{component}"] = usd
+        if turn.cost.discarded:
+            attributes[f"{sc.TURN_COST_PART}.discarded"] = turn.cost.discarded
+        if turn.cost.unpriced:
+            attributes[sc.TURN_UNPRICED] = list(turn.cost.unpriced)
     if turn.breakdown is not None:
         for part in Breakdown.PARTS:
             value = getattr(turn.breakdown, part)
@@ -320,6 +334,14 @@ def call_summary_plan(call: Call, e2e: Sequence[float]) -> PlannedSpan:
     }
     if call.close_reason:
         attributes[sc.CALL_CLOSE_REASON] = call.close_reason
+    if call.cost is not None:
+        attributes[sc.CALL_COST] = call.cost.total
+        for component, usd in call.cost.by_component:
+            attributes[f"{sc.CALL_COST_PART}.{component}"] = usd
+        if call.cost.idle_stt is not None:
+            attributes[f"{sc.CALL_COST_PART}.idle_stt"] = call.cost.idle_stt
+        if call.cost.unpriced:
+            attributes[sc.CALL_UNPRICED] = list(call.cost.unpriced)
     if e2e:
         p50, p95 = np.percentile(np.asarray(e2e, dtype=float), [50, 95])
         attributes[sc.CALL_E2E_P50] = float(p50)

@@ -178,9 +178,9 @@ def test_providers_present_realistic_names(simulations: SimulationCache) -> None
         for m in result.metrics
         if m.metadata is not None
     }
-    assert names["STTMetrics"] == ("deepgram", "nova-3")
-    assert names["LLMMetrics"] == ("openai", "gpt-4o-mini")
-    assert names["TTSMetrics"] == ("cartesia", "sonic-2")
+    assert names["STTMetrics"] == ("AssemblyAI", "universal-streaming-english")
+    assert names["LLMMetrics"] == ("api.openai.com", "gpt-4o-mini")
+    assert names["TTSMetrics"] == ("api.openai.com", "tts-1")
     assert names["VADMetrics"] == ("silero", "silero")
 
 

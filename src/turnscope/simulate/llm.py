@@ -1,8 +1,8 @@
 """A scripted LLM: streams scripted replies word by word, with tool calls and usage.
 
 Each reply is chosen by the prompt's last user message, or by the last tool output when
-the model is called again after a tool ran. Presents itself as OpenAI gpt-4o-mini unless
-told otherwise.
+the model is called again after a tool ran. Presents itself as OpenAI gpt-4o-mini (provider
+``api.openai.com``, as LiveKit's OpenAI plugin reports it) unless told otherwise.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class ScriptedLLM(llm.LLM[None]):
         *,
         sampler: LatencySampler,
         truth: SimulationTruth,
-        provider: str = "openai",
+        provider: str = "api.openai.com",
         model: str = "gpt-4o-mini",
         temperature: float = 0.7,
     ) -> None:

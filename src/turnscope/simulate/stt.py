@@ -2,7 +2,7 @@
 
 Usage is metered the way real streaming plugins meter it. ``per_utterance`` reports each
 utterance's speech once it is final; ``periodic`` reports every 5 s of audio sent (silence
-included, as Deepgram-style plugins bill a stream) plus the remainder when the stream closes.
+included, as streaming recognizers bill a connection) plus the remainder when the stream closes.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ USAGE_PERIOD_SECONDS = 5.0
 
 
 class ScriptedSTT(stt.STT[None]):
-    """Presents itself as Deepgram nova-3 unless told otherwise."""
+    """Presents itself as AssemblyAI's streaming model (as LiveKit's AssemblyAI plugin names
+    it) unless told otherwise."""
 
     def __init__(
         self,
@@ -52,8 +53,8 @@ class ScriptedSTT(stt.STT[None]):
         usage: STTUsageMode = "per_utterance",
         endpoint_silence: float = 0.1,
         threshold: float = 3000.0,
-        provider: str = "deepgram",
-        model: str = "nova-3",
+        provider: str = "AssemblyAI",
+        model: str = "universal-streaming-english",
     ) -> None:
         super().__init__(capabilities=stt.STTCapabilities(streaming=True, interim_results=True))
         self._transcripts = deque(transcripts)

@@ -1,6 +1,7 @@
 """A scripted text-to-speech: a tone as long as the text would take to say.
 
-Presents itself as Cartesia sonic-2 unless told otherwise. By default it is a chunked
+Presents itself as OpenAI tts-1 (as LiveKit's OpenAI plugin names it: the provider is the
+API host) unless told otherwise. By default it is a chunked
 (one request per sentence) TTS, which LiveKit wraps in its sentence StreamAdapter; with
 ``streaming=True`` it is a streaming TTS that reports one request per segment.
 """
@@ -41,8 +42,8 @@ class ScriptedTTS(tts.TTS[None]):
         truth: SimulationTruth,
         fail_on: Iterable[str] = (),
         streaming: bool = False,
-        provider: str = "cartesia",
-        model: str = "sonic-2",
+        provider: str = "api.openai.com",
+        model: str = "tts-1",
         voice: str = "794f9389-aac1-45b6-b726-9d9369183238",
     ) -> None:
         super().__init__(

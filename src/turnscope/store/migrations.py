@@ -128,4 +128,21 @@ ALTER TABLE turns ADD COLUMN eou_detector TEXT
 """2: what each LLM request was sent (its output goes in ``output``); the turn's agent and
 what detected the end of the user's turn."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = """
+ALTER TABLE turns ADD COLUMN cost_usd REAL;
+ALTER TABLE turns ADD COLUMN cost_stt REAL;
+ALTER TABLE turns ADD COLUMN cost_llm REAL;
+ALTER TABLE turns ADD COLUMN cost_tts REAL;
+ALTER TABLE turns ADD COLUMN cost_discarded REAL;
+ALTER TABLE turns ADD COLUMN unpriced TEXT;
+ALTER TABLE components ADD COLUMN cost_usd REAL;
+ALTER TABLE calls ADD COLUMN cost_usd REAL;
+ALTER TABLE calls ADD COLUMN cost_idle_stt REAL;
+ALTER TABLE calls ADD COLUMN cost_by_component TEXT;
+ALTER TABLE calls ADD COLUMN cost_by_model TEXT;
+ALTER TABLE calls ADD COLUMN unpriced TEXT
+"""
+"""3: cost in USD — per request, per turn (by component), per call (by component and model,
+idle STT), and what could not be priced."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)

@@ -37,14 +37,18 @@ ON CONFLICT (call_id) DO UPDATE SET
 
 CALL_END_SQL = """
 INSERT INTO calls (call_id, session_id, started_at, ended_at, turns, close_reason, close_error,
-    stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at,
+    cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) DO UPDATE SET
     started_at = excluded.started_at, ended_at = excluded.ended_at, turns = excluded.turns,
     close_reason = excluded.close_reason, close_error = excluded.close_error,
     stt_audio = excluded.stt_audio, idle_stt_audio = excluded.idle_stt_audio,
     late_events = excluded.late_events, dropped_events = excluded.dropped_events,
-    unattributed_requests = excluded.unattributed_requests
+    unattributed_requests = excluded.unattributed_requests,
+    cost_usd = excluded.cost_usd, cost_idle_stt = excluded.cost_idle_stt,
+    cost_by_component = excluded.cost_by_component, cost_by_model = excluded.cost_by_model,
+    unpriced = excluded.unpriced
 """
 
 _TURN_COLUMNS = (
@@ -55,6 +59,7 @@ _TURN_COLUMNS = (
     "total_latency", "transcription_delay", "end_of_utterance_delay", "llm_ttft", "tts_ttfb",
     "prompt_tokens", "cached_tokens", "completion_tokens", "tts_characters", "stt_audio",
     "tools", "errors", "agent_name", "eou_detector",
+    "cost_usd", "cost_stt", "cost_llm", "cost_tts", "cost_discarded", "unpriced",
 )  # fmt: skip
 TURN_SQL = (
     f"INSERT OR REPLACE INTO turns ({', '.join(_TURN_COLUMNS)}) "
@@ -66,7 +71,7 @@ _COMPONENT_COLUMNS = (
     "ended_at", "duration", "ttft", "ttfb", "cancelled", "discarded", "prompt_tokens",
     "cached_tokens", "cache_creation_tokens", "completion_tokens", "reasoning_tokens",
     "total_tokens", "tokens_per_second", "characters", "audio_duration", "metered_audio",
-    "streamed", "status", "arguments", "output", "input",
+    "streamed", "status", "arguments", "output", "input", "cost_usd",
 )  # fmt: skip
 COMPONENT_SQL = (
     f"INSERT INTO components ({', '.join(_COMPONENT_COLUMNS)}) "
@@ -106,6 +111,20 @@ def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
         call.dropped_events,
         call.unattributed_requests,
         time.time(),
+        *_call_cost(call),
+    )
+
+
+def _call_cost(call: Call) -> tuple[Any, ...]:
+    cost = call.cost
+    if cost is None:
+        return (None, None, None, None, None)
+    return (
+        cost.total,
+        cost.idle_stt,
+        json.dumps(dict(cost.by_component)),
+        json.dumps(dict(cost.by_model)),
+        json.dumps(list(cost.unpriced)) if cost.unpriced else None,
     )
 
 
@@ -154,6 +173,22 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         len(turn.errors),
         turn.agent_name,
         turn.eou_detector,
+        *_turn_cost(turn),
+    )
+
+
+def _turn_cost(turn: Turn) -> tuple[Any, ...]:
+    cost = turn.cost
+    if cost is None:
+        return (None, None, None, None, None, None)
+    parts = dict(cost.by_component)
+    return (
+        cost.total,
+        parts.get("stt"),
+        parts.get("llm"),
+        parts.get("tts"),
+        cost.discarded,
+        json.dumps(list(cost.unpriced)) if cost.unpriced else None,
     )
 
 
@@ -166,6 +201,7 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
             r.completion_tokens, r.reasoning_tokens, r.total_tokens, r.tokens_per_second,
             r.characters, r.audio_duration, r.metered_audio, int(r.streamed), None, None,
             r.output if capture_content else None, r.input if capture_content else None,
+            r.cost_usd,
         )
         for r in turn.requests
     ]  # fmt: skip
@@ -175,7 +211,7 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
             t.ended_at, (t.ended_at - t.started_at) if t.ended_at is not None else None,
             None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, 0, t.status,
             t.arguments if capture_content else None, t.output if capture_content else None,
-            None,
+            None, None,
         )
         for t in turn.tools
     ]  # fmt: skip

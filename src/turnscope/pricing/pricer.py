@@ -1,0 +1,255 @@
+"""What each request, turn and call cost, in USD.
+
+LLM tokens are priced by genai-prices (cached and cache-write tokens at their own rates) unless
+an override prices the model; STT audio and TTS characters by the catalog. Whatever has no
+price stays unpriced — ``None`` and named — never a silent $0.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from turnscope.records import CallCost, TurnCost
+
+if TYPE_CHECKING:
+    from turnscope.pricing.catalog import Catalog, LLMPrice, UnitPrice
+    from turnscope.records import Call, ComponentRequest, Turn
+
+__all__ = ["CallTotals", "Pricer", "prewarm", "price_call", "price_turn", "shared_pricer"]
+
+_PROVIDER_IDS = {
+    # LiveKit plugins report some providers by their API host
+    "api.openai.com": "openai",
+    "api.anthropic.com": "anthropic",
+    "api.groq.com": "groq",
+    "api.deepseek.com": "deepseek",
+    "api.mistral.ai": "mistral",
+    "api.x.ai": "x-ai",
+    "generativelanguage.googleapis.com": "google",
+    "azure openai": "azure",
+    "gemini": "google",
+}
+
+
+def model_label(provider: str | None, model: str | None) -> str:
+    return f"{provider or 'unknown'}/{model or 'unknown'}"
+
+
+class Pricer:
+    """Looks prices up once per model and prices requests; safe to share across threads."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._models: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    # -- LLM -------------------------------------------------------------------------------
+
+    def _model_price(self, provider: str | None, model: str | None) -> Any:
+        key = ((provider or "").lower(), (model or "").lower())
+        with self._lock:
+            if key in self._models:
+                return self._models[key]
+        found = _genai_model_price(provider, model)
+        with self._lock:
+            self._models[key] = found
+        return found
+
+    def llm(self, r: ComponentRequest) -> tuple[float | None, dict[str, float]]:
+        """USD for one LLM request and its split (input, output, total); None: unpriced."""
+        override = self.catalog.llm_price(r.provider, r.model)
+        if override is not None:
+            return _override_cost(override, r)
+        model_price = self._model_price(r.provider, r.model)
+        if model_price is None:
+            return None, {}
+        from genai_prices import Usage
+
+        usage = Usage(
+            input_tokens=r.prompt_tokens,
+            cache_read_tokens=r.cached_tokens,
+            cache_write_tokens=r.cache_creation_tokens,
+            output_tokens=r.completion_tokens,
+        )
+        try:
+            result = model_price.calc_price(usage)
+        except (ValueError, ArithmeticError):
+            return None, {}
+        details = {"input": float(result["input_price"]), "output": float(result["output_price"])}
+        return float(result["total_price"]), {**details, "total": float(result["total_price"])}
+
+    # -- STT / TTS -----------------------------------------------------------------------------
+
+    def stt_seconds(self, provider: str | None, model: str | None, seconds: float) -> float | None:
+        price = self.catalog.unit_price("stt", provider, model)
+        if price is None:
+            return None
+        return _per_unit(price, seconds=seconds, characters=0)
+
+    def tts(self, r: ComponentRequest) -> float | None:
+        price = self.catalog.unit_price("tts", r.provider, r.model)
+        if price is None:
+            return None
+        return _per_unit(price, seconds=r.audio_duration, characters=r.characters)
+
+    def request(self, r: ComponentRequest) -> ComponentRequest:
+        if r.kind == "llm":
+            usd, details = self.llm(r)
+        elif r.kind == "tts":
+            usd = self.tts(r)
+            details = {"total": usd} if usd is not None else {}
+        else:
+            usd = self.stt_seconds(r.provider, r.model, r.audio_duration)
+            details = {"total": usd} if usd is not None else {}
+        return replace(r, cost_usd=usd, cost_details=tuple(details.items()), unpriced=usd is None)
+
+
+def _per_unit(price: UnitPrice, *, seconds: float, characters: int) -> float:
+    if price.unit == "minute":
+        return seconds / 60.0 * price.usd
+    if price.unit == "connection_second":
+        return seconds * price.usd
+    return characters / 1_000_000 * price.usd  # million_characters
+
+
+def _override_cost(price: LLMPrice, r: ComponentRequest) -> tuple[float, dict[str, float]]:
+    fresh = max(0, r.prompt_tokens - r.cached_tokens - r.cache_creation_tokens)
+    cached_rate = price.cached_input if price.cached_input is not None else price.input
+    write_rate = price.cache_write if price.cache_write is not None else price.input
+    input_usd = (
+        fresh * price.input + r.cached_tokens * cached_rate + r.cache_creation_tokens * write_rate
+    ) / 1e6
+    output_usd = r.completion_tokens * price.output / 1e6
+    return input_usd + output_usd, {
+        "input": input_usd,
+        "output": output_usd,
+        "total": input_usd + output_usd,
+    }
+
+
+def _genai_model_price(provider: str | None, model: str | None) -> Any:
+    """genai-prices' price for a model, or None when it does not know it."""
+    if not model:
+        return None
+    from genai_prices import Usage, calc_price
+
+    provider_id = _PROVIDER_IDS.get((provider or "").lower(), (provider or "").lower() or None)
+    for candidate in (provider_id, None):
+        try:
+            return calc_price(
+                Usage(input_tokens=0), model_ref=model, provider_id=candidate
+            ).model_price
+        except (LookupError, ValueError):
+            continue
+    return None
+
+
+def price_turn(turn: Turn, pricer: Pricer) -> Turn:
+    """The turn with every request priced and its cost summed by component."""
+    requests = tuple(pricer.request(r) for r in turn.requests)
+    by_component: dict[str, float] = {}
+    unpriced: list[str] = []
+    discarded = 0.0
+    for r in requests:
+        if r.cost_usd is None:
+            unpriced.append(f"{r.kind}:{model_label(r.provider, r.model)}")
+            continue
+        by_component[r.kind] = by_component.get(r.kind, 0.0) + r.cost_usd
+        if r.discarded:
+            discarded += r.cost_usd
+    cost = TurnCost(
+        total=sum(by_component.values()),
+        by_component=tuple(sorted(by_component.items())),
+        discarded=discarded,
+        unpriced=tuple(dict.fromkeys(unpriced)),
+    )
+    return replace(turn, requests=requests, cost=cost)
+
+
+class CallTotals:
+    """A call's costs so far, summed as its priced turns go by."""
+
+    def __init__(self) -> None:
+        self.by_component: dict[str, float] = {}
+        self.by_model: dict[str, float] = {}
+        self.unpriced: list[str] = []
+
+    def add(self, turn: Turn) -> None:
+        for r in turn.requests:
+            label = model_label(r.provider, r.model)
+            if r.cost_usd is None:
+                self.unpriced.append(f"{r.kind}:{label}")
+                continue
+            self.by_component[r.kind] = self.by_component.get(r.kind, 0.0) + r.cost_usd
+            self.by_model[label] = self.by_model.get(label, 0.0) + r.cost_usd
+
+
+def price_call(call: Call, totals: CallTotals, pricer: Pricer) -> Call:
+    """The call with its total: every turn's cost plus the STT audio that fell in no turn."""
+    by_component = dict(totals.by_component)
+    by_model = dict(totals.by_model)
+    unpriced = list(totals.unpriced)
+    idle: float | None = 0.0
+    for provider, model, _total, idle_seconds in call.stt_by_model:
+        usd = pricer.stt_seconds(provider, model, idle_seconds)
+        label = model_label(provider, model)
+        if usd is None:
+            idle = None
+            unpriced.append(f"stt:{label}")
+            continue
+        if idle is not None:
+            idle += usd
+        by_component["stt"] = by_component.get("stt", 0.0) + usd
+        by_model[label] = by_model.get(label, 0.0) + usd
+    cost = CallCost(
+        total=sum(by_component.values()),
+        by_component=tuple(sorted(by_component.items())),
+        by_model=tuple(sorted(by_model.items())),
+        idle_stt=idle,
+        unpriced=tuple(dict.fromkeys(unpriced)),
+    )
+    return replace(call, cost=cost)
+
+
+_pricers: dict[str | None, Pricer] = {}
+_pricers_lock = threading.Lock()
+
+
+_warm = threading.Event()
+
+
+def prewarm() -> None:
+    """Load the LLM price data now (about half a second of CPU, once per process).
+
+    Done lazily it would compete with a live call for the interpreter; ``instrument()`` does
+    it before the session starts, and LiveKit's prewarm hook is a better place still.
+    """
+    if _warm.is_set():
+        return
+    _genai_model_price("openai", "gpt-4o-mini")
+    _warm.set()
+
+
+def shared_pricer(overrides: str | None) -> Pricer:
+    """One pricer per override file for the whole process. A bad override file logs one clear
+    line and is ignored — the agent keeps running, priced by the packaged catalog."""
+    import logging
+
+    from turnscope.pricing.catalog import CatalogError, load_catalog
+
+    with _pricers_lock:
+        found = _pricers.get(overrides)
+        if found is None:
+            try:
+                catalog = load_catalog(overrides)
+            except CatalogError as error:
+                logging.getLogger("turnscope").error(
+                    "turnscope: price overrides ignored: %s "
+                    "(fix the file, or unset TURNSCOPE_PRICES)",
+                    error,
+                )
+                catalog = load_catalog(None)
+            found = _pricers[overrides] = Pricer(catalog)
+        return found
