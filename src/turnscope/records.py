@@ -57,6 +57,11 @@ class ComponentRequest:
     reasoning_tokens: int = 0
     total_tokens: int = 0
     tokens_per_second: float | None = None
+    input_audio_tokens: int = 0
+    """Of ``prompt_tokens``, those that were audio (realtime models)."""
+    cached_audio_tokens: int = 0
+    output_audio_tokens: int = 0
+    """Of ``completion_tokens``, those that were audio (realtime models)."""
     characters: int = 0
     audio_duration: float = 0.0
     """Audio synthesized (TTS), or this turn's prorated share of metered audio (STT)."""

@@ -31,6 +31,8 @@ def test_demo_prints_a_breakdown_for_every_turn(demo_store: tuple[Path, str]) ->
     _, output = demo_store
     assert "turnscope demo" in output
     assert "e2e is server-side" in output
+    assert "call cost $" in output
+    assert output.count("cost $") >= 4  # each turn as it is recorded, and the call
     timing_rows = [line.split() for line in output.splitlines() if line.strip()[:1].isdigit()]
     breakdowns = [row for row in timing_rows if len(row) == 12 and row[1].isdigit()]
     assert len(breakdowns) == 3  # the three user turns; the greeting has no e2e
@@ -50,6 +52,10 @@ def test_report_json_has_turns_and_percentiles(demo_store: tuple[Path, str]) -> 
     assert call["tags"] == ["demo", "basic"]
     assert [t["outcome"] for t in data["turns"]] == ["answered"] * 4
     assert data["percentiles"]["e2e"]["count"] == 3
+    assert call["cost_usd"] > 0
+    assert call["unpriced"] == []
+    assert set(call["cost_by_component"]) == {"stt", "llm", "tts"}
+    assert sum(t["cost_usd"] for t in data["turns"]) <= call["cost_usd"]
     assert set(data["percentiles"]["e2e"]) >= {"p50", "p90", "p95", "p99", "max"}
 
 

@@ -302,3 +302,25 @@ def test_update_changes_what_later_spans_carry() -> None:
     assert all(s.attributes["user.id"] == "identified@example.com" for s in later)
     assert all(s.attributes["langfuse.trace.metadata.plan"] == "gold" for s in later)
     assert all(s.attributes["langfuse.trace.metadata.room_name"] == "room-42" for s in later)
+
+
+def test_cost_sits_on_the_leaf_generations_only(langfuse_call: Exported) -> None:
+    spans = langfuse_call.spans()
+    for span in spans:
+        a = span.attributes
+        if span.name in ("stt", "llm", "tts"):
+            details = json.loads(a["langfuse.observation.cost_details"])
+            assert a["voice.cost.usd"] > 0
+            assert details["total"] == pytest.approx(a["voice.cost.usd"])
+        else:
+            assert "langfuse.observation.cost_details" not in a  # or Langfuse counts it twice
+    for turn in (s for s in spans if s.name.startswith("turn ")):
+        leaves = [
+            s.attributes["voice.cost.usd"]
+            for s in spans
+            if s.trace_id == turn.trace_id and s.name in ("stt", "llm", "tts")
+        ]
+        assert turn.attributes["voice.turn.cost_usd"] == pytest.approx(sum(leaves))
+    (summary,) = [s for s in spans if s.name == "call summary"]
+    total = sum(t.cost.total for t in langfuse_call.records.turns if t.cost)
+    assert summary.attributes["voice.call.cost_usd"] >= total

@@ -58,6 +58,13 @@ def test_a_call_lands_in_calls_turns_components_and_events(
         "SELECT turn, component, recoverable FROM events WHERE kind = 'error' ORDER BY at"
     ).fetchall()
     assert errors == [(1, "llm", 1), (2, "tts", 0)]
+    costs = db.execute("SELECT cost_usd FROM turns ORDER BY turn").fetchall()
+    assert [c[0] for c in costs] == [t.cost.total if t.cost else None for t in recorded.turns]
+    (call_cost,) = db.execute("SELECT cost_usd, cost_by_model FROM calls").fetchall()
+    assert recorded.call.cost is not None
+    assert recorded.call.cost.total > 0
+    assert call_cost[0] == recorded.call.cost.total
+    assert "api.openai.com/gpt-4o-mini" in call_cost[1]
     states = db.execute("SELECT COUNT(*) FROM events WHERE kind = 'agent_state'").fetchone()[0]
     assert states == len(recorded.call.agent_states) > 0
 

@@ -17,7 +17,7 @@ import turnscope
 from turnscope.cli.common import db_option, one_line_errors
 from turnscope.config import resolve_db_path
 from turnscope.report.queries import distributions, select_calls, turns_of
-from turnscope.report.text import render_call, render_percentiles
+from turnscope.report.text import render_call, render_percentiles, usd
 from turnscope.simulate import PROFILES, SCENARIOS, run
 from turnscope.sinks.memory import MemorySink
 from turnscope.sinks.store import LocalStore
@@ -44,7 +44,10 @@ class _Progress(MemorySink):
         super().on_turn(turn)
         e2e = f"{turn.e2e * 1000:.0f} ms" if turn.e2e is not None else "–"
         said = f"“{turn.user_text}”" if turn.user_text else f"({turn.source})"
-        self._console.print(f"  turn {turn.index}: {said}  e2e {e2e}  [dim]{turn.outcome}[/dim]")
+        cost = usd(turn.cost.total) if turn.cost is not None else "–"
+        self._console.print(
+            f"  turn {turn.index}: {said}  e2e {e2e}  cost {cost}  [dim]{turn.outcome}[/dim]"
+        )
 
 
 @click.command()

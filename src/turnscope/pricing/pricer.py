@@ -72,6 +72,9 @@ class Pricer:
             cache_read_tokens=r.cached_tokens,
             cache_write_tokens=r.cache_creation_tokens,
             output_tokens=r.completion_tokens,
+            input_audio_tokens=r.input_audio_tokens,
+            cache_audio_read_tokens=r.cached_audio_tokens,
+            output_audio_tokens=r.output_audio_tokens,
         )
         try:
             result = model_price.calc_price(usage)

@@ -70,6 +70,9 @@ def select_calls(
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     row["tags"] = json.loads(row.get("tags") or "[]")
     row["metadata"] = json.loads(row.get("metadata") or "{}")
+    for field in ("cost_by_component", "cost_by_model"):
+        row[field] = json.loads(row.get(field) or "{}")
+    row["unpriced"] = json.loads(row.get("unpriced") or "[]")
     return row
 
 
@@ -77,11 +80,14 @@ def turns_of(connection: sqlite3.Connection, call_ids: list[str]) -> list[dict[s
     if not call_ids:
         return []
     marks = ", ".join("?" * len(call_ids))
-    return _rows(
+    rows = _rows(
         connection.execute(
             f"SELECT * FROM turns WHERE call_id IN ({marks}) ORDER BY started_at, turn", call_ids
         )
     )
+    for row in rows:
+        row["unpriced"] = json.loads(row.get("unpriced") or "[]")
+    return rows
 
 
 def distributions(

@@ -40,6 +40,13 @@ def ms(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds * 1000:.0f}"
 
 
+def usd(amount: float | None) -> str:
+    """Dollars, with enough digits for a fraction of a cent."""
+    if amount is None:
+        return "–"
+    return f"${amount:.4f}" if amount >= 0.01 else f"${amount:.5f}"
+
+
 def _flags(turn: dict[str, Any]) -> str:
     flags = [turn["outcome"]]
     if turn["source"] in ("say", "generate_reply"):
@@ -73,13 +80,18 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
     said.add_column("agent said", ratio=3)
     said.add_column("outcome, flags", ratio=2)
     said.add_column("tokens in/out", justify="right")
+    said.add_column("cost", justify="right")
     for turn in turns:
+        cost = usd(turn.get("cost_usd"))
+        if turn.get("unpriced"):
+            cost += "*"
         said.add_row(
             str(turn["turn"]),
             turn["user_text"] or "",
             turn["agent_text"] or "",
             _flags(turn),
             f"{turn['prompt_tokens']}/{turn['completion_tokens']}",
+            cost,
         )
     console.print(said)
     timing = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title_justify="left")
@@ -94,10 +106,32 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
             *(ms(turn[column]) for column, _ in _PARTS),
         )
     console.print(timing)
+    render_cost(console, call)
     console.print(
         "[dim]ms; e2e = endpointing + turn callback + tool steps + LLM first token + sentence "
         "aggregation + TTS first byte + queue wait + playback + preemptive overlap + other[/dim]"
     )
+
+
+def render_cost(console: Console, call: dict[str, Any]) -> None:
+    """The call's cost, split by component and by model, and what could not be priced."""
+    if call.get("cost_usd") is None:
+        return
+    parts = " · ".join(f"{k} {usd(v)}" for k, v in sorted(call["cost_by_component"].items()))
+    idle = call.get("cost_idle_stt")
+    console.print(
+        f"[bold]call cost {usd(call['cost_usd'])}[/bold]  ({parts}"
+        + (f"; of the STT, {usd(idle)} was idle audio outside user turns" if idle else "")
+        + ")"
+    )
+    models = " · ".join(f"{k} {usd(v)}" for k, v in sorted(call["cost_by_model"].items()))
+    if models:
+        console.print(f"  by model: {models}")
+    if call.get("unpriced"):
+        console.print(
+            f"  [yellow]unpriced (not counted; * above): {', '.join(call['unpriced'])}[/yellow] "
+            "— add them with a TURNSCOPE_PRICES file"
+        )
 
 
 def render_percentiles(

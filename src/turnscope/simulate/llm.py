@@ -83,6 +83,16 @@ class ScriptedLLM(llm.LLM[None]):
         self._provider = provider
         self._model = model
         self._attempts = _Attempts()
+        self._cached_prefix = 0
+        """Tokens the provider's prompt cache holds from the previous request."""
+
+    def cache_usage(self, cacheable: int) -> tuple[int, int]:
+        """(cached read, cache written) tokens of a request whose prompt has ``cacheable``
+        tokens in whole blocks: what an earlier request cached is read, the rest written."""
+        read = min(self._cached_prefix, cacheable)
+        written = cacheable - read
+        self._cached_prefix = max(self._cached_prefix, cacheable)
+        return read, written
 
     @property
     def model(self) -> str:
@@ -123,7 +133,8 @@ def prompt_key(chat_ctx: llm.ChatContext) -> str:
 
 
 def prompt_tokens(chat_ctx: llm.ChatContext) -> tuple[int, int]:
-    """Prompt tokens (about 4 characters each) and how many of them a prompt cache would hold."""
+    """Prompt tokens (about 4 characters each) and how many of them are cacheable: a cache
+    holds whole 128-token blocks, from 256 tokens on."""
     chars = 0
     for item in chat_ctx.items:
         if item.type == "message":
@@ -132,9 +143,9 @@ def prompt_tokens(chat_ctx: llm.ChatContext) -> tuple[int, int]:
             chars += len(item.arguments) + len(item.name)
         elif item.type == "function_call_output":
             chars += len(item.output)
-    tokens = 150 + chars // 4  # system prompt and tool definitions, then the conversation
-    cached = (tokens // 128) * 128 if tokens >= 256 else 0  # caches hold whole 128-token blocks
-    return tokens, min(cached, tokens)
+    tokens = 250 + chars // 4  # system prompt and tool definitions, then the conversation
+    cacheable = (tokens // 128) * 128 if tokens >= 256 else 0
+    return tokens, min(cacheable, tokens)
 
 
 class _ScriptedLLMStream(llm.LLMStream):
@@ -177,7 +188,8 @@ class _ScriptedLLMStream(llm.LLMStream):
                 for call in reply.tool_calls
             ]
             self._send(request_id, llm.ChoiceDelta(role="assistant", tool_calls=calls))
-        prompt, cached = prompt_tokens(self.chat_ctx)
+        prompt, cacheable = prompt_tokens(self.chat_ctx)
+        cached, written = scripted.cache_usage(cacheable)
         completion = max(1, round(len(reply.text) / 4)) + 12 * len(reply.tool_calls)
         self._event_ch.send_nowait(
             llm.ChatChunk(
@@ -186,6 +198,7 @@ class _ScriptedLLMStream(llm.LLMStream):
                     completion_tokens=completion,
                     prompt_tokens=prompt,
                     prompt_cached_tokens=cached,
+                    cache_creation_tokens=written,
                     total_tokens=prompt + completion,
                 ),
             )
