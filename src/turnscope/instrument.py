@@ -20,6 +20,7 @@ from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, share
 from turnscope.recorder import CallRecorder
 from turnscope.sinks.spans import SpanSink, shared_span_sink, trace_per_from_env
 from turnscope.sinks.store import LocalStore
+from turnscope.summary import SummaryTotals, summarize
 
 if TYPE_CHECKING:
     import os
@@ -75,6 +76,7 @@ class Instrumentation:
         )
         self._pricer = pricer
         self._totals = CallTotals()
+        self._summary = SummaryTotals()
         self._timers: set[asyncio.TimerHandle] = set()
         self._flushes: set[asyncio.Task[bool]] = set()
 
@@ -203,6 +205,7 @@ class Instrumentation:
             self._internal_error(error)
             priced = turn
         self._totals.add(priced)
+        self._summary.add(priced)
         for sink in self._sinks:
             self._safely(sink.on_turn, priced)
 
@@ -212,6 +215,10 @@ class Instrumentation:
         except Exception as error:
             self._internal_error(error)
             priced = call
+        try:
+            priced = replace(priced, summary=summarize(priced, self._summary))
+        except Exception as error:
+            self._internal_error(error)
         for sink in self._sinks:
             self._safely(sink.on_call, priced)
 

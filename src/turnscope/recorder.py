@@ -408,6 +408,12 @@ class CallRecorder:
         interrupted = bool(pending.done and pending.done.interrupted) or any(
             m.interrupted for m in messages
         )
+        cut = next((m for m in messages if m.interrupted), None)
+        heard = (
+            cut.stopped_speaking_at - cut.started_speaking_at
+            if cut is not None and cut.started_speaking_at and cut.stopped_speaking_at
+            else None
+        )
         agent_start = messages[0].started_speaking_at if messages else None
         agent_stop = messages[-1].stopped_speaking_at if messages else None
         started = window[0] if window else pending.created_at
@@ -437,6 +443,7 @@ class CallRecorder:
             transcription_delay=user.transcription_delay if user else None,
             end_of_utterance_delay=pending.eou.end_of_utterance_delay if pending.eou else None,
             eou_detector=pending.eou.detector if pending.eou else None,
+            heard_seconds=heard,
             agent_name=pending.agent,
             requests=requests,
             tools=self._take_tools(pending),

@@ -14,6 +14,7 @@ __all__ = [
     "Breakdown",
     "Call",
     "CallCost",
+    "CallSummary",
     "ComponentRequest",
     "ErrorRecord",
     "Outcome",
@@ -130,6 +131,32 @@ class CallCost:
 
 
 @dataclass(frozen=True, slots=True)
+class CallSummary:
+    """The call at a glance: engagement, interruptions, errors and state (issue: phase 3)."""
+
+    turns: int
+    duration: float
+    e2e_p50: float | None
+    e2e_p95: float | None
+    e2e_max: float | None
+    interruptions: int
+    """Turns whose reply the user cut off."""
+    interruption_rate: float | None
+    """Interruptions per reply that reached the caller's ears."""
+    false_interruptions: int
+    """Noise that paused the agent, which then resumed (or not: see resumed)."""
+    false_interruptions_resumed: int
+    errors_by_component: tuple[tuple[str, int], ...]
+    unrecoverable_errors: int
+    user_time_in_state: tuple[tuple[str, float], ...]
+    agent_time_in_state: tuple[tuple[str, float], ...]
+    away_episodes: tuple[tuple[float, float], ...]
+    """(start, end) of each time the user was away."""
+    time_to_first_greeting: float | None
+    """Session start → first agent audio."""
+
+
+@dataclass(frozen=True, slots=True)
 class Breakdown:
     """The response latency (``e2e``) split into consecutive parts of one timeline.
 
@@ -213,6 +240,8 @@ class Turn:
     tools: tuple[ToolRecord, ...] = ()
     errors: tuple[ErrorRecord, ...] = ()
     cost: TurnCost | None = None
+    heard_seconds: float | None = None
+    """For an interrupted reply: how long it played before the user cut in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +271,4 @@ class Call:
     stt_by_model: tuple[tuple[str | None, str | None, float, float], ...] = ()
     """(provider, model, metered seconds, idle seconds) per STT model."""
     cost: CallCost | None = None
+    summary: CallSummary | None = None

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
 from turnscope import semconv as sc
 from turnscope.records import Breakdown
 
@@ -46,6 +44,8 @@ class PlannedSpan:
     children: list[PlannedSpan] = field(default_factory=list)
     error: str | None = None
     """Set: the span's status is ERROR with this description."""
+    events: list[tuple[str, float, dict[str, AttributeValue]]] = field(default_factory=list)
+    """OpenTelemetry span events (Langfuse drops them; it gets ``event`` children instead)."""
 
     def walk(self) -> list[PlannedSpan]:
         return [self, *(s for child in self.children for s in child.walk())]
@@ -248,6 +248,8 @@ def _turn_attributes(turn: Turn, *, capture: bool) -> dict[str, AttributeValue]:
     }
     if turn.speech_id:
         attributes[sc.TURN_SPEECH_ID] = turn.speech_id
+    if turn.heard_seconds is not None:
+        attributes[sc.TURN_HEARD] = turn.heard_seconds
     if turn.agent_name:
         attributes[sc.TURN_AGENT] = turn.agent_name
         attributes[sc.AGENT_NAME] = turn.agent_name
@@ -323,7 +325,7 @@ def turn_plan(turn: Turn, *, capture: bool) -> PlannedSpan:
     return root
 
 
-def call_summary_plan(call: Call, e2e: Sequence[float]) -> PlannedSpan:
+def call_summary_plan(call: Call) -> PlannedSpan:
     """The small span that sums a call up at close (its own trace in per-turn mode)."""
     attributes: dict[str, AttributeValue] = {
         sc.OBSERVATION_TYPE: "span",
@@ -342,15 +344,51 @@ def call_summary_plan(call: Call, e2e: Sequence[float]) -> PlannedSpan:
             attributes[f"{sc.CALL_COST_PART}.idle_stt"] = call.cost.idle_stt
         if call.cost.unpriced:
             attributes[sc.CALL_UNPRICED] = list(call.cost.unpriced)
-    if e2e:
-        p50, p95 = np.percentile(np.asarray(e2e, dtype=float), [50, 95])
-        attributes[sc.CALL_E2E_P50] = float(p50)
-        attributes[sc.CALL_E2E_P95] = float(p95)
-        attributes[sc.CALL_E2E_MAX] = float(max(e2e))
+    summary = call.summary
+    if summary is not None and summary.e2e_p50 is not None:
+        attributes[sc.CALL_E2E_P50] = summary.e2e_p50
+        attributes[sc.CALL_E2E_P95] = summary.e2e_p95 or summary.e2e_p50
+        attributes[sc.CALL_E2E_MAX] = summary.e2e_max or summary.e2e_p50
     span = PlannedSpan("call summary", call.started_at, call.ended_at, attributes)
+    if call.summary is not None:
+        _summarize(span, call)
     if call.close_error:
         span.attributes[sc.OBSERVATION_LEVEL] = "ERROR"
         span.attributes[sc.OBSERVATION_STATUS_MESSAGE] = f"session closed on {call.close_error}"
         span.error = f"session closed on {call.close_error}"
     _level(span, list(call.errors))
     return span
+
+
+def _summarize(span: PlannedSpan, call: Call) -> None:
+    """Engagement, interruptions, errors and state on the summary; away episodes and false
+    interruptions as Langfuse ``event`` observations (and span events for other backends)."""
+    summary = call.summary
+    assert summary is not None
+    a = span.attributes
+    a[sc.CALL_INTERRUPTIONS] = summary.interruptions
+    if summary.interruption_rate is not None:
+        a[sc.CALL_INTERRUPTION_RATE] = summary.interruption_rate
+    a[sc.CALL_FALSE_INTERRUPTIONS] = summary.false_interruptions
+    a[sc.CALL_FALSE_INTERRUPTIONS_RESUMED] = summary.false_interruptions_resumed
+    a[sc.CALL_UNRECOVERABLE_ERRORS] = summary.unrecoverable_errors
+    for component, count in summary.errors_by_component:
+        a[f"{sc.CALL_ERRORS}.{component}"] = count
+    for state, seconds in summary.user_time_in_state:
+        a[f"{sc.CALL_USER_STATE}.{state}"] = seconds
+    for state, seconds in summary.agent_time_in_state:
+        a[f"{sc.CALL_AGENT_STATE}.{state}"] = seconds
+    a[sc.CALL_AWAY_EPISODES] = len(summary.away_episodes)
+    if summary.time_to_first_greeting is not None:
+        a[sc.CALL_FIRST_GREETING] = summary.time_to_first_greeting
+    for start, end in summary.away_episodes:
+        details: dict[str, AttributeValue] = {
+            sc.OBSERVATION_TYPE: "event",
+            sc.AWAY_DURATION: end - start,
+        }
+        span.children.append(PlannedSpan("user away", start, start, details))
+        span.events.append(("user away", start, {sc.AWAY_DURATION: end - start}))
+    for at, resumed in call.false_interruptions:
+        details = {sc.OBSERVATION_TYPE: "event", sc.FALSE_INTERRUPTION_RESUMED: resumed}
+        span.children.append(PlannedSpan("false interruption", at, at, details))
+        span.events.append(("false interruption", at, {sc.FALSE_INTERRUPTION_RESUMED: resumed}))

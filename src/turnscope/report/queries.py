@@ -73,6 +73,7 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     for field in ("cost_by_component", "cost_by_model"):
         row[field] = json.loads(row.get(field) or "{}")
     row["unpriced"] = json.loads(row.get("unpriced") or "[]")
+    row["summary"] = json.loads(row["summary"]) if row.get("summary") else None
     return row
 
 

@@ -106,11 +106,38 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
             *(ms(turn[column]) for column, _ in _PARTS),
         )
     console.print(timing)
+    render_summary(console, call)
     render_cost(console, call)
     console.print(
         "[dim]ms; e2e = endpointing + turn callback + tool steps + LLM first token + sentence "
         "aggregation + TTS first byte + queue wait + playback + preemptive overlap + other[/dim]"
     )
+
+
+def render_summary(console: Console, call: dict[str, Any]) -> None:
+    """Interruptions, errors, time in each state, away episodes, first greeting."""
+    summary = call.get("summary")
+    if not summary:
+        return
+    rate = summary["interruption_rate"]
+    errors = ", ".join(f"{k} {v}" for k, v in summary["errors_by_component"].items()) or "none"
+    greeting = summary["time_to_first_greeting"]
+    console.print(
+        f"interruptions {summary['interruptions']}"
+        + (f" ({rate:.0%} of replies)" if rate is not None else "")
+        + f" · false interruptions {summary['false_interruptions']}"
+        + f" ({summary['false_interruptions_resumed']} resumed)"
+        + f" · errors: {errors} ({summary['unrecoverable_errors']} unrecoverable)"
+        + (f" · first greeting after {ms(greeting)} ms" if greeting is not None else "")
+    )
+
+    def states(spent: dict[str, float]) -> str:
+        return " · ".join(f"{k} {v:.1f} s" for k, v in sorted(spent.items()))
+
+    console.print(f"  user: {states(summary['user_time_in_state'])}")
+    console.print(f"  agent: {states(summary['agent_time_in_state'])}")
+    for start, end in summary["away_episodes"]:
+        console.print(f"  user away for {end - start:.1f} s")
 
 
 def render_cost(console: Console, call: dict[str, Any]) -> None:

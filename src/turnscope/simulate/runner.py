@@ -150,6 +150,7 @@ def _build_session(
     *,
     stt_usage: STTUsageMode,
     tts_streaming: bool,
+    max_unrecoverable_errors: int,
 ) -> AgentSession[None]:
     retry = APIConnectOptions(max_retry=2, retry_interval=sampler.scaled(0.2), timeout=10.0)
     away = scenario.user_away_timeout
@@ -165,7 +166,10 @@ def _build_session(
         aec_warmup_duration=None,
         session_close_transcript_timeout=sampler.scaled(0.5),
         conn_options=SessionConnectOptions(
-            llm_conn_options=retry, tts_conn_options=retry, stt_conn_options=retry
+            llm_conn_options=retry,
+            tts_conn_options=retry,
+            stt_conn_options=retry,
+            max_unrecoverable_errors=max_unrecoverable_errors,
         ),
     )
 
@@ -184,6 +188,7 @@ async def run(
     turns: int | None = None,
     stt_usage: STTUsageMode = "per_utterance",
     tts_streaming: bool = False,
+    max_unrecoverable_errors: int = 3,
     on_session: Callable[[AgentSession[None]], object] | None = None,
     timeout: float | None = None,
 ) -> SimulationResult:
@@ -200,7 +205,12 @@ async def run(
     sampler = LatencySampler(PROFILES[profile], seed=seed, speed=speed)
     truth = SimulationTruth()
     session = _build_session(
-        chosen, sampler, truth, stt_usage=stt_usage, tts_streaming=tts_streaming
+        chosen,
+        sampler,
+        truth,
+        stt_usage=stt_usage,
+        tts_streaming=tts_streaming,
+        max_unrecoverable_errors=max_unrecoverable_errors,
     )
     output = ScriptedAudioOutput(truth=truth)
     conversation = _Conversation(session, output, truth)

@@ -16,7 +16,7 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from opentelemetry import trace
@@ -58,7 +58,6 @@ class _CallState:
     context: CallContext
     base: dict[str, AttributeValue]
     root: Span | None = None
-    e2e: list[float] = field(default_factory=list)
 
 
 class SpanSink:
@@ -157,8 +156,6 @@ class SpanSink:
         state = self._calls.get(turn.call_id)
         if state is None:
             return
-        if turn.e2e is not None:
-            state.e2e.append(turn.e2e)
         plan = turn_plan(turn, capture=self.capture_content)
         _link_prompt(plan, state.context)
         parent = trace.set_span_in_context(state.root) if state.root is not None else None
@@ -170,7 +167,7 @@ class SpanSink:
         state = self._calls.pop(call.call_id, None)
         if state is None:
             return
-        summary = call_summary_plan(call, state.e2e)
+        summary = call_summary_plan(call)
         p95 = summary.attributes.get(sc.CALL_E2E_P95)
         if self.scores is not None and isinstance(p95, float):
             self.scores.put(
@@ -178,6 +175,11 @@ class SpanSink:
             )
         if state.root is not None:
             state.root.set_attributes({**summary.attributes, "langfuse.observation.type": "agent"})
+            inside = trace.set_span_in_context(state.root)
+            for child in summary.children:
+                self._emit(child, inside, state.base)
+            for name, at, attributes in summary.events:
+                state.root.add_event(name, attributes, timestamp=_ns(at))
             if summary.error:
                 state.root.set_status(Status(StatusCode.ERROR, summary.error))
             state.root.end(end_time=_ns(call.ended_at))
@@ -216,6 +218,8 @@ class SpanSink:
         )
         if plan.error is not None:
             span.set_status(Status(StatusCode.ERROR, plan.error))
+        for name, at, attributes in plan.events:
+            span.add_event(name, attributes, timestamp=_ns(at))
         inside = trace.set_span_in_context(span)
         for child in plan.children:
             self._emit(child, inside, base)

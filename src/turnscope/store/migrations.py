@@ -145,4 +145,11 @@ ALTER TABLE calls ADD COLUMN unpriced TEXT
 """3: cost in USD — per request, per turn (by component), per call (by component and model,
 idle STT), and what could not be priced."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+ALTER TABLE turns ADD COLUMN heard_seconds REAL;
+ALTER TABLE calls ADD COLUMN summary TEXT
+"""
+"""4: how much of an interrupted reply was heard; the call summary (JSON: interruptions,
+errors by component, time in each state, away episodes, time to first greeting)."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)

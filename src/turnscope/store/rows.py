@@ -3,6 +3,7 @@ hold what someone said (transcripts, agent text, tool arguments and outputs) is 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,7 @@ from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
 if TYPE_CHECKING:
     from turnscope.context import CallContext
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call, CallSummary, Turn
 
 __all__ = [
     "CALL_END_SQL",
@@ -38,8 +39,8 @@ ON CONFLICT (call_id) DO UPDATE SET
 CALL_END_SQL = """
 INSERT INTO calls (call_id, session_id, started_at, ended_at, turns, close_reason, close_error,
     stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at,
-    cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced, summary)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) DO UPDATE SET
     started_at = excluded.started_at, ended_at = excluded.ended_at, turns = excluded.turns,
     close_reason = excluded.close_reason, close_error = excluded.close_error,
@@ -48,7 +49,7 @@ ON CONFLICT (call_id) DO UPDATE SET
     unattributed_requests = excluded.unattributed_requests,
     cost_usd = excluded.cost_usd, cost_idle_stt = excluded.cost_idle_stt,
     cost_by_component = excluded.cost_by_component, cost_by_model = excluded.cost_by_model,
-    unpriced = excluded.unpriced
+    unpriced = excluded.unpriced, summary = excluded.summary
 """
 
 _TURN_COLUMNS = (
@@ -60,6 +61,7 @@ _TURN_COLUMNS = (
     "prompt_tokens", "cached_tokens", "completion_tokens", "tts_characters", "stt_audio",
     "tools", "errors", "agent_name", "eou_detector",
     "cost_usd", "cost_stt", "cost_llm", "cost_tts", "cost_discarded", "unpriced",
+    "heard_seconds",
 )  # fmt: skip
 TURN_SQL = (
     f"INSERT OR REPLACE INTO turns ({', '.join(_TURN_COLUMNS)}) "
@@ -112,7 +114,17 @@ def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
         call.unattributed_requests,
         time.time(),
         *_call_cost(call),
+        json.dumps(summary_dict(call.summary)) if call.summary is not None else None,
     )
+
+
+def summary_dict(summary: CallSummary) -> dict[str, Any]:
+    """The call summary as plain JSON (pairs become objects)."""
+    found = dataclasses.asdict(summary)
+    for key in ("errors_by_component", "user_time_in_state", "agent_time_in_state"):
+        found[key] = dict(found[key])
+    found["away_episodes"] = [list(e) for e in found["away_episodes"]]
+    return found
 
 
 def _call_cost(call: Call) -> tuple[Any, ...]:
@@ -174,6 +186,7 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         turn.agent_name,
         turn.eou_detector,
         *_turn_cost(turn),
+        turn.heard_seconds,
     )
 
 
