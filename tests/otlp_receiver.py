@@ -40,6 +40,8 @@ class ReceivedSpan:
     status_message: str
     resource: dict[str, Any]
     scope: str
+    events: list[str] = field(default_factory=list)
+    """Names of the span's events (what non-Langfuse backends show on a timeline)."""
 
 
 def value_of(value: AnyValue) -> Any:
@@ -135,6 +137,7 @@ class OTLPReceiver:
                                 status_message=span.status.message,
                                 resource=resource,
                                 scope=scope_spans.scope.name,
+                                events=[e.name for e in span.events],
                             )
                         )
         return found

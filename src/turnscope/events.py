@@ -22,6 +22,7 @@ __all__ = [
     "FalseInterruption",
     "LLMInput",
     "LLMRequest",
+    "PlaybackFinished",
     "STTUsage",
     "SessionClosed",
     "SpeechCreated",
@@ -197,6 +198,15 @@ class SpeechDone:
 
 
 @dataclass(frozen=True, slots=True)
+class PlaybackFinished:
+    """The audio output finished (or was cut off in) a segment: how much of it played."""
+
+    at: float
+    position: float | None
+    interrupted: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ToolStarted:
     at: float
     call_id: str
@@ -262,6 +272,7 @@ Event = (
     | AgentMessage
     | SpeechCreated
     | SpeechDone
+    | PlaybackFinished
     | ToolStarted
     | ToolEnded
     | UserStateChanged

@@ -106,6 +106,7 @@ class CallRecorder:
         self._awaiting_user: list[str] = []
         self._agent_messages: dict[str, ev.AgentMessage] = {}
         self._llm_inputs: deque[ev.LLMInput] = deque(maxlen=64)
+        self._cut_off: deque[ev.PlaybackFinished] = deque(maxlen=32)
         self._finals: list[ev.UserTranscript] = []
         self._speech_windows: deque[tuple[float, float]] = deque(maxlen=32)
         self._speaking_since: float | None = None
@@ -144,6 +145,7 @@ class CallRecorder:
             ev.STTUsage: self._stt_usage,
             ev.VADUsage: lambda _: None,
             ev.ToolStarted: self._tool_started,
+            ev.PlaybackFinished: self._cut_off.append,
             ev.ToolEnded: self._tool_ended,
             ev.ErrorRaised: self._error,
             ev.UserStateChanged: self._user_state_changed,
@@ -408,12 +410,8 @@ class CallRecorder:
         interrupted = bool(pending.done and pending.done.interrupted) or any(
             m.interrupted for m in messages
         )
-        cut = next((m for m in messages if m.interrupted), None)
-        heard = (
-            cut.stopped_speaking_at - cut.started_speaking_at
-            if cut is not None and cut.started_speaking_at and cut.stopped_speaking_at
-            else None
-        )
+        outcome = self._outcome(pending, messages, errors, interrupted)
+        heard = self._heard(pending, messages) if outcome == "interrupted" else None
         agent_start = messages[0].started_speaking_at if messages else None
         agent_stop = messages[-1].stopped_speaking_at if messages else None
         started = window[0] if window else pending.created_at
@@ -424,7 +422,7 @@ class CallRecorder:
             index=index,
             speech_id=pending.speech_id,
             source=_source(pending, window),
-            outcome=self._outcome(pending, messages, errors, interrupted),
+            outcome=outcome,
             started_at=started,
             ended_at=ended,
             user_text=user.text if user else (" ".join(f.text for f in pending.unanswered) or None),
@@ -434,7 +432,7 @@ class CallRecorder:
             agent_messages=tuple(m.text for m in messages),
             agent_started_at=agent_start,
             agent_stopped_at=agent_stop,
-            interrupted=interrupted,
+            interrupted=outcome == "interrupted",
             preemptive=bool(pending.folded) or (parts is not None and parts.preemptive_overlap < 0),
             discarded_attempts=len(pending.folded),
             e2e=e2e,
@@ -450,6 +448,21 @@ class CallRecorder:
             errors=errors,
         )
 
+    def _heard(self, pending: _Pending, messages: list[ev.AgentMessage]) -> float | None:
+        """How much of an interrupted reply played: the audio output's position when it was
+        cut off, else LiveKit's speaking times for the message."""
+        cut = next((m for m in messages if m.interrupted), None)
+        start = cut.started_speaking_at if cut is not None else None
+        end = pending.done.at if pending.done else self._now
+        for finished in self._cut_off:
+            inside = start is None or start <= finished.at <= end + self.grace
+            if finished.interrupted and finished.position is not None and inside:
+                self._cut_off.remove(finished)
+                return finished.position
+        if cut is not None and cut.started_speaking_at and cut.stopped_speaking_at:
+            return cut.stopped_speaking_at - cut.started_speaking_at
+        return None
+
     @staticmethod
     def _outcome(
         pending: _Pending,
@@ -459,6 +472,8 @@ class CallRecorder:
     ) -> Outcome:
         if pending.speech_id is None:
             return "no_reply"
+        if not messages and any(not e.recoverable for e in errors):
+            return "failed"  # dropped by an error, even if closing then interrupted it
         if interrupted:
             return "interrupted"
         if messages:

@@ -124,6 +124,8 @@ class LiveKitAdapter:
         self._attached = False
         self._capture_llm_input = capture_llm_input
         self._unwrap: Callable[[], None] | None = None
+        self._watched_output: Any = None
+        self._playback_handler: Callable[[Any], None] | None = None
 
     def attach(self) -> None:
         if self._attached:
@@ -160,6 +162,9 @@ class LiveKitAdapter:
         for name, handler in self._handlers:
             self._session.off(name, handler)
         self._handlers.clear()
+        if self._watched_output is not None and self._playback_handler is not None:
+            self._watched_output.off("playback_finished", self._playback_handler)
+            self._watched_output = None
         if self._unwrap is not None:
             self._unwrap()
             self._unwrap = None
@@ -247,6 +252,28 @@ class LiveKitAdapter:
             )
         )
         handle.add_done_callback(self._guard(self._on_speech_done))
+        self._watch_playback()
+
+    def _watch_playback(self) -> None:
+        """Listen to the audio output (it exists once a speech is created) for how much of
+        each segment played: what the caller heard of an interrupted reply."""
+        output = getattr(self._session.output, "audio", None)
+        if output is None or output is self._watched_output:
+            return
+        if self._watched_output is not None and self._playback_handler is not None:
+            self._watched_output.off("playback_finished", self._playback_handler)
+        handler = self._guard(self._on_playback_finished)
+        output.on("playback_finished", handler)
+        self._watched_output, self._playback_handler = output, handler
+
+    def _on_playback_finished(self, event: Any) -> None:
+        self._deliver(
+            events.PlaybackFinished(
+                at=self._clock(),
+                position=convert.seconds(getattr(event, "playback_position", None)),
+                interrupted=bool(getattr(event, "interrupted", False)),
+            )
+        )
 
     def _agent_id(self) -> str | None:
         try:
