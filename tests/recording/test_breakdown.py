@@ -123,3 +123,15 @@ def test_total_latency_is_null_not_zero_when_a_part_is_missing() -> None:
         LLMRequest(**{**request.__dict__, "ttft": None}) if hasattr(request, "__dict__") else None
     )
     assert no_token is None or total_latency(eou, [no_token], [tts]) is None
+
+
+def test_a_failed_tool_is_an_error_on_its_span() -> None:
+    from turnscope.records import ToolRecord, Turn
+    from turnscope.spantree import turn_plan
+
+    tool = ToolRecord("call_1", "book", '{"day": "mon"}', STOP + 1, STOP + 1.2, "error", "no slot")
+    turn = Turn("c", 1, "s", "user", "answered", STOP - 1, STOP + 3, tools=(tool,))
+    (span,) = [s for s in turn_plan(turn, capture=True).walk() if s.name == "tool book"]
+    assert span.error == "tool book failed"
+    assert span.attributes["langfuse.observation.level"] == "ERROR"
+    assert span.attributes["langfuse.observation.output"] == "no slot"

@@ -91,15 +91,24 @@ def test_a_session_closed_by_an_error_still_delivers_its_turns_and_summary(
     assert recorded.handle.internal_errors == []
 
 
+SUMMARY_LINES = {
+    "errors": "errors: llm 1, tts 1 (1 unrecoverable)",
+    "bargein": "interruptions 1 (33% of replies)",
+    "falseint": "false interruptions 1 (1 resumed)",
+    "away": "user away for",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SUMMARY_LINES))
 def test_the_summary_reaches_the_store_and_the_report(
-    tmp_path: Path, simulations: SimulationCache
+    tmp_path: Path, simulations: SimulationCache, name: str
 ) -> None:
     from click.testing import CliRunner
 
     from turnscope.cli import main
     from turnscope.sinks.store import LocalStore
 
-    recorded = simulations.recorded("falseint")
+    recorded = simulations.recorded(name)
     path = tmp_path / "s.db"
     store = LocalStore(path)
     store.start_call(recorded.handle.context)
@@ -109,9 +118,12 @@ def test_the_summary_reaches_the_store_and_the_report(
     store.close(10)
     (raw,) = open_for_reading(path).execute("SELECT summary FROM calls").fetchone()
     stored = json.loads(raw)
-    assert stored["false_interruptions"] == 1
+    assert recorded.call.summary is not None
+    assert stored["interruptions"] == recorded.call.summary.interruptions
+    assert stored["errors_by_component"] == dict(recorded.call.summary.errors_by_component)
+    assert len(stored["away_episodes"]) == len(recorded.call.summary.away_episodes)
     assert sum(stored["user_time_in_state"].values()) == pytest.approx(stored["duration"])
-    text = CliRunner().invoke(main, ["report", "--db", str(path)]).output
-    assert "false interruptions 1 (1 resumed)" in text
+    text = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["report", "--db", str(path)]).output
+    assert SUMMARY_LINES[name] in text
     data = json.loads(CliRunner().invoke(main, ["report", "--db", str(path), "--json"]).output)
-    assert data["calls"][0]["summary"]["false_interruptions_resumed"] == 1
+    assert data["calls"][0]["summary"] == stored
