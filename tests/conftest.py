@@ -62,6 +62,18 @@ def _raise(error: BaseException) -> None:
     raise error
 
 
+def store_call(path: Path, recorded: RecordedCall, *, capture_content: bool = True) -> None:
+    """Write a recorded call into a real store file, as the LocalStore sink would live."""
+    from turnscope.sinks.store import LocalStore
+
+    store = LocalStore(path, capture_content=capture_content)
+    store.start_call(recorded.handle.context)
+    for turn in recorded.turns:
+        store.on_turn(turn)
+    store.on_call(recorded.call)
+    assert store.close(timeout=10)
+
+
 class SimulationCache:
     """Runs each distinct simulation once and hands the same result to every test."""
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import store_call
 from turnscope.cli import main
-from turnscope.sinks.store import LocalStore
 from turnscope.store import open_for_writing
 
 if TYPE_CHECKING:
@@ -113,14 +113,8 @@ def test_a_bad_path_or_an_empty_store_is_one_line_and_nonzero(
 
 
 def test_prune_deletes_old_calls_only(tmp_path: Path, simulations: SimulationCache) -> None:
-    recorded = simulations.recorded("tool_with_preamble")
     path = tmp_path / "s.db"
-    store = LocalStore(path)
-    store.start_call(recorded.handle.context)
-    for turn in recorded.turns:
-        store.on_turn(turn)
-    store.on_call(recorded.call)
-    store.close(10)
+    store_call(path, simulations.recorded("tool_with_preamble"))
     runner = CliRunner()
     kept = runner.invoke(main, ["prune", "--db", str(path), "--older-than", "1d"])
     assert kept.exit_code == 0

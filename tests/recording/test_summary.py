@@ -105,17 +105,12 @@ def test_the_summary_reaches_the_store_and_the_report(
 ) -> None:
     from click.testing import CliRunner
 
+    from tests.conftest import store_call
     from turnscope.cli import main
-    from turnscope.sinks.store import LocalStore
 
     recorded = simulations.recorded(name)
     path = tmp_path / "s.db"
-    store = LocalStore(path)
-    store.start_call(recorded.handle.context)
-    for turn in recorded.turns:
-        store.on_turn(turn)
-    store.on_call(recorded.call)
-    store.close(10)
+    store_call(path, recorded)
     (raw,) = open_for_reading(path).execute("SELECT summary FROM calls").fetchone()
     stored = json.loads(raw)
     assert recorded.call.summary is not None

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.conftest import store_call
 from turnscope.context import CallContext
 from turnscope.sinks.store import LocalStore
 from turnscope.store import StoreError, open_for_reading, open_for_writing
@@ -17,17 +18,8 @@ from turnscope.store import StoreError, open_for_reading, open_for_writing
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.conftest import RecordedCall, SimulationCache
+    from tests.conftest import SimulationCache
     from turnscope.records import Turn
-
-
-def write(path: Path, recorded: RecordedCall, *, capture_content: bool = True) -> None:
-    store = LocalStore(path, capture_content=capture_content)
-    store.start_call(recorded.handle.context)
-    for turn in recorded.turns:
-        store.on_turn(turn)
-    store.on_call(recorded.call)
-    assert store.close(timeout=10)
 
 
 def test_a_call_lands_in_calls_turns_components_and_events(
@@ -35,7 +27,7 @@ def test_a_call_lands_in_calls_turns_components_and_events(
 ) -> None:
     recorded = simulations.recorded("errors")
     path = tmp_path / "s.db"
-    write(path, recorded)
+    store_call(path, recorded)
 
     db = open_for_reading(path)
     (call,) = db.execute("SELECT call_id, turns, close_reason FROM calls").fetchall()
@@ -86,7 +78,7 @@ def test_content_capture_off_keeps_words_out_of_the_store(
 ) -> None:
     recorded = simulations.recorded("basic")
     path = tmp_path / "s.db"
-    write(path, recorded, capture_content=False)
+    store_call(path, recorded, capture_content=False)
 
     db = open_for_reading(path)
     texts = db.execute("SELECT user_text, agent_text FROM turns").fetchall()
