@@ -30,21 +30,15 @@ from turnscope.records import (
     Turn,
     TurnSource,
 )
+from turnscope.stt_meter import STTMeter
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["CallRecorder"]
 
-STT_HORIZON = 60.0
-"""Seconds before the oldest open turn after which STT usage reports are forgotten (a
-periodic report covers at most a few seconds of audio)."""
-
 INPUT_MATCH_WINDOW = 0.25
 """Seconds between a captured LLM input and its request's start for them to be one."""
-
-UTTERANCE_REPORT_LAG = 3.0
-"""How long after the user stops speaking a per-utterance STT usage report may arrive."""
 
 
 @dataclass
@@ -114,14 +108,7 @@ class CallRecorder:
         self._tools_started: dict[str, ev.ToolStarted] = {}
         self._tools_ended: dict[str, ev.ToolEnded] = {}
         self._errors: list[ev.ErrorRaised] = []
-        self._stt: list[ev.STTUsage] = []
-        self._stt_whole: set[int] = set()
-        self._recent_stt_ids: deque[str] = deque(maxlen=64)
-        self._metered_ids: set[str] = set()
-        self._stt_total = 0.0
-        self._stt_metered: dict[tuple[str | None, str | None], float] = {}
-        self._stt_spoken: dict[tuple[str | None, str | None], float] = {}
-        self._stt_attributed = 0.0
+        self._stt = STTMeter()
         self._emitted: deque[str] = deque(maxlen=256)
         self._turns = 0
         self._late = 0
@@ -142,7 +129,7 @@ class CallRecorder:
             ev.UserMessage: self._user_message,
             ev.AgentMessage: self._agent_message,
             ev.UserTranscript: self._transcript,
-            ev.STTUsage: self._stt_usage,
+            ev.STTUsage: self._stt.add,
             ev.VADUsage: lambda _: None,
             ev.ToolStarted: self._tool_started,
             ev.PlaybackFinished: self._cut_off.append,
@@ -267,16 +254,6 @@ class CallRecorder:
         if e.is_final and e.text.strip():
             self._finals.append(e)
 
-    def _stt_usage(self, e: ev.STTUsage) -> None:
-        if e.audio_duration > 0:
-            if e.request_id in self._recent_stt_ids:
-                self._metered_ids.add(e.request_id)  # one request reporting again: a stream
-            self._recent_stt_ids.append(e.request_id)
-            self._stt.append(e)
-            self._stt_total += e.audio_duration
-            key = (e.provider, e.model)
-            self._stt_metered[key] = self._stt_metered.get(key, 0.0) + e.audio_duration
-
     def _tool_started(self, e: ev.ToolStarted) -> None:
         self._tools_started.setdefault(e.call_id, e)
 
@@ -348,9 +325,9 @@ class CallRecorder:
         if done is None or not done.scheduled or now < done.at + self.grace:
             return False
         window = pending.window()
-        if window is None or not self._stt or now >= done.at + self.stt_wait:
+        if window is None or not self._stt.reporting or now >= done.at + self.stt_wait:
             return True
-        return max(s.at for s in self._stt) >= window[1] - 0.05
+        return self._stt.covers(window[1])
 
     def _emit(self, ready: list[_Pending]) -> None:
         if not ready:
@@ -367,15 +344,9 @@ class CallRecorder:
         self._forget_old_stt()
 
     def _forget_old_stt(self) -> None:
-        """Drop usage reports no turn still open can overlap, so a long call stays flat in
-        memory and time. Their audio stays counted in the call's totals."""
         starts = [self._start_of(p) for p in (*self._open.values(), *self._no_reply)]
         starts += [f.at for f in self._finals]
-        horizon = min(starts, default=self._now) - STT_HORIZON
-        if self._stt and self._stt[0].at < horizon:
-            kept = [s for s in self._stt if s.at >= horizon]
-            self._stt_whole &= {id(s) for s in kept}
-            self._stt = kept
+        self._stt.forget_before(min(starts, default=self._now))
 
     def _start_of(self, pending: _Pending) -> float:
         window = pending.window()
@@ -486,7 +457,7 @@ class CallRecorder:
         window: tuple[float, float] | None,
         messages: list[ev.AgentMessage],
     ) -> tuple[ComponentRequest, ...]:
-        stt = self._stt_share(window) if window is not None else []
+        stt = self._stt.share(window) if window is not None else []
         outputs = _llm_outputs(pending.llm, messages, self._tools_of(pending))
         own = [
             self._with_input(
@@ -523,61 +494,6 @@ class CallRecorder:
     def _tools_of(self, pending: _Pending) -> list[ev.ToolStarted]:
         call_ids = pending.done.tool_call_ids if pending.done else ()
         return [self._tools_started[c] for c in call_ids if c in self._tools_started]
-
-    def _stt_share(self, window: tuple[float, float]) -> list[ComponentRequest]:
-        """This turn's share of the metered STT audio.
-
-        A report that is this utterance's own (per-utterance metering) counts whole; a slice
-        of a metered stream counts for the part of its audio that overlaps the speech.
-        """
-        start, stop = window
-        own = self._utterance_report(window)
-        shares = []
-        for sample in self._stt:
-            if id(sample) in self._stt_whole:
-                continue
-            if sample is own:
-                self._stt_whole.add(id(sample))
-                share, lo, hi = sample.audio_duration, start, stop
-            else:
-                lo, hi = max(start, sample.at - sample.audio_duration), min(stop, sample.at)
-                share = max(0.0, hi - lo)
-            if share <= 0:
-                continue
-            self._stt_attributed += share
-            key = (sample.provider, sample.model)
-            self._stt_spoken[key] = self._stt_spoken.get(key, 0.0) + share
-            shares.append(
-                ComponentRequest(
-                    kind="stt",
-                    request_id=sample.request_id,
-                    provider=sample.provider,
-                    model=sample.model,
-                    started_at=lo,
-                    ended_at=hi,
-                    duration=sample.duration,
-                    audio_duration=share,
-                    metered_audio=sample.audio_duration,
-                    streamed=sample.streamed,
-                )
-            )
-        return shares
-
-    def _utterance_report(self, window: tuple[float, float]) -> ev.STTUsage | None:
-        """The first report after the speech that reads as this utterance's own: from a
-        recognizer that reports once per request (not a metered stream), arriving just after
-        the speech ended, no longer than it."""
-        start, stop = window
-        spoken = stop - start
-        for sample in sorted(self._stt, key=lambda s: s.at):
-            if id(sample) in self._stt_whole or sample.request_id in self._metered_ids:
-                continue
-            if not stop - 0.05 <= sample.at <= stop + UTTERANCE_REPORT_LAG:
-                continue
-            fits = sample.audio_duration <= spoken + max(0.1, 0.2 * spoken)
-            if fits and sample.at - sample.audio_duration >= start - 0.3:
-                return sample
-        return None
 
     def _take_tools(self, pending: _Pending) -> tuple[ToolRecord, ...]:
         call_ids = pending.done.tool_call_ids if pending.done else ()
@@ -619,8 +535,8 @@ class CallRecorder:
             turns=self._turns,
             close_reason=close.reason if close else None,
             close_error=close.error_type if close else None,
-            idle_stt_audio=max(0.0, self._stt_total - self._stt_attributed),
-            stt_audio=self._stt_total,
+            idle_stt_audio=self._stt.idle,
+            stt_audio=self._stt.total,
             errors=tuple(_error_record(e, ()) for e in self._errors),
             late_events=self._late,
             dropped_events=self._dropped,
@@ -628,15 +544,7 @@ class CallRecorder:
             user_states=tuple(self._user_states),
             agent_states=tuple(self._agent_states),
             false_interruptions=tuple(self._false_interruptions),
-            stt_by_model=tuple(
-                (
-                    provider,
-                    model,
-                    total,
-                    max(0.0, total - self._stt_spoken.get((provider, model), 0.0)),
-                )
-                for (provider, model), total in self._stt_metered.items()
-            ),
+            stt_by_model=self._stt.by_model(),
         )
 
 
