@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 if TYPE_CHECKING:
@@ -59,6 +62,7 @@ class OTLPReceiver:
     hang: threading.Event | None = None
     requests: list[ReceivedRequest] = field(default_factory=list)
     scores: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    metrics: list[ExportMetricsServiceRequest] = field(default_factory=list)
     """Langfuse score posts: (headers, JSON body)."""
     handler_threads: set[str] = field(default_factory=set)
     _server: ThreadingHTTPServer | None = None
@@ -86,6 +90,13 @@ class OTLPReceiver:
                 encoding = self.headers.get("Content-Encoding")
                 if encoding == "gzip":
                     body = gzip.decompress(body)
+                if self.path.endswith("/v1/metrics"):
+                    metrics = ExportMetricsServiceRequest()
+                    metrics.ParseFromString(body)
+                    receiver.metrics.append(metrics)
+                    self.send_response(receiver.status)
+                    self.end_headers()
+                    return
                 message = ExportTraceServiceRequest()
                 message.ParseFromString(body)
                 receiver.requests.append(

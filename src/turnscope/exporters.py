@@ -20,8 +20,9 @@ import os
 import threading
 from dataclasses import dataclass
 from importlib.metadata import version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -37,6 +38,7 @@ __all__ = [
     "LangfuseSettings",
     "build_tracer_provider",
     "explain_failure",
+    "explained_metric_exporter",
     "langfuse_settings",
     "shared_tracer_provider",
 ]
@@ -46,8 +48,10 @@ logger = logging.getLogger("turnscope")
 DEFAULT_LANGFUSE = "https://cloud.langfuse.com"
 LANGFUSE_TRACES_PATH = "/api/public/otel/v1/traces"
 EXPORT_TIMEOUT = 10.0
+METRICS_EXPORT_TIMEOUT = 5.0
 _OTLP_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.http.metric_exporter",
     "opentelemetry.exporter.otlp.common.http",
     "opentelemetry.exporter.otlp.proto.grpc.exporter",
     "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
@@ -138,11 +142,11 @@ class _ExportFailureNotes(logging.Filter):
     exports, so other exporters in the process log as they always did."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        exporter: _ExplainedExporter | None = getattr(_exporting, "exporter", None)
-        if exporter is None:
+        notes: _FailureNotes | None = getattr(_exporting, "notes", None)
+        if notes is None:
             return True
         if record.levelno >= logging.WARNING:
-            exporter.note_failure(record)
+            notes.note_failure(record)
             return False
         return True
 
@@ -152,27 +156,12 @@ for _name in _OTLP_LOGGERS:
     logging.getLogger(_name).addFilter(_notes_filter)
 
 
-class _ExplainedExporter(SpanExporter):
-    """Wraps an exporter: failures become one log line per kind, with the fix."""
+class _FailureNotes:
+    """Turns an exporter's failure log records into one line per kind, with the fix."""
 
-    def __init__(self, inner: SpanExporter, backend: str, target: str) -> None:
-        self._inner = inner
+    def __init__(self, backend: str, target: str) -> None:
         self.backend = backend
         self.target = target
-        self.failures = 0
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        _exporting.exporter = self
-        try:
-            result = self._inner.export(spans)
-        except Exception as error:  # an exporter bug must not kill the export thread
-            self._explain("error", f"{type(error).__name__}: {error}")
-            result = SpanExportResult.FAILURE
-        finally:
-            _exporting.exporter = None
-        if result is not SpanExportResult.SUCCESS:
-            self.failures += 1
-        return result
 
     def note_failure(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
@@ -188,6 +177,28 @@ class _ExplainedExporter(SpanExporter):
 
     def _explain(self, kind: str, detail: str) -> None:
         explain_failure(self.backend, self.target, kind, detail)
+
+
+class _ExplainedExporter(SpanExporter):
+    """Wraps a span exporter: its failures are explained, never a line per batch."""
+
+    def __init__(self, inner: SpanExporter, backend: str, target: str) -> None:
+        self._inner = inner
+        self.notes = _FailureNotes(backend, target)
+        self.failures = 0
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        _exporting.notes = self.notes
+        try:
+            result = self._inner.export(spans)
+        except Exception as error:  # an exporter bug must not kill the export thread
+            self.notes._explain("error", f"{type(error).__name__}: {error}")
+            result = SpanExportResult.FAILURE
+        finally:
+            _exporting.notes = None
+        if result is not SpanExportResult.SUCCESS:
+            self.failures += 1
+        return result
 
     def shutdown(self) -> None:
         self._inner.shutdown()
@@ -228,9 +239,9 @@ def _fix(kind: str, backend: str, detail: str) -> str:
             "/api/public/otel/v1/traces (turnscope adds it to LANGFUSE_BASE_URL)."
         )
     if kind == "413":
-        return "HTTP 413: batches too large for the backend; spans were dropped."
+        return "HTTP 413: batches too large for the backend; they were dropped."
     if kind.isdigit():
-        return f"HTTP {kind} from the backend; these spans were dropped, recording goes on."
+        return f"HTTP {kind} from the backend; this batch was dropped, recording goes on."
     if kind == "timeout":
         return (
             "no answer in time (backend down, slow, or unreachable); these spans were "
@@ -286,3 +297,39 @@ def shared_tracer_provider() -> TracerProvider | None:
                 exporters.append((_generic_exporter(), "OTLP", target))
             provider = _shared[key] = build_tracer_provider(exporters, _resource())
         return provider
+
+
+def explained_metric_exporter(backend: str, target: str) -> MetricExporter:
+    """The OTLP/HTTP metric exporter, its failures explained like the spans' (one line per
+    kind, with the fix) and bounded in time so a dead backend cannot hold up exit."""
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    inner = OTLPMetricExporter(timeout=METRICS_EXPORT_TIMEOUT)
+    notes = _FailureNotes(backend, target)
+
+    class _Explained(MetricExporter):
+        def __init__(self) -> None:
+            super().__init__(
+                preferred_temporality=inner._preferred_temporality,
+                preferred_aggregation=inner._preferred_aggregation,
+            )
+
+        def export(
+            self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
+        ) -> MetricExportResult:
+            _exporting.notes = notes
+            try:
+                return inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
+            except Exception as error:
+                notes._explain("error", f"{type(error).__name__}: {error}")
+                return MetricExportResult.FAILURE
+            finally:
+                _exporting.notes = None
+
+        def force_flush(self, timeout_millis: float = 10_000) -> bool:
+            return inner.force_flush(timeout_millis)
+
+        def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+            inner.shutdown(timeout_millis=timeout_millis, **kwargs)
+
+    return _Explained()

@@ -18,6 +18,8 @@ from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
 from turnscope.pipeline import pipeline
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
 from turnscope.recorder import CallRecorder
+from turnscope.sinks.emf import emf_from_env
+from turnscope.sinks.metrics import shared_meter_provider, shared_metrics_sink
 from turnscope.sinks.spans import SpanSink, shared_span_sink, trace_per_from_env
 from turnscope.sinks.store import LocalStore
 from turnscope.summary import SummaryTotals, summarize
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from livekit.agents import AgentSession
+    from opentelemetry.metrics import MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
 
     from turnscope.pricing import Pricer
@@ -259,9 +262,13 @@ def _note_livekit_tracing(sinks: Sequence[Sink]) -> None:
         )
 
 
-def default_sinks(tracer_provider: TracerProvider | None = None) -> list[Sink]:
+def default_sinks(
+    tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None
+) -> list[Sink]:
     """The sinks the configuration asks for: spans to the given tracer provider (else to the
-    configured Langfuse / OTLP backends), and the local store unless it is off."""
+    configured Langfuse / OTLP backends); metrics to the given meter provider (else to the
+    configured OTLP endpoint); CloudWatch EMF lines when asked; and the local store unless
+    it is off."""
     provider = tracer_provider or shared_tracer_provider()
     settings = current_settings(remote=True if provider is not None else None)
     found: list[Sink] = []
@@ -274,6 +281,12 @@ def default_sinks(tracer_provider: TracerProvider | None = None) -> list[Sink]:
                 langfuse=langfuse_settings(),
             )
         )
+    meters = meter_provider or shared_meter_provider()
+    if meters is not None:
+        found.append(shared_metrics_sink(meters))
+    emf = emf_from_env()
+    if emf is not None:
+        found.append(emf)
     if settings.db is not None:
         found.append(
             LocalStore.shared(
@@ -294,6 +307,7 @@ def instrument(
     prompt_name: str | None = None,
     prompt_version: int | None = None,
     tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
     prices: str | os.PathLike[str] | None = None,
     sinks: Sequence[Sink] | None = None,
     grace: float = 0.5,
@@ -303,7 +317,8 @@ def instrument(
     ``session_id`` groups the call's turns (the Langfuse session); by default it is the
     LiveKit job id, else a fresh id. ``tracer_provider`` receives the spans (never the global
     one unless you pass it); without it, one built from the environment (Langfuse, OTLP) and
-    shared by every session of the process is used. ``prompt_name``/``prompt_version`` link
+    shared by every session of the process is used; ``meter_provider`` likewise receives the
+    metrics (else the OTLP endpoint configured, if any). ``prompt_name``/``prompt_version`` link
     the LLM generations to a Langfuse prompt. ``prices`` is a price override file (else
     ``TURNSCOPE_PRICES``). ``sinks`` replaces the sinks the
     configuration asks for (mainly for tests and embedding). ``grace`` is how long a finished
@@ -324,7 +339,7 @@ def instrument(
         prompt_name=prompt_name,
         prompt_version=prompt_version,
     )
-    chosen = list(sinks) if sinks is not None else default_sinks(tracer_provider)
+    chosen = list(sinks) if sinks is not None else default_sinks(tracer_provider, meter_provider)
     _note_livekit_tracing(chosen)
     settings = current_settings()
     prewarm()  # once per process, before any call: never while one is running

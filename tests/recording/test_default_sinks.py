@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from livekit.agents import AgentSession
 
 import turnscope
+from turnscope.sinks.metrics import MetricsSink
 from turnscope.sinks.spans import SpanSink
 from turnscope.sinks.store import LocalStore
 
@@ -35,8 +36,9 @@ def test_the_store_is_on_by_default_at_turnscope_db(private_store: Path) -> None
 def test_a_remote_exporter_turns_the_default_store_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TURNSCOPE_DB")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
-    (sink,) = _sinks()
-    assert isinstance(sink, SpanSink)
+    spans, metrics = _sinks()
+    assert isinstance(spans, SpanSink)
+    assert isinstance(metrics, MetricsSink)  # a generic OTLP endpoint takes metrics too
 
 
 def test_turnscope_db_keeps_the_store_on_next_to_a_remote_exporter(
