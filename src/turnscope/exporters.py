@@ -244,7 +244,7 @@ def _fix(kind: str, backend: str, detail: str) -> str:
         return f"HTTP {kind} from the backend; this batch was dropped, recording goes on."
     if kind == "timeout":
         return (
-            "no answer in time (backend down, slow, or unreachable); these spans were "
+            "no answer in time (backend down, slow, or unreachable); this batch was "
             "dropped, recording goes on."
         )
     return f"{detail}; check the endpoint and the network."

@@ -560,7 +560,7 @@ def _llm_outputs(
     llm: list[ev.LLMRequest], messages: list[ev.AgentMessage], tools: list[ev.ToolStarted]
 ) -> dict[str, str]:
     """What each LLM request of a speech produced: the messages that began speaking after it
-    started (and before the next one did), and the tool calls made after it ended."""
+    started (and before the next one did), and the tool calls it made."""
     ordered = sorted(llm, key=request_start)
     produced: dict[str, dict[str, Any]] = {r.request_id: {} for r in ordered}
     for message in messages:
@@ -570,7 +570,9 @@ def _llm_outputs(
             texts = produced[source.request_id].setdefault("text", [])
             texts.append(message.text)
     for tool in tools:
-        source = next((r for r in reversed(ordered) if r.at <= tool.at + 0.05), None)
+        # the request that asked for the tool started before it (it may end after: the usage
+        # chunk comes last, and LiveKit starts tools as soon as the call is streamed)
+        source = next((r for r in reversed(ordered) if request_start(r) <= tool.at), None)
         if source is not None:
             calls = produced[source.request_id].setdefault("tool_calls", [])
             calls.append({"name": tool.name, "arguments": tool.arguments})

@@ -87,6 +87,7 @@ class ScriptedAudioInput(io.AudioInput):
             "noise": tone(FRAME_SECONDS, sample_rate=INPUT_SAMPLE_RATE, amplitude=NOISE_AMPLITUDE),
         }
         self._clock_start: float | None = None
+        self._wall_start = 0.0
         self._delivered = 0
         self._next = 0
         """Index of the utterance being spoken or waited for."""
@@ -97,9 +98,8 @@ class ScriptedAudioInput(io.AudioInput):
         """Set once the last utterance has been spoken."""
 
     async def __anext__(self) -> rtc.AudioFrame:
-        await self._pace()
-        now = time.time()
-        data = self._next_frame(now)
+        captured = await self._pace()
+        data = self._next_frame(captured)
         return rtc.AudioFrame(
             data=data,
             sample_rate=INPUT_SAMPLE_RATE,
@@ -107,16 +107,21 @@ class ScriptedAudioInput(io.AudioInput):
             samples_per_channel=len(data) // 2,
         )
 
-    async def _pace(self) -> None:
-        """Deliver each frame when its audio has been 'captured', as a microphone does."""
+    async def _pace(self) -> float:
+        """Deliver each frame when its audio has been 'captured', as a microphone does, and
+        return the wall time its audio ended. That time is the truth even when the agent's
+        loop is late to take the frame (a busy loop receives frames in a burst): the caller
+        spoke when the script says, not when the agent got round to listening."""
         if self._clock_start is None:
             self._clock_start = time.perf_counter()
-            self._previous_end = time.time()
+            self._wall_start = time.time()
+            self._previous_end = self._wall_start
         self._delivered += 1
         due = self._clock_start + self._delivered * FRAME_SECONDS
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        return self._wall_start + self._delivered * FRAME_SECONDS
 
     def _next_frame(self, now: float) -> bytes:
         if self._speaking_frames_left > 0:
