@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from turnscope.config import configure
 from turnscope.context import CallContext
 from turnscope.instrument import Instrumentation, instrument
 from turnscope.pricing import prewarm
@@ -19,6 +20,7 @@ __all__ = [
     "Instrumentation",
     "ToolRecord",
     "Turn",
+    "configure",
     "instrument",
     "prewarm",
 ]

@@ -79,3 +79,18 @@ def test_capture_switch_reaches_the_store(monkeypatch: pytest.MonkeyPatch) -> No
     (sink,) = _sinks()
     assert isinstance(sink, LocalStore)
     assert sink.capture_content is False
+
+
+def test_configure_overrides_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from turnscope import config
+
+    monkeypatch.setattr(config, "_configured", {})
+    turnscope.configure(db=tmp_path / "chosen.db", capture_content=False)
+    (sink,) = _sinks()
+    assert isinstance(sink, LocalStore)
+    assert sink.path == tmp_path / "chosen.db"
+    assert sink.capture_content is False
+    turnscope.configure(db="off")
+    assert _sinks() == []
