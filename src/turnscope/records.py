@@ -243,6 +243,11 @@ class Turn:
     heard_seconds: float | None = None
     """For an interrupted reply: how long it played before the user cut in."""
 
+    def first_request(self, kind: str) -> ComponentRequest | None:
+        """The turn's first request of a kind (discarded preemptive attempts aside)."""
+        own = [r for r in self.requests if r.kind == kind and not r.discarded]
+        return min(own, key=lambda r: r.started_at) if own else None
+
 
 @dataclass(frozen=True, slots=True)
 class Call:

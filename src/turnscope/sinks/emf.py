@@ -124,21 +124,13 @@ class EMFSink:
         return True
 
 
-def _first(turn: Turn, kind: str, field: str) -> float | None:
-    requests = [r for r in turn.requests if r.kind == kind and not r.discarded]
-    if not requests:
-        return None
-    value = getattr(min(requests, key=lambda r: r.started_at), field)
-    return float(value) if isinstance(value, (int, float)) else None
-
-
 def turn_values(turn: Turn) -> dict[str, float]:
     """The metric values of one turn (only those it has)."""
     values: dict[str, float | None] = {
         "E2ELatency": turn.e2e,
         "TotalLatency": turn.total_latency,
-        "LLMTimeToFirstToken": _first(turn, "llm", "ttft"),
-        "TTSTimeToFirstByte": _first(turn, "tts", "ttfb"),
+        "LLMTimeToFirstToken": llm.ttft if (llm := turn.first_request("llm")) else None,
+        "TTSTimeToFirstByte": tts.ttfb if (tts := turn.first_request("tts")) else None,
         "PromptTokens": float(sum(r.prompt_tokens for r in turn.requests if r.kind == "llm")),
         "CompletionTokens": float(
             sum(r.completion_tokens for r in turn.requests if r.kind == "llm")

@@ -140,14 +140,6 @@ def _call_cost(call: Call) -> tuple[Any, ...]:
     )
 
 
-def _first(turn: Turn, kind: str, field: str) -> float | None:
-    requests = [r for r in turn.requests if r.kind == kind and not r.discarded]
-    if not requests:
-        return None
-    value = getattr(min(requests, key=lambda r: r.started_at), field)
-    return value if isinstance(value, float) else None
-
-
 def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
     parts = turn.breakdown
     llm = [r for r in turn.requests if r.kind == "llm"]
@@ -174,8 +166,8 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         turn.total_latency,
         turn.transcription_delay,
         turn.end_of_utterance_delay,
-        _first(turn, "llm", "ttft"),
-        _first(turn, "tts", "ttfb"),
+        llm_first.ttft if (llm_first := turn.first_request("llm")) else None,
+        tts_first.ttfb if (tts_first := turn.first_request("tts")) else None,
         sum(r.prompt_tokens for r in llm),
         sum(r.cached_tokens for r in llm),
         sum(r.completion_tokens for r in llm),
