@@ -28,17 +28,13 @@ def exported() -> dict[str, list[ReceivedSpan]]:
     return spans
 
 
-def spans_of(spans: list[ReceivedSpan]) -> list[ReceivedSpan]:
-    return spans
-
-
 def summary(call: list[ReceivedSpan]) -> ReceivedSpan:
-    (span,) = [s for s in spans_of(call) if s.name == "call summary"]
+    (span,) = [s for s in call if s.name == "call summary"]
     return span
 
 
 def test_each_error_once_on_the_span_it_hit(exported: dict[str, list[ReceivedSpan]]) -> None:
-    spans = spans_of(exported["errors"])
+    spans = exported["errors"]
     levels = [(s.name, s.attributes.get("langfuse.observation.level")) for s in spans]
     flagged = [(n, level) for n, level in levels if level in ("ERROR", "WARNING")]
     # the retried LLM error on the LLM request it delayed; the TTS failure on the dropped turn
@@ -56,7 +52,7 @@ def test_false_interruption_is_an_event_observation(
     exported: dict[str, list[ReceivedSpan]],
 ) -> None:
     call = exported["falseint"]
-    events = [s for s in spans_of(call) if s.name == "false interruption"]
+    events = [s for s in call if s.name == "false interruption"]
     (event,) = events
     assert event.attributes["langfuse.observation.type"] == "event"
     assert event.attributes["voice.false_interruption.resumed"] is True
@@ -69,7 +65,7 @@ def test_away_episode_is_an_event_and_time_in_state_is_on_the_summary(
     exported: dict[str, list[ReceivedSpan]],
 ) -> None:
     call = exported["away"]
-    (away,) = [s for s in spans_of(call) if s.name == "user away"]
+    (away,) = [s for s in call if s.name == "user away"]
     assert away.attributes["langfuse.observation.type"] == "event"
     assert away.attributes["voice.away.duration"] > 0
     a = summary(call).attributes
@@ -92,7 +88,7 @@ def test_away_episode_is_an_event_and_time_in_state_is_on_the_summary(
 
 def test_interruptions_on_the_turn_and_the_summary(exported: dict[str, list[ReceivedSpan]]) -> None:
     call = exported["bargein"]
-    (cut,) = [s for s in spans_of(call) if s.attributes.get("voice.turn.interrupted")]
+    (cut,) = [s for s in call if s.attributes.get("voice.turn.interrupted")]
     assert cut.attributes["voice.turn.outcome"] == "interrupted"
     assert cut.attributes["voice.turn.heard_seconds"] > 0
     a = summary(call).attributes

@@ -135,3 +135,11 @@ def test_a_failed_tool_is_an_error_on_its_span() -> None:
     assert span.error == "tool book failed"
     assert span.attributes["langfuse.observation.level"] == "ERROR"
     assert span.attributes["langfuse.observation.output"] == "no slot"
+
+
+def test_the_store_has_a_column_for_every_breakdown_part() -> None:
+    """Migration 1 lists the parts as they were; a new part needs a new migration."""
+    from turnscope.records import Breakdown
+    from turnscope.store.migrations import BREAKDOWN_COLUMNS
+
+    assert tuple(BREAKDOWN_COLUMNS) == Breakdown.PARTS

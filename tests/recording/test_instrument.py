@@ -16,7 +16,6 @@ from turnscope.sinks.memory import MemorySink
 if TYPE_CHECKING:
     import pytest
 
-    from tests.conftest import SimulationCache
 
 DEPRECATION = "metrics_collected is deprecated"
 
@@ -64,7 +63,7 @@ def test_instrumenting_twice_returns_the_same_handle_and_records_once(
     assert len(sink.calls) == 1
 
 
-def test_detach_stops_recording(simulations: SimulationCache) -> None:
+def test_detach_stops_recording() -> None:
     sink = MemorySink()
     handles: list[turnscope.Instrumentation] = []
 

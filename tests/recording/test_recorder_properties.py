@@ -181,7 +181,9 @@ def test_nothing_valid_is_lost(streams: list[list[ev.Event]], data: st.DataObjec
     assert said <= {t.user_text for t in turns}
 
 
-def test_events_after_close_are_counted_not_recorded(streams: list[list[ev.Event]]) -> None:
+def test_events_after_close_change_nothing_already_emitted(
+    streams: list[list[ev.Event]],
+) -> None:
     turns: list[Turn] = []
     calls: list[Call] = []
     recorder = CallRecorder("call", on_turn=turns.append, on_call=calls.append)
@@ -193,5 +195,8 @@ def test_events_after_close_are_counted_not_recorded(streams: list[list[ev.Event
     emitted = len(turns)
     for event in stream[half:]:
         recorder.feed(event)
-    assert len(turns) == emitted
-    assert calls[0].late_events == 0
+    recorder.close()
+    assert len(turns) == emitted  # no turn after close
+    assert len(calls) == 1  # and the call was emitted once
+    assert emitted >= 1
+    assert calls[0].turns == emitted
