@@ -11,9 +11,22 @@ from turnscope.records import Breakdown
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from turnscope.events import AgentMessage, EndOfTurn, LLMRequest, TTSRequest, UserMessage
+    from turnscope.events import (
+        AgentMessage,
+        EndOfTurn,
+        LLMRequest,
+        RealtimeRequest,
+        TTSRequest,
+        UserMessage,
+    )
 
-__all__ = ["breakdown", "request_start", "total_latency"]
+__all__ = [
+    "breakdown",
+    "realtime_breakdown",
+    "realtime_total_latency",
+    "request_start",
+    "total_latency",
+]
 
 OVERLAP_NOISE = 0.001
 """An LLM start less than 1 ms before the commit is clock noise, not preemptive generation."""
@@ -82,3 +95,52 @@ def total_latency(
     if first_llm.ttft is None or first_tts.ttfb is None:
         return None
     return eou.end_of_utterance_delay + first_llm.ttft + first_tts.ttfb
+
+
+def realtime_breakdown(
+    *,
+    e2e: float,
+    reply: AgentMessage,
+    responses: Sequence[RealtimeRequest],
+    user_stopped_at: float | None,
+    committed_at: float,
+    queue_wait: float | None,
+) -> Breakdown:
+    """Split a speech-to-speech model's ``e2e``: endpointing (end of speech → the reply
+    created, the turn callback included), tool steps (first response → the one that
+    spoke), the speaking response's time to first audio, and playback. There is no STT,
+    sentence aggregation or TTS; the queue wait overlaps the response (LiveKit starts the
+    model before the speech is authorized), so it is not a part of its own."""
+    endpointing = (
+        committed_at - user_stopped_at
+        if user_stopped_at is not None and committed_at >= user_stopped_at
+        else None
+    )
+    first_audio = reply.started_speaking_at
+    first = responses[0]
+    spoken = [r for r in responses if first_audio is None or r.at <= first_audio]
+    speaking = max(spoken, key=lambda r: r.at) if spoken else first
+    parts = Breakdown(
+        endpointing=endpointing,
+        turn_callback=None,
+        tool_steps=speaking.at - first.at,
+        llm_first_token=speaking.ttft,
+        sentence_aggregation=None,
+        tts_first_byte=None,
+        queue_wait=None if queue_wait is None else 0.0,
+        playback=reply.playback_latency,
+        preemptive_overlap=0.0,
+        other=0.0,
+    )
+    return replace(parts, other=e2e - parts.explained())
+
+
+def realtime_total_latency(
+    parts: Breakdown | None, responses: Sequence[RealtimeRequest]
+) -> float | None:
+    """The requirements' formula for a realtime model: endpointing + the first response's
+    time to first output (it speaks itself: no TTS)."""
+    if parts is None or parts.endpointing is None or not responses:
+        return None
+    ttft = responses[0].ttft
+    return None if ttft is None else parts.endpointing + ttft

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, cast, get_type_hints
 
 __all__ = [
+    "AgentHandoff",
     "AgentMessage",
     "AgentStateChanged",
     "Component",
@@ -23,6 +24,7 @@ __all__ = [
     "LLMInput",
     "LLMRequest",
     "PlaybackFinished",
+    "RealtimeRequest",
     "STTUsage",
     "SessionClosed",
     "SpeechCreated",
@@ -92,6 +94,33 @@ class TTSRequest:
     cancelled: bool
     streamed: bool
     segment_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeRequest:
+    """One response of a speech-to-speech model (LiveKit ``RealtimeModelMetrics``).
+
+    Unlike every other request, ``at`` is when the response was *created*, not when it
+    ended; and it carries no speech id: the assistant message names it in its
+    ``provider_request_ids`` (OpenAI), else it belongs to the speech whose lifetime holds it.
+    """
+
+    at: float
+    request_id: str
+    provider: str | None
+    model: str | None
+    duration: float | None
+    ttft: float | None
+    """Seconds from the response's creation to its first output; None when none came."""
+    cancelled: bool
+    input_tokens: int
+    input_audio_tokens: int
+    cached_tokens: int
+    cached_audio_tokens: int
+    output_tokens: int
+    output_audio_tokens: int
+    total_tokens: int
+    tokens_per_second: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +200,8 @@ class AgentMessage:
     tts_node_ttfb: float | None
     playback_latency: float | None
     e2e_latency: float | None
+    provider_request_ids: tuple[str, ...] = ()
+    """The realtime responses that produced this message (OpenAI realtime reports them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +212,17 @@ class SpeechCreated:
     user_initiated: bool
     agent: str | None = None
     """The id of the agent that was active when the speech was created."""
+    modality: Literal["audio", "text"] | None = None
+    """How the input it answers came: spoken, or typed (``session.run(user_input=...)``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentHandoff:
+    """The session switched agents (a tool returned a new agent, or ``update_agent``)."""
+
+    at: float
+    old_agent: str | None
+    new_agent: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +304,8 @@ class SessionClosed:
 
 Event = (
     LLMRequest
+    | RealtimeRequest
+    | AgentHandoff
     | LLMInput
     | TTSRequest
     | STTUsage

@@ -20,11 +20,18 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from turnscope import events as ev
-from turnscope.breakdown import breakdown, request_start, total_latency
+from turnscope.breakdown import (
+    breakdown,
+    realtime_breakdown,
+    realtime_total_latency,
+    request_start,
+    total_latency,
+)
 from turnscope.records import (
     Call,
     ComponentRequest,
     ErrorRecord,
+    InputModality,
     Outcome,
     ToolRecord,
     Turn,
@@ -39,6 +46,10 @@ __all__ = ["CallRecorder"]
 
 INPUT_MATCH_WINDOW = 0.25
 """Seconds between a captured LLM input and its request's start for them to be one."""
+ADOPT_WINDOW = 0.5
+"""Seconds a realtime user message may precede the speech created for it."""
+MAX_UNCLAIMED_REALTIME = 64
+"""Realtime responses kept while waiting for their turn; beyond, the oldest is let go."""
 
 
 @dataclass
@@ -49,6 +60,7 @@ class _Pending:
     created_at: float
     source: str = "generate_reply"
     agent: str | None = None
+    modality: str | None = None
     user: ev.UserMessage | None = None
     eou: ev.EndOfTurn | None = None
     llm: list[ev.LLMRequest] = field(default_factory=list)
@@ -99,6 +111,10 @@ class CallRecorder:
         self._no_reply: list[_Pending] = []
         self._awaiting_user: list[str] = []
         self._agent_messages: dict[str, ev.AgentMessage] = {}
+        self._realtime: dict[str, ev.RealtimeRequest] = {}
+        """Realtime responses no turn has claimed yet (they carry no speech id)."""
+        self._handoffs: list[ev.AgentHandoff] = []
+        self._handoffs_unclaimed: list[ev.AgentHandoff] = []
         self._llm_inputs: deque[ev.LLMInput] = deque(maxlen=64)
         self._cut_off: deque[ev.PlaybackFinished] = deque(maxlen=32)
         self._finals: list[ev.UserTranscript] = []
@@ -123,6 +139,8 @@ class CallRecorder:
             ev.SpeechCreated: self._speech_created,
             ev.SpeechDone: self._speech_done,
             ev.LLMRequest: self._llm,
+            ev.RealtimeRequest: self._realtime_request,
+            ev.AgentHandoff: self._handoff,
             ev.LLMInput: self._llm_inputs.append,
             ev.TTSRequest: self._tts,
             ev.EndOfTurn: self._end_of_turn,
@@ -205,6 +223,8 @@ class CallRecorder:
             pending.created_at = min(pending.created_at, e.at)
             pending.source = e.source
             pending.agent = e.agent
+            pending.modality = e.modality
+            self._adopt_orphan(pending)
 
     def _speech_done(self, e: ev.SpeechDone) -> None:
         pending = self._turn(e.speech_id, e.at)
@@ -218,6 +238,17 @@ class CallRecorder:
             return
         if all(r.request_id != e.request_id for r in pending.llm):
             pending.llm.append(e)
+
+    def _realtime_request(self, e: ev.RealtimeRequest) -> None:
+        self._realtime.setdefault(e.request_id, e)
+        if len(self._realtime) > MAX_UNCLAIMED_REALTIME:
+            oldest = min(self._realtime.values(), key=lambda r: r.at)
+            del self._realtime[oldest.request_id]
+            self._unattributed += 1
+
+    def _handoff(self, e: ev.AgentHandoff) -> None:
+        self._handoffs.append(e)
+        self._handoffs_unclaimed.append(e)
 
     def _tts(self, e: ev.TTSRequest) -> None:
         pending = self._turn(e.speech_id, request_start(e))
@@ -238,14 +269,37 @@ class CallRecorder:
         while self._awaiting_user:
             pending = self._open.get(self._awaiting_user.pop())
             if pending is not None and pending.user is None:
-                pending.user = e
+                self._give_user(pending, e)
                 return
         for pending in reversed(self._open.values()):
             if pending.user is None and pending.done is None and pending.source == "generate_reply":
-                pending.user = e
+                self._give_user(pending, e)
                 return
         orphan = _Pending(speech_id=None, created_at=e.started_speaking_at or e.at, user=e)
         self._no_reply.append(orphan)
+
+    def _adopt_orphan(self, pending: _Pending) -> None:
+        """A realtime model's user message comes just *before* the speech that answers it
+        (and carries no speaking times): such a message, seen moments ago, is this reply's."""
+        if pending.user is not None or pending.source != "generate_reply":
+            return
+        for orphan in self._no_reply:
+            user = orphan.user
+            if (
+                user is not None
+                and user.stopped_speaking_at is None
+                and pending.created_at - ADOPT_WINDOW <= user.at <= pending.created_at + 0.05
+            ):
+                self._no_reply.remove(orphan)
+                self._give_user(pending, user)
+                return
+
+    def _give_user(self, pending: _Pending, e: ev.UserMessage) -> None:
+        """A spoken message without LiveKit's speaking times (a realtime model transcribed
+        it) takes them from the user's last stretch of speech before it."""
+        pending.user = e
+        if e.stopped_speaking_at is None and pending.modality != "text":
+            pending.user_window = self._window_before(e.at)
 
     def _agent_message(self, e: ev.AgentMessage) -> None:
         self._agent_messages.setdefault(e.item_id, e)
@@ -368,15 +422,27 @@ class CallRecorder:
         reply = next((m for m in messages if m.e2e_latency is not None), None)
         reply = reply or (messages[0] if messages else None)
         user = pending.user
+        window = pending.window()
+        realtime = self._claim_realtime(pending, messages)
         e2e = reply.e2e_latency if reply is not None and user is not None else None
         parts = None
         if e2e is not None and user is not None and reply is not None:
             queue_wait = pending.done.queue_wait if pending.done else None
-            parts = breakdown(
-                e2e=e2e, user=user, reply=reply, llm=pending.llm, queue_wait=queue_wait
+            parts = (
+                realtime_breakdown(
+                    e2e=e2e,
+                    reply=reply,
+                    responses=realtime,
+                    user_stopped_at=window[1] if window else None,
+                    committed_at=pending.created_at,
+                    queue_wait=queue_wait,
+                )
+                if realtime
+                else breakdown(
+                    e2e=e2e, user=user, reply=reply, llm=pending.llm, queue_wait=queue_wait
+                )
             )
-        window = pending.window()
-        requests = self._requests(pending, window, messages)
+        requests = self._requests(pending, window, messages, realtime)
         errors = self._take_errors(pending, requests)
         interrupted = bool(pending.done and pending.done.interrupted) or any(
             m.interrupted for m in messages
@@ -408,16 +474,49 @@ class CallRecorder:
             discarded_attempts=len(pending.folded),
             e2e=e2e,
             breakdown=parts,
-            total_latency=total_latency(pending.eou, pending.llm, pending.tts),
+            total_latency=(
+                realtime_total_latency(parts, realtime)
+                if realtime
+                else total_latency(pending.eou, pending.llm, pending.tts)
+            ),
             transcription_delay=user.transcription_delay if user else None,
             end_of_utterance_delay=pending.eou.end_of_utterance_delay if pending.eou else None,
             eou_detector=pending.eou.detector if pending.eou else None,
             heard_seconds=heard,
             agent_name=pending.agent,
+            input_modality=_input_modality(pending, window),
+            handoff_to=self._claim_handoff(pending),
             requests=requests,
             tools=self._take_tools(pending),
             errors=errors,
         )
+
+    def _claim_realtime(
+        self, pending: _Pending, messages: list[ev.AgentMessage]
+    ) -> list[ev.RealtimeRequest]:
+        """The speech's realtime responses: those its messages name, and those created
+        while it was alive (a tool call's response produces no message)."""
+        named = {i for m in messages for i in m.provider_request_ids}
+        end = pending.done.at if pending.done else self._now
+        mine = [
+            r
+            for r in self._realtime.values()
+            if r.request_id in named or pending.created_at - 0.05 <= r.at <= end
+        ]
+        for r in mine:
+            del self._realtime[r.request_id]
+        return sorted(mine, key=lambda r: r.at)
+
+    def _claim_handoff(self, pending: _Pending) -> str | None:
+        """The agent this speech handed over to: a switch while it was alive."""
+        if pending.speech_id is None:
+            return None
+        end = (pending.done.at if pending.done else self._now) + self.grace
+        for handoff in self._handoffs_unclaimed:
+            if pending.created_at <= handoff.at <= end:
+                self._handoffs_unclaimed.remove(handoff)
+                return handoff.new_agent
+        return None
 
     def _heard(self, pending: _Pending, messages: list[ev.AgentMessage]) -> float | None:
         """How much of an interrupted reply played: the audio output's position when it was
@@ -456,10 +555,15 @@ class CallRecorder:
         pending: _Pending,
         window: tuple[float, float] | None,
         messages: list[ev.AgentMessage],
+        realtime: list[ev.RealtimeRequest],
     ) -> tuple[ComponentRequest, ...]:
         stt = self._stt.share(window) if window is not None else []
-        outputs = _llm_outputs(pending.llm, messages, self._tools_of(pending))
+        tools = self._tools_of(pending)
+        outputs = _llm_outputs(pending.llm, messages, tools)
         own = [
+            _realtime_request(r, _realtime_output(r, realtime, messages, tools)) for r in realtime
+        ]
+        own += [
             self._with_input(
                 _llm_request(r, discarded=False, output=outputs.get(r.request_id)), pending
             )
@@ -540,20 +644,84 @@ class CallRecorder:
             errors=tuple(_error_record(e, ()) for e in self._errors),
             late_events=self._late,
             dropped_events=self._dropped,
-            unattributed_requests=self._unattributed,
+            unattributed_requests=self._unattributed + len(self._realtime),
             user_states=tuple(self._user_states),
             agent_states=tuple(self._agent_states),
             false_interruptions=tuple(self._false_interruptions),
             stt_by_model=self._stt.by_model(),
+            handoffs=tuple((h.at, h.old_agent, h.new_agent) for h in self._handoffs),
         )
 
 
 def _source(pending: _Pending, window: tuple[float, float] | None) -> TurnSource:
     if pending.speech_id is None:
         return "none"
-    if window is not None:
+    if window is not None or (pending.user is not None and pending.modality == "text"):
         return "user"
     return "say" if pending.source == "say" else "generate_reply"
+
+
+def _input_modality(pending: _Pending, window: tuple[float, float] | None) -> InputModality | None:
+    if pending.user is not None and pending.modality == "text" and window is None:
+        return "text"
+    if window is not None or pending.unanswered:
+        return "audio"
+    return None
+
+
+def _realtime_output(
+    response: ev.RealtimeRequest,
+    responses: list[ev.RealtimeRequest],
+    messages: list[ev.AgentMessage],
+    tools: list[ev.ToolStarted],
+) -> str | None:
+    """What a realtime response produced: the messages that name it (or, when none name
+    any, those that began after it was created), and the tool calls made while it ran."""
+    named = [m.text for m in messages if response.request_id in m.provider_request_ids]
+    if not named and not any(m.provider_request_ids for m in messages):
+        later = [r.at for r in responses if r.at > response.at]
+        until = min(later, default=math.inf)
+        named = [
+            m.text
+            for m in messages
+            if response.at <= (m.started_speaking_at or m.at) < until and m.text
+        ]
+    end = response.at + (response.duration or 0.0)
+    calls = [
+        {"name": t.name, "arguments": t.arguments}
+        for t in tools
+        if response.at <= t.at <= end + 0.05
+    ]
+    if calls:
+        parts: dict[str, Any] = {"tool_calls": calls}
+        if named:
+            parts["text"] = " ".join(named)
+        return json.dumps(parts, ensure_ascii=False)
+    return " ".join(named) or None
+
+
+def _realtime_request(r: ev.RealtimeRequest, output: str | None) -> ComponentRequest:
+    return ComponentRequest(
+        kind="realtime",
+        request_id=r.request_id,
+        provider=r.provider,
+        model=r.model,
+        started_at=r.at,
+        ended_at=r.at + (r.duration or 0.0),
+        first_output_at=r.at + r.ttft if r.ttft is not None else None,
+        ttft=r.ttft,
+        duration=r.duration,
+        cancelled=r.cancelled,
+        prompt_tokens=r.input_tokens,
+        cached_tokens=r.cached_tokens,
+        completion_tokens=r.output_tokens,
+        total_tokens=r.total_tokens,
+        tokens_per_second=r.tokens_per_second,
+        input_audio_tokens=r.input_audio_tokens,
+        cached_audio_tokens=r.cached_audio_tokens,
+        output_audio_tokens=r.output_audio_tokens,
+        output=output,
+    )
 
 
 def _llm_outputs(

@@ -17,6 +17,7 @@ __all__ = [
     "CallSummary",
     "ComponentRequest",
     "ErrorRecord",
+    "InputModality",
     "Outcome",
     "ToolRecord",
     "Turn",
@@ -32,12 +33,18 @@ chose not to answer, or the turn was dropped before a speech), or failed (an err
 
 TurnSource = Literal["user", "say", "generate_reply", "none"]
 
+InputModality = Literal["audio", "text"]
+
 
 @dataclass(frozen=True, slots=True)
 class ComponentRequest:
-    """One STT, LLM or TTS request, as it counts for this turn."""
+    """One STT, LLM, TTS or realtime-model request, as it counts for this turn.
 
-    kind: Literal["stt", "llm", "tts"]
+    A realtime response counts its tokens like an LLM request does (``prompt_tokens`` is
+    its input, ``completion_tokens`` its output), with the audio and cached-audio parts.
+    """
+
+    kind: Literal["stt", "llm", "tts", "realtime"]
     request_id: str
     provider: str | None
     model: str | None
@@ -242,6 +249,15 @@ class Turn:
     cost: TurnCost | None = None
     heard_seconds: float | None = None
     """For an interrupted reply: how long it played before the user cut in."""
+    input_modality: InputModality | None = None
+    """How the user's input came, spoken or typed; None when the turn answered no input."""
+    handoff_to: str | None = None
+    """The agent the session handed over to during this turn (a tool returned it)."""
+
+    @property
+    def realtime(self) -> bool:
+        """Answered by a speech-to-speech model rather than STT → LLM → TTS."""
+        return any(r.kind == "realtime" for r in self.requests)
 
     def first_request(self, kind: str) -> ComponentRequest | None:
         """The turn's first request of a kind (discarded preemptive attempts aside)."""
@@ -277,3 +293,5 @@ class Call:
     """(provider, model, metered seconds, idle seconds) per STT model."""
     cost: CallCost | None = None
     summary: CallSummary | None = None
+    handoffs: tuple[tuple[float, str | None, str], ...] = ()
+    """(when, from, to) of every switch of agent during the call."""

@@ -8,6 +8,7 @@ tracer; ``sinks/spans.py`` turns plans into real OpenTelemetry spans with explic
     ├── endpointing  user end of speech → turn committed
     ├── stt          generation: the utterance window, its share of metered audio
     ├── llm          generation, one per request: usage, TTFT as completion_start_time
+    ├── realtime     generation, one per speech-to-speech response: text/audio usage, TTFT
     ├── tool <name>  tool: arguments, output, status
     └── tts          generation, one per request: characters, TTFB as completion_start_time
 """
@@ -190,8 +191,53 @@ def _stt(r: ComponentRequest) -> PlannedSpan:
     return PlannedSpan("stt", r.started_at, r.ended_at, attributes)
 
 
+def _realtime(r: ComponentRequest, *, capture: bool) -> PlannedSpan:
+    """A speech-to-speech response: one generation whose input and output are partly audio
+    (priced apart), its TTFT the time to its first output."""
+    text_in = max(0, r.prompt_tokens - r.input_audio_tokens)
+    cached_text = max(0, r.cached_tokens - r.cached_audio_tokens)
+    attributes: dict[str, AttributeValue] = {
+        sc.OBSERVATION_TYPE: "generation",
+        sc.OPERATION: "realtime",
+        sc.OBSERVATION_USAGE: _usage(
+            {
+                "input": max(0, text_in - cached_text),
+                "input_cached_tokens": cached_text,
+                "input_audio": max(0, r.input_audio_tokens - r.cached_audio_tokens),
+                "input_cached_audio": r.cached_audio_tokens,
+                "output": max(0, r.completion_tokens - r.output_audio_tokens),
+                "output_audio": r.output_audio_tokens,
+            }
+        ),
+        sc.INPUT_TOKENS: r.prompt_tokens,
+        sc.OUTPUT_TOKENS: r.completion_tokens,
+        sc.CACHE_READ_TOKENS: r.cached_tokens,
+        sc.RESPONSE_ID: r.request_id,
+        sc.REALTIME_INPUT_AUDIO_TOKENS: r.input_audio_tokens,
+        sc.REALTIME_CACHED_AUDIO_TOKENS: r.cached_audio_tokens,
+        sc.REALTIME_OUTPUT_AUDIO_TOKENS: r.output_audio_tokens,
+        sc.REALTIME_CANCELLED: r.cancelled,
+        **_numbers(
+            {
+                sc.REALTIME_TTFT: r.ttft,
+                sc.TIME_TO_FIRST_CHUNK: r.ttft,
+                sc.REALTIME_DURATION: r.duration,
+            }
+        ),
+    }
+    if r.first_output_at is not None:
+        attributes[sc.OBSERVATION_COMPLETION_START] = iso(r.first_output_at)
+    if capture and r.output is not None:
+        attributes[sc.OBSERVATION_OUTPUT] = r.output
+    return PlannedSpan("realtime", r.started_at, r.ended_at, attributes)
+
+
+_PLANNERS = {"llm": _llm, "realtime": _realtime}
+
+
 def _request(r: ComponentRequest, *, capture: bool) -> PlannedSpan:
-    span = _llm(r, capture=capture) if r.kind == "llm" else _tts(r) if r.kind == "tts" else _stt(r)
+    planner = _PLANNERS.get(r.kind)
+    span = planner(r, capture=capture) if planner else _tts(r) if r.kind == "tts" else _stt(r)
     if r.cost_usd is not None:
         # only leaf generations carry cost: turn and call totals would be counted twice
         span.attributes[sc.OBSERVATION_COST] = json.dumps(dict(r.cost_details))
@@ -255,6 +301,10 @@ def _turn_attributes(turn: Turn, *, capture: bool) -> dict[str, AttributeValue]:
         attributes[sc.AGENT_NAME] = turn.agent_name
     if turn.eou_detector:
         attributes[sc.EOU_DETECTOR] = turn.eou_detector
+    if turn.input_modality:
+        attributes[sc.TURN_INPUT_MODALITY] = turn.input_modality
+    if turn.handoff_to:
+        attributes[sc.TURN_HANDOFF_TO] = turn.handoff_to
     if turn.cost is not None:
         attributes[sc.TURN_COST] = turn.cost.total
         for component, usd in turn.cost.by_component:
@@ -379,6 +429,7 @@ def _summarize(span: PlannedSpan, call: Call) -> None:
     for state, seconds in summary.agent_time_in_state:
         a[f"{sc.CALL_AGENT_STATE}.{state}"] = seconds
     a[sc.CALL_AWAY_EPISODES] = len(summary.away_episodes)
+    a[sc.CALL_HANDOFFS] = len(call.handoffs)
     if summary.time_to_first_greeting is not None:
         a[sc.CALL_FIRST_GREETING] = summary.time_to_first_greeting
     for start, end in summary.away_episodes:
@@ -388,6 +439,14 @@ def _summarize(span: PlannedSpan, call: Call) -> None:
         }
         span.children.append(PlannedSpan("user away", start, start, details))
         span.events.append(("user away", start, {sc.AWAY_DURATION: end - start}))
+    for at, old, new in call.handoffs:
+        moved: dict[str, AttributeValue] = {sc.HANDOFF_TO: new}
+        if old:
+            moved[sc.HANDOFF_FROM] = old
+        span.children.append(
+            PlannedSpan("handoff", at, at, {sc.OBSERVATION_TYPE: "event", **moved})
+        )
+        span.events.append(("handoff", at, moved))
     for at, resumed in call.false_interruptions:
         details = {sc.OBSERVATION_TYPE: "event", sc.FALSE_INTERRUPTION_RESUMED: resumed}
         span.children.append(PlannedSpan("false interruption", at, at, details))

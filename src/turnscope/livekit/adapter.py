@@ -123,7 +123,7 @@ class LiveKitAdapter:
         self._handlers: list[tuple[EventTypes, Callable[[Any], None]]] = []
         self._attached = False
         self._capture_llm_input = capture_llm_input
-        self._unwrap: Callable[[], None] | None = None
+        self._unwraps: list[Callable[[], None]] = []
         self._watched_output: Any = None
         self._playback_handler: Callable[[Any], None] | None = None
 
@@ -154,7 +154,7 @@ class LiveKitAdapter:
                 self._session.on(name, guarded)
             self._handlers.append((name, guarded))
         if self._capture_llm_input:
-            self._wrap_llm()
+            self._wrap_llm(self._session.llm)
 
     def detach(self) -> None:
         """Unsubscribe everything and unwrap the LLM; pending speech handles report nothing."""
@@ -165,18 +165,18 @@ class LiveKitAdapter:
         if self._watched_output is not None and self._playback_handler is not None:
             self._watched_output.off("playback_finished", self._playback_handler)
             self._watched_output = None
-        if self._unwrap is not None:
-            self._unwrap()
-            self._unwrap = None
+        for unwrap in self._unwraps:
+            unwrap()
+        self._unwraps.clear()
 
-    def _wrap_llm(self) -> None:
-        """See what each LLM request is really sent: wrap the session LLM's ``chat()`` on the
-        instance (the class is untouched), reversibly. LiveKit gives no other way to it."""
+    def _wrap_llm(self, plugin: Any) -> None:
+        """See what each LLM request is really sent: wrap an LLM's ``chat()`` on the instance
+        (the class is untouched), reversibly. LiveKit gives no other way to it. The session's
+        LLM is wrapped at once; an agent's own LLM when that agent first speaks."""
         from livekit.agents import llm as lk_llm
 
-        plugin = self._session.llm
         if not isinstance(plugin, lk_llm.LLM) or "chat" in vars(plugin):
-            return  # not an LLM we can wrap, or someone (perhaps we) already did
+            return  # not an LLM we can wrap (a realtime model), or it already is
         original = plugin.chat
         note = self._guard(self._on_chat)
 
@@ -191,7 +191,7 @@ class LiveKitAdapter:
             if vars(plugin).get("chat") is chat:
                 del plugin.chat
 
-        self._unwrap = unwrap
+        self._unwraps.append(unwrap)
 
     def _on_chat(self, call: tuple[Any, dict[str, Any]]) -> None:
         plugin, kwargs = call
@@ -226,7 +226,13 @@ class LiveKitAdapter:
 
     def _on_item(self, event: Any) -> None:
         item = event.item
-        if getattr(item, "type", None) != "message":
+        kind = getattr(item, "type", None)
+        if kind == "agent_handoff":
+            handoff = convert.agent_handoff(item, self._clock())
+            if handoff is not None:
+                self._deliver(handoff)
+            return
+        if kind != "message":
             return
         if item.role == "user":
             self._deliver(convert.user_message(item, self._clock()))
@@ -235,6 +241,7 @@ class LiveKitAdapter:
 
     def _on_speech_created(self, event: Any) -> None:
         handle: SpeechHandle = event.speech_handle
+        modality = getattr(getattr(handle, "input_details", None), "modality", None)
         source: Literal["say", "generate_reply", "other"] = (
             "say"
             if event.source == "say"
@@ -249,10 +256,13 @@ class LiveKitAdapter:
                 source=source,
                 user_initiated=bool(event.user_initiated),
                 agent=self._agent_id(),
+                modality=modality if modality in ("audio", "text") else None,
             )
         )
         handle.add_done_callback(self._guard(self._on_speech_done))
         self._watch_playback()
+        if self._capture_llm_input:
+            self._wrap_llm(self._agent_llm())
 
     def _watch_playback(self) -> None:
         """Listen to the audio output (it exists once a speech is created) for how much of
@@ -274,6 +284,13 @@ class LiveKitAdapter:
                 interrupted=bool(getattr(event, "interrupted", False)),
             )
         )
+
+    def _agent_llm(self) -> Any:
+        """The LLM of the agent now running, when it has one of its own."""
+        try:
+            return self._session.current_agent.llm
+        except Exception:  # no agent running yet: LiveKit raises
+            return None
 
     def _agent_id(self) -> str | None:
         try:

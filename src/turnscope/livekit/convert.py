@@ -11,14 +11,28 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from livekit.agents.metrics import EOUMetrics, LLMMetrics, STTMetrics, TTSMetrics, VADMetrics
+from livekit.agents.metrics import (
+    EOUMetrics,
+    LLMMetrics,
+    RealtimeModelMetrics,
+    STTMetrics,
+    TTSMetrics,
+    VADMetrics,
+)
 
 from turnscope import events
 
 if TYPE_CHECKING:
     from livekit.agents import llm
 
-__all__ = ["agent_message", "error_event", "llm_input", "metrics_event", "user_message"]
+__all__ = [
+    "agent_handoff",
+    "agent_message",
+    "error_event",
+    "llm_input",
+    "metrics_event",
+    "user_message",
+]
 
 PROMPT_LIMIT = 32_000
 """Characters of chat context kept per LLM request: the newest messages, whole."""
@@ -124,6 +138,8 @@ def metrics_event(metrics: object, now: float) -> events.Event | None:
             on_user_turn_completed_delay=seconds(metrics.on_user_turn_completed_delay),
             detector=detector,
         )
+    if isinstance(metrics, RealtimeModelMetrics):
+        return _realtime_request(metrics, at)
     if isinstance(metrics, VADMetrics):
         return events.VADUsage(
             at=at,
@@ -131,6 +147,33 @@ def metrics_event(metrics: object, now: float) -> events.Event | None:
             inference_count=count(metrics.inference_count),
         )
     return None
+
+
+def _realtime_request(metrics: RealtimeModelMetrics, at: float) -> events.RealtimeRequest | None:
+    """A realtime response; None for the zero-usage report of a connection being opened."""
+    if not metrics.request_id:
+        return None
+    provider, model = _metadata(metrics)
+    inputs = getattr(metrics, "input_token_details", None)
+    outputs = getattr(metrics, "output_token_details", None)
+    cached_details = getattr(inputs, "cached_tokens_details", None)
+    return events.RealtimeRequest(
+        at=at,
+        request_id=str(metrics.request_id),
+        provider=provider,
+        model=model,
+        duration=seconds(metrics.duration),
+        ttft=seconds(metrics.ttft),
+        cancelled=bool(metrics.cancelled),
+        input_tokens=count(metrics.input_tokens),
+        input_audio_tokens=count(getattr(inputs, "audio_tokens", 0)),
+        cached_tokens=count(getattr(inputs, "cached_tokens", 0)),
+        cached_audio_tokens=count(getattr(cached_details, "audio_tokens", 0)),
+        output_tokens=count(metrics.output_tokens),
+        output_audio_tokens=count(getattr(outputs, "audio_tokens", 0)),
+        total_tokens=count(metrics.total_tokens),
+        tokens_per_second=seconds(metrics.tokens_per_second),
+    )
 
 
 def user_message(message: llm.ChatMessage, now: float) -> events.UserMessage:
@@ -161,6 +204,19 @@ def agent_message(message: llm.ChatMessage, now: float) -> events.AgentMessage:
         tts_node_ttfb=seconds(m.get("tts_node_ttfb")),
         playback_latency=seconds(m.get("playback_latency")),
         e2e_latency=seconds(m.get("e2e_latency")),
+        provider_request_ids=tuple(
+            str(i) for i in m.get("provider_request_ids") or () if isinstance(i, str)
+        ),
+    )
+
+
+def agent_handoff(item: Any, now: float) -> events.AgentHandoff | None:
+    """An ``AgentHandoff`` chat item; None for the first agent's start (no agent before)."""
+    old, new = getattr(item, "old_agent_id", None), getattr(item, "new_agent_id", None)
+    if not isinstance(old, str) or not isinstance(new, str):
+        return None
+    return events.AgentHandoff(
+        at=timestamp(getattr(item, "created_at", None), now), old_agent=old, new_agent=new
     )
 
 

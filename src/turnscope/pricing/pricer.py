@@ -58,7 +58,8 @@ class Pricer:
         return found
 
     def llm(self, r: ComponentRequest) -> tuple[float | None, dict[str, float]]:
-        """USD for one LLM request and its split (input, output, total); None: unpriced."""
+        """USD for one LLM request or realtime response and its split (input, output,
+        total); None: unpriced. Audio tokens are priced at their own rates."""
         override = self.catalog.llm_price(r.provider, r.model)
         if override is not None:
             return _override_cost(override, r)
@@ -98,7 +99,7 @@ class Pricer:
         return _per_unit(price, seconds=r.audio_duration, characters=r.characters)
 
     def request(self, r: ComponentRequest) -> ComponentRequest:
-        if r.kind == "llm":
+        if r.kind in ("llm", "realtime"):
             usd, details = self.llm(r)
         elif r.kind == "tts":
             usd = self.tts(r)

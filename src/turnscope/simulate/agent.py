@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from livekit.agents import Agent, RunContext, StopResponse, function_tool, llm
+from livekit.agents import Agent, RunContext, StopResponse, function_tool, llm, tts
 
 from turnscope.simulate.truth import SimulationTruth, ToolCallTruth
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Callable, Collection
 
     from turnscope.simulate.profiles import LatencySampler
 
-__all__ = ["ScriptedAgent", "weather_report"]
+__all__ = ["BillingAgent", "FrontDeskAgent", "ScriptedAgent", "weather_report"]
 
+BILLING_INSTRUCTIONS = "You are the billing desk of Acme Travel. Sort out payment questions."
 INSTRUCTIONS = (
     "You are Ava, a friendly voice assistant for Acme Travel. Answer briefly. "
     "Use get_weather when the caller asks about the weather."
@@ -66,6 +67,44 @@ class ScriptedAgent(Agent):
         await asyncio.sleep(latency)
         record.ended_at = time.time()
         return weather_report(city)
+
+
+class BillingAgent(Agent):
+    """The agent a caller is handed off to: its own LLM and TTS, so a call mixes models."""
+
+    def __init__(self, *, llm: llm.LLM[Any], tts: tts.TTS[Any]) -> None:
+        super().__init__(instructions=BILLING_INSTRUCTIONS, llm=llm, tts=tts)
+
+    async def on_enter(self) -> None:
+        self.session.generate_reply()
+
+
+class FrontDeskAgent(ScriptedAgent):
+    """The travel assistant, able to hand the caller off to billing."""
+
+    def __init__(
+        self,
+        *,
+        sampler: LatencySampler,
+        truth: SimulationTruth,
+        billing: Callable[[], BillingAgent],
+    ) -> None:
+        super().__init__(sampler=sampler, truth=truth)
+        self._billing = billing
+
+    @function_tool
+    async def transfer_to_billing(self, context: RunContext[None]) -> tuple[Agent, str]:
+        """Transfer the caller to the billing department."""
+        self._truth.tool_calls.append(
+            ToolCallTruth(
+                name="transfer_to_billing",
+                arguments={},
+                started_at=time.time(),
+                injected_latency=0.0,
+                ended_at=time.time(),
+            )
+        )
+        return self._billing(), "Transferring you to billing."
 
 
 def tool_arguments(**arguments: str) -> str:

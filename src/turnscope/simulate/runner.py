@@ -13,16 +13,17 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from livekit.agents import AgentSession, APIConnectOptions, llm, stt, tts, vad
+from livekit.agents import NOT_GIVEN, Agent, AgentSession, APIConnectOptions, llm, stt, tts, vad
 from livekit.agents.voice.agent_session import SessionConnectOptions
 
-from turnscope.simulate.agent import ScriptedAgent
+from turnscope.simulate.agent import BillingAgent, FrontDeskAgent, ScriptedAgent
 from turnscope.simulate.audio import ScriptedAudioInput, ScriptedAudioOutput
 from turnscope.simulate.llm import ScriptedLLM
 from turnscope.simulate.profiles import PROFILES, LatencySampler
+from turnscope.simulate.realtime import ScriptedRealtimeModel
 from turnscope.simulate.scenarios import Scenario, Utterance, build_scenario
 from turnscope.simulate.stt import ScriptedSTT, STTUsageMode
-from turnscope.simulate.truth import SayTruth, SimulationTruth
+from turnscope.simulate.truth import SayTruth, SimulationTruth, TypedTruth
 from turnscope.simulate.tts import ScriptedTTS
 from turnscope.simulate.vad import ScriptedVAD
 
@@ -154,23 +155,45 @@ def _build_session(
 ) -> AgentSession[None]:
     retry = APIConnectOptions(max_retry=2, retry_interval=sampler.scaled(0.2), timeout=10.0)
     away = scenario.user_away_timeout
+    conn_options = SessionConnectOptions(
+        llm_conn_options=retry,
+        tts_conn_options=retry,
+        stt_conn_options=retry,
+        max_unrecoverable_errors=max_unrecoverable_errors,
+    )
+    if scenario.mode == "text":
+        return AgentSession(
+            llm=ScriptedLLM(scenario.replies, sampler=sampler, truth=truth),
+            vad=None,
+            conn_options=conn_options,
+        )
+    model: llm.LLM[Any] | llm.RealtimeModel = (
+        ScriptedRealtimeModel(scenario.replies, scenario.transcripts, sampler=sampler, truth=truth)
+        if scenario.mode == "realtime"
+        else ScriptedLLM(scenario.replies, sampler=sampler, truth=truth)
+    )
+    speech = (
+        ScriptedTTS(
+            sampler=sampler, truth=truth, fail_on=scenario.tts_fail_on, streaming=tts_streaming
+        )
+        if scenario.mode == "pipeline"
+        else NOT_GIVEN
+    )
+    hearing = (
+        ScriptedSTT(scenario.transcripts, sampler=sampler, truth=truth, usage=stt_usage)
+        if scenario.mode == "pipeline"
+        else NOT_GIVEN
+    )
     return AgentSession(
         vad=ScriptedVAD(min_speech=sampler.scaled(0.06), min_silence=sampler.scaled(0.3)),
-        stt=ScriptedSTT(scenario.transcripts, sampler=sampler, truth=truth, usage=stt_usage),
-        llm=ScriptedLLM(scenario.replies, sampler=sampler, truth=truth),
-        tts=ScriptedTTS(
-            sampler=sampler, truth=truth, fail_on=scenario.tts_fail_on, streaming=tts_streaming
-        ),
+        stt=hearing,
+        llm=model,
+        tts=speech,
         turn_handling=_turn_handling(scenario, sampler),
         user_away_timeout=sampler.scaled(away) if away is not None else None,
         aec_warmup_duration=None,
         session_close_transcript_timeout=sampler.scaled(0.5),
-        conn_options=SessionConnectOptions(
-            llm_conn_options=retry,
-            tts_conn_options=retry,
-            stt_conn_options=retry,
-            max_unrecoverable_errors=max_unrecoverable_errors,
-        ),
+        conn_options=conn_options,
     )
 
 
@@ -217,8 +240,9 @@ async def run(
     audio_in = ScriptedAudioInput(
         chosen.utterances, speed=speed, truth=truth, cue_check=conversation.cue_ready
     )
-    session.input.audio = audio_in
-    session.output.audio = output
+    if chosen.mode != "text":
+        session.input.audio = audio_in
+        session.output.audio = output
     result = SimulationResult(
         scenario=chosen, profile=profile, speed=speed, seed=seed, truth=truth, session=session
     )
@@ -226,7 +250,7 @@ async def run(
     _schedule_says(chosen, session, output, truth)
     if on_session is not None:
         on_session(session)
-    agent = ScriptedAgent(sampler=sampler, truth=truth, ignore=chosen.ignore)
+    agent = _agent(chosen, sampler, truth, result)
     truth.session_started_at = time.time()
     deadline = time.monotonic() + (
         timeout if timeout is not None else _default_timeout(chosen, speed)
@@ -235,10 +259,40 @@ async def run(
         await session.start(agent)
         if chosen.greeting:
             _say(session, truth, chosen.greeting)
-        await _play_out(audio_in, conversation, sampler, deadline, result)
+        if chosen.mode == "text":
+            await asyncio.wait_for(_type_out(chosen, session, truth), deadline - time.monotonic())
+        else:
+            await _play_out(audio_in, conversation, sampler, deadline, result)
     finally:
         await session.aclose()
     return result
+
+
+def _agent(
+    scenario: Scenario, sampler: LatencySampler, truth: SimulationTruth, result: SimulationResult
+) -> Agent:
+    """The scenario's first agent; with ``billing_replies``, one that can hand off."""
+    billing_replies = scenario.billing_replies
+    if billing_replies is None:
+        return ScriptedAgent(sampler=sampler, truth=truth, ignore=scenario.ignore)
+
+    def billing() -> BillingAgent:
+        own_llm = ScriptedLLM(billing_replies, sampler=sampler, truth=truth, model="gpt-4.1-mini")
+        own_tts = ScriptedTTS(sampler=sampler, truth=truth, model="tts-1-hd")
+        for plugin in (own_llm, own_tts):
+            plugin.on("metrics_collected", result.metrics.append)
+        return BillingAgent(llm=own_llm, tts=own_tts)
+
+    return FrontDeskAgent(sampler=sampler, truth=truth, billing=billing)
+
+
+async def _type_out(
+    scenario: Scenario, session: AgentSession[None], truth: SimulationTruth
+) -> None:
+    """A text chat: each message typed once the agent has answered the one before."""
+    for utterance in scenario.utterances:
+        truth.typed.append(TypedTruth(text=utterance.text, sent_at=time.time()))
+        await session.run(user_input=utterance.text)
 
 
 def _say(session: AgentSession[None], truth: SimulationTruth, text: str) -> None:
@@ -284,6 +338,8 @@ def _log_events(
     for plugin in (session.stt, session.llm, session.tts, session.vad):
         if isinstance(plugin, (stt.STT, llm.LLM, tts.TTS, vad.VAD)):
             plugin.on("metrics_collected", result.metrics.append)
+    if isinstance(session.llm, ScriptedRealtimeModel):
+        session.llm.on_metrics = result.metrics.append
 
 
 async def _play_out(

@@ -16,7 +16,7 @@ from turnscope.simulate.llm import Reply, ToolCall
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["SCENARIOS", "Cue", "Scenario", "Utterance", "build_scenario"]
+__all__ = ["SCENARIOS", "Cue", "Mode", "Scenario", "Utterance", "build_scenario"]
 
 Cue = Literal["start", "reply", "previous", "agent_speaking"]
 """When an utterance may begin, before its gap of silence:
@@ -26,6 +26,11 @@ Cue = Literal["start", "reply", "previous", "agent_speaking"]
 - ``previous``: as soon as the previous utterance ended (the caller goes on talking);
 - ``agent_speaking``: once the agent starts speaking (the caller talks over it).
 """
+
+
+Mode = Literal["pipeline", "realtime", "text"]
+"""How the agent works: STT → LLM → TTS, a speech-to-speech realtime model, or text in and
+out (``session.run(user_input=...)``, no audio at all)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ class Scenario:
     preemptive: bool = False
     endpointing_min_delay: float = 0.5
     user_away_timeout: float | None = None
+    mode: Mode = "pipeline"
+    billing_replies: Mapping[str, Reply] | None = None
+    """When set, the agent can hand the caller off to a billing agent with its own LLM
+    (answering with these replies) and TTS."""
 
     @property
     def transcripts(self) -> list[str]:
@@ -236,6 +245,72 @@ def _away() -> Scenario:
     )
 
 
+def _realtime() -> Scenario:
+    return Scenario(
+        name="realtime",
+        description="A speech-to-speech realtime model answers three turns; one calls a tool.",
+        utterances=(
+            Utterance("Hi, what can you help me with?", 1.3, after="start"),
+            Utterance("What's the weather in Lisbon?", 1.2),
+            Utterance("Perfect, thanks. Bye!", 0.9),
+        ),
+        replies={
+            "Hi, what can you help me with?": Reply("I can help you plan your trip."),
+            "What's the weather in Lisbon?": _weather("Lisbon"),
+            weather_report("Lisbon"): Reply("It is sunny and 21 degrees in Lisbon."),
+            "Perfect, thanks. Bye!": Reply("Goodbye, enjoy Lisbon!"),
+        },
+        mode="realtime",
+    )
+
+
+def _handoff() -> Scenario:
+    return Scenario(
+        name="handoff",
+        description=(
+            "The travel agent hands the caller off to a billing agent that has its own LLM "
+            "(gpt-4.1-mini) and TTS (tts-1-hd)."
+        ),
+        utterances=(
+            Utterance("Hi, I have a question about my bill.", 1.4, after="start"),
+            Utterance("I was charged twice for my booking.", 1.4),
+            Utterance("Thanks, bye.", 0.7),
+        ),
+        replies={
+            "Hi, I have a question about my bill.": Reply(
+                tool_calls=(ToolCall("transfer_to_billing", "{}"),)
+            ),
+            "Transferring you to billing.": Reply("One moment, I'm putting you through."),
+        },
+        billing_replies={
+            "": Reply("Hello, this is billing. How can I help with your bill?"),
+            "I was charged twice for my booking.": Reply(
+                "I see the double charge. I have refunded one of them."
+            ),
+            "Thanks, bye.": Reply("Goodbye!"),
+        },
+    )
+
+
+def _text() -> Scenario:
+    return Scenario(
+        name="text",
+        description="A text chat (session.run(user_input=...)): no audio, so no e2e.",
+        utterances=(
+            Utterance("Hi, what can you do?", 0.0, after="start"),
+            Utterance("What's the weather in Oslo?", 0.0),
+            Utterance("Thanks!", 0.0),
+        ),
+        replies={
+            "Hi, what can you do?": Reply("I can check the weather for your trip."),
+            "What's the weather in Oslo?": _weather("Oslo"),
+            weather_report("Oslo"): Reply("It is sunny and 21 degrees in Oslo."),
+            "Thanks!": Reply("You're welcome!"),
+        },
+        mode="text",
+    )
+
+
 _CITIES = ("Paris", "Tokyo", "Lisbon", "Nairobi", "Lima", "Oslo", "Seoul", "Cairo")
 _SMALL_TALK = (
     ("Can I bring my dog on the trip?", "Yes, small pets are welcome on most of our tours."),
@@ -280,6 +355,9 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "no_reply": _no_reply,
     "away": _away,
     "long": long_call,
+    "realtime": _realtime,
+    "handoff": _handoff,
+    "text": _text,
 }
 
 

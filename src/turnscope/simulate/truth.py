@@ -107,6 +107,14 @@ class ToolCallTruth:
 
 
 @dataclass
+class TypedTruth:
+    """A message the user typed (text sessions)."""
+
+    text: str
+    sent_at: float
+
+
+@dataclass
 class SayTruth:
     """A ``session.say()`` the scenario issued."""
 
@@ -126,6 +134,7 @@ class SimulationTruth:
     tts_requests: list[TTSRequestTruth] = field(default_factory=list)
     tool_calls: list[ToolCallTruth] = field(default_factory=list)
     says: list[SayTruth] = field(default_factory=list)
+    typed: list[TypedTruth] = field(default_factory=list)
 
     def speech(self) -> list[UtteranceTruth]:
         """The user's utterances that carry words (noise bursts excluded)."""

@@ -23,7 +23,7 @@ from turnscope.records import Breakdown
 
 if TYPE_CHECKING:
     from turnscope.context import CallContext
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call, ComponentRequest, Turn
 
 __all__ = ["DIMENSIONS", "EMFSink", "emf_from_env"]
 
@@ -124,16 +124,24 @@ class EMFSink:
         return True
 
 
+MODELS = ("llm", "realtime")
+"""Request kinds whose tokens and TTFT count as the model's: an LLM, or a realtime model."""
+
+
+def _first_model_request(turn: Turn) -> ComponentRequest | None:
+    return turn.first_request("llm") or turn.first_request("realtime")
+
+
 def turn_values(turn: Turn) -> dict[str, float]:
     """The metric values of one turn (only those it has)."""
     values: dict[str, float | None] = {
         "E2ELatency": turn.e2e,
         "TotalLatency": turn.total_latency,
-        "LLMTimeToFirstToken": llm.ttft if (llm := turn.first_request("llm")) else None,
+        "LLMTimeToFirstToken": model.ttft if (model := _first_model_request(turn)) else None,
         "TTSTimeToFirstByte": tts.ttfb if (tts := turn.first_request("tts")) else None,
-        "PromptTokens": float(sum(r.prompt_tokens for r in turn.requests if r.kind == "llm")),
+        "PromptTokens": float(sum(r.prompt_tokens for r in turn.requests if r.kind in MODELS)),
         "CompletionTokens": float(
-            sum(r.completion_tokens for r in turn.requests if r.kind == "llm")
+            sum(r.completion_tokens for r in turn.requests if r.kind in MODELS)
         ),
         "TTSCharacters": float(sum(r.characters for r in turn.requests if r.kind == "tts")),
         "STTAudio": sum(r.audio_duration for r in turn.requests if r.kind == "stt"),

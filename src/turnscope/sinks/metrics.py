@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
 
     from turnscope.context import CallContext
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call, ComponentRequest, Turn
 
 __all__ = ["LATENCY_BUCKETS", "MetricsSink", "shared_meter_provider", "shared_metrics_sink"]
 
@@ -98,17 +98,10 @@ class MetricsSink:
             }
             if r.cost_usd is not None:
                 self.cost.add(r.cost_usd, {**model, "voice.component": r.kind})
-            if r.kind == "llm":
+            if r.kind in ("llm", "realtime"):
                 if r.ttft is not None and not r.discarded:
                     self.ttft.record(r.ttft, model)
-                fresh = max(0, r.prompt_tokens - r.cached_tokens - r.cache_creation_tokens)
-                tokens = {
-                    "input": fresh,
-                    "cached": r.cached_tokens,
-                    "cache_creation": r.cache_creation_tokens,
-                    "output": r.completion_tokens,
-                }
-                for kind, count in tokens.items():
+                for kind, count in _token_counts(r).items():
                     if count:
                         self.tokens.add(count, {**model, "voice.token_type": kind})
             elif r.kind == "tts":
@@ -150,6 +143,20 @@ class MetricsSink:
 
 _lock = threading.Lock()
 _shared: dict[str, MeterProvider] = {}
+
+
+def _token_counts(r: ComponentRequest) -> dict[str, int]:
+    """Disjoint token counts by type: nothing counted twice (cached ⊂ input, audio ⊂ both)."""
+    audio_in = max(0, r.input_audio_tokens - r.cached_audio_tokens)
+    fresh = r.prompt_tokens - r.cached_tokens - r.cache_creation_tokens - audio_in
+    return {
+        "input": max(0, fresh),
+        "cached": r.cached_tokens,
+        "cache_creation": r.cache_creation_tokens,
+        "input_audio": audio_in,
+        "output": max(0, r.completion_tokens - r.output_audio_tokens),
+        "output_audio": r.output_audio_tokens,
+    }
 
 
 def shared_meter_provider() -> MeterProvider | None:

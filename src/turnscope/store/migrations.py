@@ -152,4 +152,15 @@ ALTER TABLE calls ADD COLUMN summary TEXT
 """4: how much of an interrupted reply was heard; the call summary (JSON: interruptions,
 errors by component, time in each state, away episodes, time to first greeting)."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+_V5 = """
+ALTER TABLE turns ADD COLUMN input_modality TEXT;
+ALTER TABLE turns ADD COLUMN handoff_to TEXT;
+ALTER TABLE turns ADD COLUMN cost_realtime REAL;
+ALTER TABLE components ADD COLUMN input_audio_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE components ADD COLUMN cached_audio_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE components ADD COLUMN output_audio_tokens INTEGER NOT NULL DEFAULT 0
+"""
+"""5: realtime models, handoffs and text turns — how the user's input came (audio, text),
+the agent handed over to, the realtime model's cost, and audio tokens per request."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)

@@ -61,7 +61,7 @@ _TURN_COLUMNS = (
     "prompt_tokens", "cached_tokens", "completion_tokens", "tts_characters", "stt_audio",
     "tools", "errors", "agent_name", "eou_detector",
     "cost_usd", "cost_stt", "cost_llm", "cost_tts", "cost_discarded", "unpriced",
-    "heard_seconds",
+    "heard_seconds", "input_modality", "handoff_to", "cost_realtime",
 )  # fmt: skip
 TURN_SQL = (
     f"INSERT OR REPLACE INTO turns ({', '.join(_TURN_COLUMNS)}) "
@@ -74,6 +74,7 @@ _COMPONENT_COLUMNS = (
     "cached_tokens", "cache_creation_tokens", "completion_tokens", "reasoning_tokens",
     "total_tokens", "tokens_per_second", "characters", "audio_duration", "metered_audio",
     "streamed", "status", "arguments", "output", "input", "cost_usd",
+    "input_audio_tokens", "cached_audio_tokens", "output_audio_tokens",
 )  # fmt: skip
 COMPONENT_SQL = (
     f"INSERT INTO components ({', '.join(_COMPONENT_COLUMNS)}) "
@@ -142,8 +143,10 @@ def _call_cost(call: Call) -> tuple[Any, ...]:
 
 def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
     parts = turn.breakdown
-    llm = [r for r in turn.requests if r.kind == "llm"]
+    model = [r for r in turn.requests if r.kind in ("llm", "realtime")]
     tts = [r for r in turn.requests if r.kind == "tts"]
+    first_model = turn.first_request("llm") or turn.first_request("realtime")
+    *cost, cost_realtime = _turn_cost(turn)
     return (
         turn.call_id,
         turn.index,
@@ -166,26 +169,30 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         turn.total_latency,
         turn.transcription_delay,
         turn.end_of_utterance_delay,
-        llm_first.ttft if (llm_first := turn.first_request("llm")) else None,
+        first_model.ttft if first_model else None,
         tts_first.ttfb if (tts_first := turn.first_request("tts")) else None,
-        sum(r.prompt_tokens for r in llm),
-        sum(r.cached_tokens for r in llm),
-        sum(r.completion_tokens for r in llm),
+        sum(r.prompt_tokens for r in model),
+        sum(r.cached_tokens for r in model),
+        sum(r.completion_tokens for r in model),
         sum(r.characters for r in tts),
         sum(r.audio_duration for r in turn.requests if r.kind == "stt"),
         len(turn.tools),
         len(turn.errors),
         turn.agent_name,
         turn.eou_detector,
-        *_turn_cost(turn),
+        *cost,
         turn.heard_seconds,
+        turn.input_modality,
+        turn.handoff_to,
+        cost_realtime,
     )
 
 
 def _turn_cost(turn: Turn) -> tuple[Any, ...]:
     cost = turn.cost
+    """Total, STT, LLM, TTS, discarded, unpriced and realtime (the last: a later column)."""
     if cost is None:
-        return (None, None, None, None, None, None)
+        return (None, None, None, None, None, None, None)
     parts = dict(cost.by_component)
     return (
         cost.total,
@@ -194,6 +201,7 @@ def _turn_cost(turn: Turn) -> tuple[Any, ...]:
         parts.get("tts"),
         cost.discarded,
         json.dumps(list(cost.unpriced)) if cost.unpriced else None,
+        parts.get("realtime"),
     )
 
 
@@ -206,7 +214,7 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
             r.completion_tokens, r.reasoning_tokens, r.total_tokens, r.tokens_per_second,
             r.characters, r.audio_duration, r.metered_audio, int(r.streamed), None, None,
             r.output if capture_content else None, r.input if capture_content else None,
-            r.cost_usd,
+            r.cost_usd, r.input_audio_tokens, r.cached_audio_tokens, r.output_audio_tokens,
         )
         for r in turn.requests
     ]  # fmt: skip
@@ -216,7 +224,7 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
             t.ended_at, (t.ended_at - t.started_at) if t.ended_at is not None else None,
             None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, 0, t.status,
             t.arguments if capture_content else None, t.output if capture_content else None,
-            None, None,
+            None, None, 0, 0, 0,
         )
         for t in turn.tools
     ]  # fmt: skip
@@ -224,7 +232,8 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
 
 
 def event_rows(call: Call) -> list[tuple[Any, ...]]:
-    """The call's own errors (those that hit no turn), state changes and false interruptions."""
+    """The call's own errors (those that hit no turn), state changes, false interruptions
+    and handoffs (``detail`` the new agent, ``message`` the one before)."""
     rows: list[tuple[Any, ...]] = []
     rows += [
         (call.call_id, None, e.at, "error", e.component, e.error_type, e.message,
@@ -244,6 +253,10 @@ def event_rows(call: Call) -> list[tuple[Any, ...]]:
          "resumed" if resumed else "not_resumed", None, None, None)
         for at, resumed in call.false_interruptions
     ]  # fmt: skip
+    rows += [
+        (call.call_id, None, at, "handoff", None, new, old, None, None)
+        for at, old, new in call.handoffs
+    ]
     return rows
 
 
