@@ -1,7 +1,7 @@
 """The latency metrics reports and budgets speak of, and where each one lives.
 
 Turn metrics are columns of ``turns`` (one value per turn); request metrics come from
-``components`` (one value per LLM or TTS request). All are seconds.
+``components`` (one value per LLM, TTS or realtime-model request). All are seconds.
 """
 
 from __future__ import annotations
@@ -68,6 +68,20 @@ METRICS: dict[str, Metric] = {
             "components",
             "duration",
             "kind = 'tts' AND discarded = 0",
+        ),
+        Metric(
+            "realtime_ttft",
+            "realtime time to first output",
+            "components",
+            "ttft",
+            "kind = 'realtime'",
+        ),
+        Metric(
+            "realtime_duration",
+            "realtime response duration",
+            "components",
+            "duration",
+            "kind = 'realtime'",
         ),
         Metric("tool_duration", "tool duration", "components", "duration", "kind = 'tool'"),
     )

@@ -47,8 +47,10 @@ def usd(amount: float | None) -> str:
     return f"${amount:.4f}" if amount >= 0.01 else f"${amount:.5f}"
 
 
-def _flags(turn: dict[str, Any]) -> str:
+def _flags(turn: dict[str, Any], *, show_agent: bool) -> str:
     flags = [turn["outcome"]]
+    if show_agent and turn.get("agent_name"):
+        flags.append(f"@{turn['agent_name']}")
     if turn["source"] in ("say", "generate_reply"):
         flags.append(turn["source"])
     if turn["tools"]:
@@ -59,6 +61,10 @@ def _flags(turn: dict[str, Any]) -> str:
         flags.append(f"discarded×{turn['discarded_attempts']}")
     if turn["errors"]:
         flags.append(f"errors×{turn['errors']}")
+    if turn.get("input_modality") == "text":
+        flags.append("typed")
+    if turn.get("handoff_to"):
+        flags.append(f"→{turn['handoff_to']}")
     return " ".join(flags)
 
 
@@ -81,6 +87,7 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
     said.add_column("outcome, flags", ratio=2)
     said.add_column("tokens in/out", justify="right")
     said.add_column("cost", justify="right")
+    several_agents = len({t.get("agent_name") for t in turns}) > 1
     for turn in turns:
         cost = usd(turn.get("cost_usd"))
         if turn.get("unpriced"):
@@ -89,7 +96,7 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
             str(turn["turn"]),
             turn["user_text"] or "",
             turn["agent_text"] or "",
-            _flags(turn),
+            _flags(turn, show_agent=several_agents),
             f"{turn['prompt_tokens']}/{turn['completion_tokens']}",
             cost,
         )

@@ -165,6 +165,7 @@ def _build_session(
         return AgentSession(
             llm=ScriptedLLM(scenario.replies, sampler=sampler, truth=truth),
             vad=None,
+            turn_handling={"turn_detection": "manual"},  # nobody speaks: no detector at all
             conn_options=conn_options,
         )
     model: llm.LLM[Any] | llm.RealtimeModel = (
