@@ -102,27 +102,30 @@ def realtime_breakdown(
     e2e: float,
     reply: AgentMessage,
     responses: Sequence[RealtimeRequest],
+    eou: EndOfTurn | None,
     user_stopped_at: float | None,
     committed_at: float,
     queue_wait: float | None,
 ) -> Breakdown:
-    """Split a speech-to-speech model's ``e2e``: endpointing (end of speech → the reply
-    created, the turn callback included), tool steps (first response → the one that
-    spoke), the speaking response's time to first audio, and playback. There is no STT,
-    sentence aggregation or TTS; the queue wait overlaps the response (LiveKit starts the
-    model before the speech is authorized), so it is not a part of its own."""
-    endpointing = (
-        committed_at - user_stopped_at
-        if user_stopped_at is not None and committed_at >= user_stopped_at
-        else None
-    )
+    """Split a speech-to-speech model's ``e2e``: endpointing and the turn callback (from
+    LiveKit's end-of-turn metrics; where it has no delay, end of speech → the reply
+    created, less the callback), tool
+    steps (first response → the one that spoke), the speaking response's time to first
+    audio, and playback. There is no STT, sentence aggregation or TTS; the queue wait
+    overlaps the response (LiveKit starts the model before the speech is authorized), so it
+    is not a part of its own."""
+    endpointing = eou.end_of_utterance_delay if eou is not None else None
+    callback = eou.on_user_turn_completed_delay if eou is not None else None
+    if not endpointing and user_stopped_at is not None and committed_at >= user_stopped_at:
+        # LiveKit reports 0 when it saw no end of speech (a realtime model's transcript)
+        endpointing = committed_at - user_stopped_at - (callback or 0.0)
     first_audio = reply.started_speaking_at
     first = responses[0]
     spoken = [r for r in responses if first_audio is None or r.at <= first_audio]
     speaking = max(spoken, key=lambda r: r.at) if spoken else first
     parts = Breakdown(
         endpointing=endpointing,
-        turn_callback=None,
+        turn_callback=callback,
         tool_steps=speaking.at - first.at,
         llm_first_token=speaking.ttft,
         sentence_aggregation=None,
@@ -136,11 +139,14 @@ def realtime_breakdown(
 
 
 def realtime_total_latency(
-    parts: Breakdown | None, responses: Sequence[RealtimeRequest]
+    eou: EndOfTurn | None, parts: Breakdown | None, responses: Sequence[RealtimeRequest]
 ) -> float | None:
-    """The requirements' formula for a realtime model: endpointing + the first response's
-    time to first output (it speaks itself: no TTS)."""
-    if parts is None or parts.endpointing is None or not responses:
+    """The requirements' formula for a realtime model: the EOU delay (else the measured
+    endpointing) + the first response's time to first output (it speaks itself: no TTS)."""
+    delay = eou.end_of_utterance_delay if eou is not None else None
+    if not delay and parts is not None:
+        delay = parts.endpointing
+    if delay is None or not responses:
         return None
     ttft = responses[0].ttft
-    return None if ttft is None else parts.endpointing + ttft
+    return None if ttft is None else delay + ttft

@@ -113,6 +113,7 @@ class CallRecorder:
         self._agent_messages: dict[str, ev.AgentMessage] = {}
         self._realtime: dict[str, ev.RealtimeRequest] = {}
         """Realtime responses no turn has claimed yet (they carry no speech id)."""
+        self._claimed_realtime: deque[str] = deque(maxlen=256)
         self._handoffs: list[ev.AgentHandoff] = []
         self._handoffs_unclaimed: list[ev.AgentHandoff] = []
         self._llm_inputs: deque[ev.LLMInput] = deque(maxlen=64)
@@ -240,6 +241,9 @@ class CallRecorder:
             pending.llm.append(e)
 
     def _realtime_request(self, e: ev.RealtimeRequest) -> None:
+        if e.request_id in self._claimed_realtime:
+            self._late += 1  # a repeat of one a turn already holds
+            return
         self._realtime.setdefault(e.request_id, e)
         if len(self._realtime) > MAX_UNCLAIMED_REALTIME:
             oldest = min(self._realtime.values(), key=lambda r: r.at)
@@ -433,6 +437,7 @@ class CallRecorder:
                     e2e=e2e,
                     reply=reply,
                     responses=realtime,
+                    eou=pending.eou,
                     user_stopped_at=window[1] if window else None,
                     committed_at=pending.created_at,
                     queue_wait=queue_wait,
@@ -475,7 +480,7 @@ class CallRecorder:
             e2e=e2e,
             breakdown=parts,
             total_latency=(
-                realtime_total_latency(parts, realtime)
+                realtime_total_latency(pending.eou, parts, realtime)
                 if realtime
                 else total_latency(pending.eou, pending.llm, pending.tts)
             ),
@@ -505,6 +510,7 @@ class CallRecorder:
         ]
         for r in mine:
             del self._realtime[r.request_id]
+            self._claimed_realtime.append(r.request_id)
         return sorted(mine, key=lambda r: r.at)
 
     def _claim_handoff(self, pending: _Pending) -> str | None:

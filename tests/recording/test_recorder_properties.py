@@ -29,6 +29,9 @@ STREAMS = [
     ("bargein", {}),
     ("queued_say", {}),
     ("basic", {"stt_usage": "periodic"}),
+    ("realtime", {}),
+    ("handoff", {}),
+    ("text", {}),
 ]
 ODD_NUMBERS: list[object] = [None, math.nan, math.inf, -1.0, -0.5, 0.0, 1e12]
 
