@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from livekit.agents import AgentSession, APIConnectOptions, llm, stt, tts, vad
+from livekit.agents import Agent, AgentSession, APIConnectOptions, llm, stt, tts, vad
 from livekit.agents.voice.agent_session import SessionConnectOptions
 
 from turnscope.simulate.agent import ScriptedAgent
@@ -191,11 +191,15 @@ async def run(
     max_unrecoverable_errors: int = 3,
     on_session: Callable[[AgentSession[None]], object] | None = None,
     timeout: float | None = None,
+    agent: Callable[[], Agent] | None = None,
 ) -> SimulationResult:
     """Play a scenario through a real ``AgentSession`` and return what happened.
 
     ``on_session`` is called with the session before it starts: attach instrumentation
-    there, exactly as an agent's entrypoint would.
+    there, exactly as an agent's entrypoint would. ``agent`` builds your own ``Agent`` in
+    place of the scripted travel assistant: its instructions and tools run for real, while
+    the scenario's replies still script the LLM (a ``Reply`` with a ``ToolCall`` calls one of
+    your tools; the reply keyed by that tool's output answers it).
     """
     if profile not in PROFILES:
         raise ValueError(
@@ -226,13 +230,17 @@ async def run(
     _schedule_says(chosen, session, output, truth)
     if on_session is not None:
         on_session(session)
-    agent = ScriptedAgent(sampler=sampler, truth=truth, ignore=chosen.ignore)
+    playing = (
+        agent()
+        if agent is not None
+        else ScriptedAgent(sampler=sampler, truth=truth, ignore=chosen.ignore)
+    )
     truth.session_started_at = time.time()
     deadline = time.monotonic() + (
         timeout if timeout is not None else _default_timeout(chosen, speed)
     )
     try:
-        await session.start(agent)
+        await session.start(playing)
         if chosen.greeting:
             _say(session, truth, chosen.greeting)
         await _play_out(audio_in, conversation, sampler, deadline, result)
