@@ -75,12 +75,13 @@ async def entrypoint(ctx: JobContext) -> None:
 
     def identify(participant: rtc.RemoteParticipant) -> None:
         # The caller is known once they join: later turns carry their identity.
-        observed.update(user_id=participant.identity)
+        if observed.context.user_id is None:
+            observed.update(user_id=participant.identity)
 
     ctx.room.on("participant_connected", identify)
 
     await session.start(agent=Assistant(), room=ctx.room)  # also connects to the room
-    for participant in list(ctx.room.remote_participants.values())[:1]:
+    for participant in ctx.room.remote_participants.values():
         identify(participant)  # the caller was already there
 
     session.generate_reply(instructions="Greet the caller and offer your help.")

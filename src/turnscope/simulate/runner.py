@@ -199,7 +199,8 @@ async def run(
     there, exactly as an agent's entrypoint would. ``agent`` builds your own ``Agent`` in
     place of the scripted travel assistant: its instructions and tools run for real, while
     the scenario's replies still script the LLM (a ``Reply`` with a ``ToolCall`` calls one of
-    your tools; the reply keyed by that tool's output answers it).
+    your tools; the reply keyed by that tool's output answers it). The scenario's ``ignore``
+    applies to the scripted assistant only.
     """
     if profile not in PROFILES:
         raise ValueError(
