@@ -258,7 +258,7 @@ def _note_livekit_tracing(sinks: Sequence[Sink]) -> None:
         logger.warning(
             "turnscope: LiveKit's built-in tracing is on too, so each call appears twice: "
             "LiveKit's agent_session tree and turnscope's turn traces (they never mix). "
-            "See the README, 'LiveKit's built-in tracing'."
+            "See docs/troubleshooting.md, 'LiveKit's built-in tracing side by side'."
         )
 
 

@@ -132,6 +132,6 @@ def doctor() -> None:
     click.echo(
         "  LiveKit's built-in tracing: doctor runs outside your agent and cannot see it. If your "
         "agent calls livekit.agents.telemetry.set_tracer_provider, each call appears twice "
-        "(LiveKit's tree and turnscope's); see the README."
+        "(LiveKit's tree and turnscope's); see docs/troubleshooting.md."
     )
     raise SystemExit(0 if healthy else 1)

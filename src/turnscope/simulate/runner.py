@@ -215,11 +215,16 @@ async def run(
     max_unrecoverable_errors: int = 3,
     on_session: Callable[[AgentSession[None]], object] | None = None,
     timeout: float | None = None,
+    agent: Callable[[], Agent] | None = None,
 ) -> SimulationResult:
     """Play a scenario through a real ``AgentSession`` and return what happened.
 
     ``on_session`` is called with the session before it starts: attach instrumentation
-    there, exactly as an agent's entrypoint would.
+    there, exactly as an agent's entrypoint would. ``agent`` builds your own ``Agent`` in
+    place of the scripted travel assistant: its instructions and tools run for real, while
+    the scenario's replies still script the LLM (a ``Reply`` with a ``ToolCall`` calls one of
+    your tools; the reply keyed by that tool's output answers it). The scenario's ``ignore``
+    applies to the scripted assistant only.
     """
     if profile not in PROFILES:
         raise ValueError(
@@ -251,13 +256,13 @@ async def run(
     _schedule_says(chosen, session, output, truth)
     if on_session is not None:
         on_session(session)
-    agent = _agent(chosen, sampler, truth, result)
+    playing = agent() if agent is not None else _agent(chosen, sampler, truth, result)
     truth.session_started_at = time.time()
     deadline = time.monotonic() + (
         timeout if timeout is not None else _default_timeout(chosen, speed)
     )
     try:
-        await session.start(agent)
+        await session.start(playing)
         if chosen.greeting:
             _say(session, truth, chosen.greeting)
         if chosen.mode == "text":
