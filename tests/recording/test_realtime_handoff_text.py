@@ -8,9 +8,11 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 import pytest
+from click.testing import CliRunner
 from genai_prices import Usage, calc_price
 
 from tests.conftest import store_call
+from turnscope.cli import main
 from turnscope.simulate.agent import BILLING_INSTRUCTIONS
 
 if TYPE_CHECKING:
@@ -224,3 +226,28 @@ def test_the_store_keeps_realtime_handoff_and_text_columns(
         ).fetchall()
         assert handed[0] == (1, "front_desk_agent", "billing_agent")
         assert {row[1] for row in handed[1:]} == {"billing_agent"}
+
+
+def test_the_report_shows_them(
+    realtime: RecordedCall, handoff: RecordedCall, text: RecordedCall, tmp_path: Path
+) -> None:
+    db = tmp_path / "report.db"
+    for recorded in (realtime, handoff, text):
+        store_call(db, recorded)
+    runner = CliRunner()
+    result = runner.invoke(main, ["report", "--db", str(db), "--last", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    by_call = {c["call_id"]: c for c in data["calls"]}
+    live = by_call[realtime.call.call_id]
+    assert live["cost_by_component"] == {"realtime": pytest.approx(live["cost_usd"])}
+    percentiles = data["percentiles"]
+    assert percentiles["realtime_ttft"]["count"] == 4
+    assert percentiles["e2e"]["count"] == 3 + 3  # realtime and handoff user turns; text none
+    shown = runner.invoke(main, ["report", "--db", str(db), "--last", "3"])
+    assert shown.exit_code == 0, shown.output
+    flat = " ".join(shown.output.split())
+    assert "realtime time to first output" in flat
+    assert flat.count("typed") == 3
+    assert "→billing" in flat
+    assert "api.openai.com/gpt-realtime" in flat
