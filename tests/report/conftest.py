@@ -1,4 +1,4 @@
-"""One headless Chromium for every HTML report test (Debian's, which `.ci/run` installs)."""
+"""Headless Chromium for the HTML report tests (Debian's, which `.ci/run` installs)."""
 
 from __future__ import annotations
 

@@ -44,7 +44,8 @@
     return "$" + amount.toFixed(amount >= 0.01 ? 4 : 5);
   }
   function msValue(value) {
-    return Math.abs(value) < 10 ? value.toFixed(1) : String(Math.round(value));
+    const size = Math.abs(value);
+    return size < 1 ? value.toFixed(2) : size < 10 ? value.toFixed(1) : String(Math.round(value));
   }
   function secs(value) {
     return value === null || value === undefined ? "–" : value.toFixed(1) + " s";
