@@ -6,6 +6,7 @@ time) until the call has ``--turns`` turns, then, in this process:
 
 - writes the HTML report (the same code as ``turnscope report --html``) next to the
   terminal report's JSON of the same call (``turnscope report --json``), the baseline;
+- runs the same two as ``turnscope`` processes, where the import of the package counts too;
 - opens the file in headless Chromium (Debian's ``/usr/bin/chromium``, if installed) and
   times loading it until every chart has drawn, against loading the 30-turn report.
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -87,6 +90,11 @@ def cli_run(*args: str) -> None:
     assert result.exit_code == 0, result.output
 
 
+def process_run(*args: str) -> None:
+    turnscope = Path(sys.executable).with_name("turnscope")
+    subprocess.run([str(turnscope), *args], check=True, capture_output=True)
+
+
 def browser_times(files: list[Path], repeat: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
@@ -122,6 +130,17 @@ def main(turns: int, repeat: int) -> None:
     print(f"report --json (baseline)   {json_time * 1000:8.0f} ms")
     print(f"report --html              {html_time * 1000:8.0f} ms  ({html_time / json_time:.2f}×)")
     print(f"HTML file                  {size / 1e6:8.2f} MB")
+    json_process = best(lambda: process_run("report", "--db", str(large), "--json"), repeat)
+    html_process = best(
+        lambda: process_run("report", "--db", str(large), "--html", str(html)), repeat
+    )
+    version = best(lambda: process_run("--version"), repeat)
+    print(f"process: turnscope --version   {version * 1000:8.0f} ms  (the import alone)")
+    print(f"process: report --json         {json_process * 1000:8.0f} ms")
+    print(
+        f"process: report --html         {html_process * 1000:8.0f} ms"
+        f"  ({html_process / json_process:.2f}× --json)"
+    )
     if not CHROMIUM.exists():
         print("no /usr/bin/chromium: drawing not timed")
         return
