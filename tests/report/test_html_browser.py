@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,8 @@ class Stores:
     """A `basic` call whose every transcript is markup that tries to run."""
     hostile_texts: list[tuple[str, str]]
     """(user, agent) text of each hostile turn."""
+    troubled: Path
+    """Two calls: one with STT/LLM/TTS errors, one the user barged in on."""
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +75,9 @@ def stores(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCach
     folder = tmp_path_factory.mktemp("html")
     store_call(folder / "long.db", simulations.recorded("long", speed=8.0, turns=30))
     texts = _store_hostile(folder / "hostile.db", simulations.recorded("basic", speed=8.0))
-    return Stores(folder / "long.db", folder / "hostile.db", texts)
+    for scenario in ("errors", "bargein"):
+        store_call(folder / "troubled.db", simulations.recorded(scenario, speed=8.0))
+    return Stores(folder / "long.db", folder / "hostile.db", texts, folder / "troubled.db")
 
 
 @pytest.fixture(scope="module")
@@ -149,6 +154,37 @@ def test_hovering_a_turn_shows_what_the_user_and_the_agent_said(
         assert tooltip.locator(".agent-text").text_content() == turns[index]["agent_text"]
         assert f"turn {turns[index]['turn']} " in (tooltip.text_content() or "")
     assert open_report.errors == []
+
+
+def test_several_calls_each_get_a_timeline_with_errors_interruptions_and_state(
+    stores: Stores, open_report: OpenedReport
+) -> None:
+    html = _html_report(stores.troubled, "--last", "2")
+    expected = _report_json(stores.troubled)  # the last call alone, for its turns
+    db = sqlite3.connect(stores.troubled)
+    errors = db.execute("SELECT message FROM events WHERE kind = 'error' ORDER BY at").fetchall()
+    calls = db.execute("SELECT call_id, turns FROM calls ORDER BY started_at").fetchall()
+    interrupted = db.execute("SELECT COUNT(*) FROM turns WHERE interrupted = 1").fetchone()[0]
+    db.close()
+    page = open_report.page
+    page.goto(html.as_uri())
+    assert open_report.errors == []
+
+    assert page.locator("section.call").count() == 2
+    labels = page.eval_on_selector_all(
+        "canvas.timeline", "cs => cs.map(c => Chart.getChart(c).data.labels.length)"
+    )
+    assert labels == [n for _, n in calls]
+    assert labels[1] == len(expected["turns"])
+    shown = page.locator("table.events tbody tr td:last-child").all_text_contents()
+    assert shown == [message for (message,) in errors]
+    assert len(errors) >= 2
+    assert interrupted >= 1
+    assert page.locator("table.interrupted tbody tr").count() == interrupted
+    assert all(pixels > 100 for pixels in page.evaluate(_BAR_PIXELS, "canvas.states"))
+    summaries = page.locator("p.call-summary").all_text_contents()
+    assert "errors: llm" in summaries[0]
+    assert "interruptions 1" in summaries[1]
 
 
 IMG = "<img src=x onerror=\"window.__pwned = 'img'\">"

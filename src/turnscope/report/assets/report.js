@@ -206,7 +206,7 @@
       add(section, "h3", "", "interrupted replies");
       table(section, ["turn", "at", "heard", "agent said"],
         interrupted.map((t) => ["#" + t.turn, secs(t.at), secs(t.heard), t.agent || "—"]),
-        [true, true, true, false]);
+        [true, true, true, false]).className = "interrupted";
     }
     if (call.events.length) {
       add(section, "h3", "", "errors and false interruptions");
