@@ -5,20 +5,19 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
 from turnscope.cli.common import db_option, fail, one_line_errors, read_store
+from turnscope.cli.html import write_html_report
 from turnscope.report.budgets import evaluate, parse_budget
 from turnscope.report.queries import distributions, select_calls, turns_of, values_of
 from turnscope.report.text import E2E_NOTE, render_call, render_percentiles
 from turnscope.store import open_for_writing
 from turnscope.store.prune import prune_older_than
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 __all__ = ["check", "prune", "report"]
 
@@ -29,17 +28,33 @@ __all__ = ["check", "prune", "report"]
 @click.option("--last", type=click.IntRange(min=1), help="The last N calls (default: 1).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--summary", is_flag=True, help="Only the percentiles (all calls unless chosen).")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one self-contained HTML file (works offline) instead.",
+)
 @one_line_errors
 def report(
-    db: Path | None, call_id: str | None, last: int | None, as_json: bool, summary: bool
+    db: Path | None,
+    call_id: str | None,
+    last: int | None,
+    as_json: bool,
+    summary: bool,
+    html_file: Path | None,
 ) -> None:
     """Per-turn latency breakdown and per-component percentiles."""
+    if html_file is not None and (as_json or summary):
+        fail("--html cannot be combined with --json or --summary", 2)
     connection = read_store(db)
     if call_id is None and last is None and not summary:
         last = 1
     calls = select_calls(connection, call=call_id, last=last)
     if not calls:
         fail("the store has no calls yet (run `turnscope demo`, or instrument an agent)")
+    if html_file is not None:
+        write_html_report(connection, calls, html_file)
+        return
     chosen = None if summary and call_id is None and last is None else [c["call_id"] for c in calls]
     found = distributions(connection, chosen)
     turns = [] if summary else turns_of(connection, [c["call_id"] for c in calls])

@@ -18,6 +18,7 @@ __all__ = [
     "PERCENTILES",
     "Distribution",
     "distributions",
+    "events_of",
     "select_calls",
     "turns_of",
 ]
@@ -89,6 +90,22 @@ def turns_of(connection: sqlite3.Connection, call_ids: list[str]) -> list[dict[s
     for row in rows:
         row["unpriced"] = json.loads(row.get("unpriced") or "[]")
     return rows
+
+
+def events_of(
+    connection: sqlite3.Connection, call_ids: list[str], kinds: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The calls' events of the given kinds (errors, state changes, ...), in time order."""
+    if not call_ids or not kinds:
+        return []
+    calls = ", ".join("?" * len(call_ids))
+    wanted = ", ".join("?" * len(kinds))
+    return _rows(
+        connection.execute(
+            f"SELECT * FROM events WHERE call_id IN ({calls}) AND kind IN ({wanted}) ORDER BY at",
+            [*call_ids, *kinds],
+        )
+    )
 
 
 def distributions(

@@ -1,0 +1,349 @@
+// turnscope HTML report: draws the data block of this file with Chart.js.
+// Every word from a call is put into the page with textContent, never parsed as markup.
+"use strict";
+(function () {
+  const data = JSON.parse(document.getElementById("turnscope-data").textContent);
+
+  const PARTS = {
+    endpointing: ["endpointing", "#4e79a7"],
+    turn_callback: ["turn callback", "#a0cbe8"],
+    tool_steps: ["tool steps", "#f28e2b"],
+    llm_first_token: ["LLM first token", "#e15759"],
+    sentence_aggregation: ["sentence aggregation", "#ff9d9a"],
+    tts_first_byte: ["TTS first byte", "#59a14f"],
+    queue_wait: ["queue wait", "#b6992d"],
+    playback: ["playback", "#76b7b2"],
+    preemptive_overlap: ["preemptive overlap", "#9c755f"],
+    other: ["other", "#bab0ac"],
+  };
+  const STATE_COLORS = {
+    speaking: "#e15759", listening: "#4e79a7", thinking: "#f28e2b",
+    initializing: "#bab0ac", away: "#9c755f",
+  };
+  const PALETTE = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
+    "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+
+  Chart.defaults.animation = false;
+  Chart.defaults.font.size = 11;
+  Chart.defaults.maintainAspectRatio = false;
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function add(parent, tag, className, text) {
+    return parent.appendChild(el(tag, className, text));
+  }
+  function ms(seconds) {
+    return seconds === null || seconds === undefined ? "–" : Math.round(seconds * 1000) + " ms";
+  }
+  function usd(amount) {
+    if (amount === null || amount === undefined) return "–";
+    return "$" + amount.toFixed(amount >= 0.01 ? 4 : 5);
+  }
+  function msValue(value) {
+    const size = Math.abs(value);
+    return size < 1 ? value.toFixed(2) : size < 10 ? value.toFixed(1) : String(Math.round(value));
+  }
+  function secs(value) {
+    return value === null || value === undefined ? "–" : value.toFixed(1) + " s";
+  }
+  function chartBox(parent, className) {
+    const box = add(parent, "div", className);
+    return add(box, "canvas");
+  }
+  function table(parent, headers, rows, numeric) {
+    const t = add(parent, "table");
+    const head = add(add(t, "thead"), "tr");
+    headers.forEach((h, i) => add(head, "th", numeric[i] ? "num" : "", h));
+    const body = add(t, "tbody");
+    rows.forEach((row) => {
+      const tr = add(body, "tr");
+      row.forEach((cell, i) => add(tr, "td", numeric[i] ? "num" : "text", cell));
+    });
+    return t;
+  }
+  function flags(turn) {
+    const found = [];
+    if (turn.interrupted) found.push("interrupted");
+    if (turn.errors) found.push("errors×" + turn.errors);
+    if (turn.tools) found.push("tools×" + turn.tools);
+    if (turn.preemptive) found.push("preemptive");
+    if (turn.discarded) found.push("discarded×" + turn.discarded);
+    return found;
+  }
+
+  // --- overview --------------------------------------------------------------------------
+  const turnCount = data.calls.reduce((n, c) => n + c.turns.length, 0);
+  document.getElementById("overview").textContent =
+    data.calls.length + " call(s), " + turnCount + " turn(s) · total cost " +
+    usd(data.cost.total) + " · generated " + new Date(data.generated_at * 1000).toISOString();
+  document.getElementById("note").textContent = data.note;
+  const main = document.getElementById("report");
+
+  // --- per call ----------------------------------------------------------------------------
+  const tooltip = add(document.body, "div", "tooltip");
+  tooltip.id = "turn-tooltip";
+
+  function showTurn(turns, context) {
+    const tip = context.tooltip;
+    if (tip.opacity === 0 || !tip.dataPoints || !tip.dataPoints.length) {
+      tooltip.classList.remove("shown");
+      return;
+    }
+    const turn = turns[tip.dataPoints[0].dataIndex];
+    tooltip.replaceChildren();
+    add(tooltip, "div", "head", "turn " + turn.turn + " · " + turn.outcome + " · e2e " +
+      ms(turn.e2e) + " · at " + secs(turn.at) + (turn.cost !== null ? " · " + usd(turn.cost) : ""));
+    const marks = flags(turn);
+    if (marks.length) add(tooltip, "div", "flag", marks.join(" "));
+    add(tooltip, "div", "who", "user");
+    add(tooltip, "div", "said user-text", turn.user === null ? "—" : turn.user);
+    add(tooltip, "div", "who", "agent");
+    add(tooltip, "div", "said agent-text", turn.agent === null ? "—" : turn.agent);
+    const parts = data.parts.filter((p) => turn[p] !== null && turn[p] !== 0)
+      .map((p) => PARTS[p][0] + " " + ms(turn[p]));
+    if (parts.length) add(tooltip, "div", "parts", parts.join(" · "));
+    const rect = context.chart.canvas.getBoundingClientRect();
+    const left = Math.min(rect.left + tip.caretX + 14, window.innerWidth - 440);
+    tooltip.style.left = Math.max(4, left) + "px";
+    tooltip.style.top = Math.max(4, rect.top + 12) + "px";
+    tooltip.classList.add("shown");
+  }
+
+  function timeline(section, call) {
+    add(section, "h3", "", "timeline: each turn's response latency, stacked by part (ms)");
+    if (!call.turns.length) {
+      add(section, "p", "empty", "no turns recorded");
+      return;
+    }
+    const scroll = add(section, "div", "scroll");
+    const box = add(scroll, "div", "timeline-box");
+    box.style.width = Math.max(call.turns.length * 16, 600) + "px";
+    const canvas = add(box, "canvas", "timeline");
+    const turns = call.turns;
+    const datasets = data.parts.map((part) => ({
+      label: PARTS[part][0],
+      data: turns.map((t) => (t[part] === null ? null : t[part] * 1000)),
+      backgroundColor: PARTS[part][1],
+      stack: "e2e",
+      order: 1,
+    }));
+    datasets.push({
+      type: "line",
+      label: "e2e",
+      data: turns.map((t) => (t.e2e === null ? null : t.e2e * 1000)),
+      showLine: false,
+      pointStyle: "line",
+      pointRadius: 7,
+      pointBorderWidth: 2,
+      borderColor: "#1d2330",
+      backgroundColor: "#1d2330",
+      stack: "marker",
+      order: 0,
+    });
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: turns.map((t) => (t.interrupted ? "#" + t.turn + "✂" : t.errors ? "#" + t.turn + "!" : "#" + t.turn)),
+        datasets: datasets,
+      },
+      options: {
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          x: { stacked: true, ticks: { autoSkip: true, maxRotation: 0 } },
+          y: { stacked: true, title: { display: true, text: "ms" } },
+        },
+        plugins: {
+          legend: { position: "top", align: "start", labels: { boxWidth: 12 } },
+          tooltip: { enabled: false, external: (context) => showTurn(turns, context) },
+        },
+      },
+    });
+    box.addEventListener("mouseleave", () => tooltip.classList.remove("shown"));
+  }
+
+  function summaryOf(section, call) {
+    const s = call.summary;
+    add(section, "h3", "", "interruptions, errors and time in state");
+    if (!s) {
+      add(section, "p", "empty", "no call summary (the call has not closed)");
+      return;
+    }
+    const errors = Object.entries(s.errors_by_component).map(([k, v]) => k + " " + v).join(", ");
+    add(section, "p", "meta call-summary",
+      "interruptions " + s.interruptions +
+      (s.interruption_rate === null ? "" : " (" + Math.round(s.interruption_rate * 100) + "% of replies)") +
+      " · false interruptions " + s.false_interruptions + " (" + s.false_interruptions_resumed + " resumed)" +
+      " · errors: " + (errors || "none") + " (" + s.unrecoverable_errors + " unrecoverable)" +
+      (s.time_to_first_greeting === null ? "" : " · first greeting after " + ms(s.time_to_first_greeting)) +
+      (s.away_episodes.length ? " · away " + s.away_episodes.length + "×" : ""));
+    const names = [];
+    [s.user_time_in_state, s.agent_time_in_state].forEach((spent) =>
+      Object.keys(spent).forEach((k) => { if (!names.includes(k)) names.push(k); }));
+    const canvas = chartBox(section, "states-box");
+    canvas.className = "states";
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: ["user", "agent"],
+        datasets: names.map((name, i) => ({
+          label: name,
+          data: [s.user_time_in_state[name] || 0, s.agent_time_in_state[name] || 0],
+          backgroundColor: STATE_COLORS[name] || PALETTE[i % PALETTE.length],
+        })),
+      },
+      options: {
+        indexAxis: "y",
+        scales: { x: { stacked: true, title: { display: true, text: "seconds" } }, y: { stacked: true } },
+        plugins: { legend: { position: "right", labels: { boxWidth: 12 } } },
+      },
+    });
+    const interrupted = call.turns.filter((t) => t.interrupted);
+    if (interrupted.length) {
+      add(section, "h3", "", "interrupted replies");
+      table(section, ["turn", "at", "heard", "agent said"],
+        interrupted.map((t) => ["#" + t.turn, secs(t.at), secs(t.heard), t.agent || "—"]),
+        [true, true, true, false]).className = "interrupted";
+    }
+    if (call.events.length) {
+      add(section, "h3", "", "errors and false interruptions");
+      table(section, ["at", "turn", "kind", "component", "detail", "recoverable", "message"],
+        call.events.map((e) => [secs(e.at), e.turn === null ? "call" : "#" + e.turn, e.kind,
+          e.component || "", e.detail || "", e.recoverable === null ? "" : e.recoverable ? "yes" : "no",
+          e.message || ""]),
+        [true, true, false, false, false, false, false]).className = "events";
+    }
+  }
+
+  function turnTable(section, call) {
+    if (!call.turns.length) return;
+    const details = add(section, "details");
+    add(details, "summary", "", "all " + call.turns.length + " turns: what was said, latency and cost");
+    table(details, ["#", "at", "user said", "agent said", "outcome, flags", "e2e", "cost"],
+      call.turns.map((t) => ["" + t.turn, secs(t.at), t.user || "", t.agent || "",
+        [t.outcome].concat(flags(t)).join(" "), ms(t.e2e), usd(t.cost) + (t.unpriced ? "*" : "")]),
+      [true, true, false, false, false, true, true]).className = "turns";
+  }
+
+  data.calls.forEach((call) => {
+    const section = add(main, "section", "call");
+    const title = add(section, "h2");
+    title.append("call ");
+    add(title, "span", "mono", call.call_id.slice(0, 12));
+    add(section, "p", "meta",
+      "session " + call.session_id + (call.user_id ? " · user " + call.user_id : "") +
+      " · " + call.turns.length + " turns · " + (call.duration === null ? "in progress" : secs(call.duration)) +
+      (call.close_reason ? " · closed: " + call.close_reason : "") +
+      " · cost " + usd(call.cost_usd) + (call.unpriced.length ? " (unpriced: " + call.unpriced.join(", ") + ")" : ""));
+    timeline(section, call);
+    summaryOf(section, call);
+    turnTable(section, call);
+  });
+
+  // --- over every chosen call ---------------------------------------------------------------
+  const aggregate = add(main, "section", "aggregate");
+  add(aggregate, "h2", "", "latency distributions over " + data.calls.length + " call(s)");
+  add(aggregate, "p", "meta", "histograms in ms; solid line p50, dashed line p95");
+
+  function percentileMarks(dist) {
+    return {
+      id: "percentileMarks",
+      afterDatasetsDraw(chart) {
+        const x = chart.scales.x;
+        const area = chart.chartArea;
+        const ctx = chart.ctx;
+        [["p50", dist.p50, []], ["p95", dist.p95, [4, 3]]].forEach(([name, value, dash], i) => {
+          const px = x.getPixelForValue(value);
+          ctx.save();
+          ctx.strokeStyle = "#1d2330";
+          ctx.lineWidth = 1.5;
+          ctx.setLineDash(dash);
+          ctx.beginPath();
+          ctx.moveTo(px, area.top);
+          ctx.lineTo(px, area.bottom);
+          ctx.stroke();
+          ctx.fillStyle = "#1d2330";
+          ctx.textAlign = px > (area.left + area.right) / 2 ? "right" : "left";
+          ctx.fillText(" " + name + " " + msValue(value) + " ", px, area.top + 10 + i * 12);
+          ctx.restore();
+        });
+      },
+    };
+  }
+
+  const grid = add(aggregate, "div", "grid");
+  data.distributions.forEach((dist, i) => {
+    const panel = add(grid, "div", "panel");
+    add(panel, "h4", "", dist.label + " · n=" + dist.count);
+    const canvas = chartBox(panel, "chart-box");
+    canvas.className = "distribution";
+    canvas.dataset.metric = dist.metric;
+    const centers = dist.counts.map((_, k) => (dist.edges[k] + dist.edges[k + 1]) / 2);
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        datasets: [{
+          label: dist.label,
+          data: dist.counts.map((count, k) => ({ x: centers[k], y: count })),
+          backgroundColor: PALETTE[i % PALETTE.length],
+          barPercentage: 1,
+          categoryPercentage: 1,
+        }],
+      },
+      options: {
+        scales: {
+          x: {
+            type: "linear",
+            min: dist.edges[0],
+            max: dist.edges[dist.edges.length - 1],
+            ticks: { maxTicksLimit: 6, callback: msValue },
+          },
+          y: { beginAtZero: true, ticks: { precision: 0 } },
+        },
+        plugins: { legend: { display: false } },
+      },
+      plugins: [percentileMarks(dist)],
+    });
+  });
+  add(aggregate, "h3", "", "percentiles (ms)");
+  table(aggregate, ["metric", "n", "p50", "p90", "p95", "p99", "max"],
+    data.distributions.map((d) => [d.label, d.count].concat(
+      [d.p50, d.p90, d.p95, d.p99, d.max].map((v) => Math.round(v)))),
+    [false, true, true, true, true, true, true]).className = "percentiles";
+
+  add(aggregate, "h2", "", "cost over " + data.calls.length + " call(s): " + usd(data.cost.total));
+  const costGrid = add(aggregate, "div", "grid");
+  [["by component", data.cost.by_component], ["by model", data.cost.by_model]].forEach(([name, spent], i) => {
+    const panel = add(costGrid, "div", "panel");
+    add(panel, "h4", "", name + " (USD)");
+    const entries = Object.entries(spent);
+    if (!entries.length) {
+      add(panel, "p", "empty", "nothing priced");
+      return;
+    }
+    const canvas = chartBox(panel, "cost-box");
+    canvas.className = "cost";
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: entries.map(([k]) => k),
+        datasets: [{ label: "USD", data: entries.map(([, v]) => v), backgroundColor: PALETTE[i + 2] }],
+      },
+      options: {
+        indexAxis: "y",
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: (item) => usd(item.parsed.x) } },
+        },
+      },
+    });
+    table(panel, ["", "USD"], entries.map(([k, v]) => [k, usd(v)]), [false, true]);
+  });
+  if (data.cost.unpriced.length) {
+    add(aggregate, "p", "flag", "unpriced (not counted): " + data.cost.unpriced.join(", ") +
+      " — add them with a TURNSCOPE_PRICES file");
+  }
+})();

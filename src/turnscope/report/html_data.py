@@ -1,0 +1,161 @@
+"""What the HTML report shows, read from the store as plain JSON-ready data.
+
+The page draws everything from this one object, so the Python side never writes a word of
+a call into markup: transcripts, messages and ids travel only as JSON strings.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from turnscope.report.metrics import METRICS
+from turnscope.report.queries import distributions, events_of, turns_of, values_of
+from turnscope.report.text import E2E_NOTE
+from turnscope.store.migrations import BREAKDOWN_COLUMNS
+
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = ["gather"]
+
+_MAX_BINS = 40
+
+
+def gather(
+    connection: sqlite3.Connection, calls: list[dict[str, Any]], generated_at: float
+) -> dict[str, Any]:
+    """Every chosen call with its turns and events, plus the distributions over all of them."""
+    call_ids = [c["call_id"] for c in calls]
+    turns = turns_of(connection, call_ids)
+    events = events_of(connection, call_ids, ("error", "false_interruption"))
+    return {
+        "generated_at": generated_at,
+        "note": E2E_NOTE,
+        "parts": list(BREAKDOWN_COLUMNS),
+        "calls": [
+            _call(
+                call,
+                [t for t in turns if t["call_id"] == call["call_id"]],
+                [e for e in events if e["call_id"] == call["call_id"]],
+            )
+            for call in calls
+        ],
+        "distributions": _distributions(connection, call_ids),
+        "cost": _cost(calls),
+    }
+
+
+def _num(value: Any, digits: int = 5) -> float | None:
+    """A finite number rounded to keep the file small (10 µs for seconds), else None."""
+    if value is None:
+        return None
+    number = float(value)
+    return round(number, digits) if math.isfinite(number) else None
+
+
+def _call(
+    call: dict[str, Any], turns: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> dict[str, Any]:
+    origin = call.get("started_at") or (turns[0]["started_at"] if turns else 0.0)
+    duration = (
+        call["ended_at"] - call["started_at"]
+        if call.get("ended_at") and call.get("started_at")
+        else None
+    )
+    return {
+        "call_id": call["call_id"],
+        "session_id": call["session_id"],
+        "user_id": call.get("user_id"),
+        "started_at": _num(call.get("started_at"), 3),
+        "duration": _num(duration, 3),
+        "close_reason": call.get("close_reason"),
+        "cost_usd": _num(call.get("cost_usd"), 8),
+        "cost_idle_stt": _num(call.get("cost_idle_stt"), 8),
+        "cost_by_component": call.get("cost_by_component") or {},
+        "cost_by_model": call.get("cost_by_model") or {},
+        "unpriced": call.get("unpriced") or [],
+        "summary": call.get("summary"),
+        "turns": [_turn(t, origin) for t in turns],
+        "events": [_event(e, origin) for e in events],
+    }
+
+
+def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:
+    return {
+        "turn": turn["turn"],
+        "at": _num(turn["started_at"] - origin, 3),
+        "source": turn["source"],
+        "outcome": turn["outcome"],
+        "interrupted": bool(turn["interrupted"]),
+        "heard": _num(turn.get("heard_seconds"), 3),
+        "preemptive": bool(turn["preemptive"]),
+        "discarded": turn["discarded_attempts"],
+        "tools": turn["tools"],
+        "errors": turn["errors"],
+        "e2e": _num(turn["e2e"]),
+        **{part: _num(turn[part]) for part in BREAKDOWN_COLUMNS},
+        "user": turn["user_text"],
+        "agent": turn["agent_text"],
+        "cost": _num(turn.get("cost_usd"), 8),
+        "unpriced": bool(turn.get("unpriced")),
+    }
+
+
+def _event(event: dict[str, Any], origin: float) -> dict[str, Any]:
+    return {
+        "kind": event["kind"],
+        "turn": event["turn"],
+        "at": _num(event["at"] - origin, 3),
+        "component": event["component"],
+        "detail": event["detail"],
+        "message": event["message"],
+        "recoverable": None if event["recoverable"] is None else bool(event["recoverable"]),
+    }
+
+
+def _distributions(connection: sqlite3.Connection, call_ids: list[str]) -> list[dict[str, Any]]:
+    """Per metric: its percentiles (the terminal report's numbers) and a histogram, in ms."""
+    found = distributions(connection, call_ids)
+    shown = []
+    for name, metric in METRICS.items():
+        dist = found.get(name)
+        if dist is None:
+            continue
+        values = np.asarray(values_of(connection, name, call_ids), dtype=float) * 1000
+        bins = int(min(_MAX_BINS, max(5, math.ceil(2 * math.sqrt(values.size)))))
+        counts, edges = np.histogram(values, bins=bins)
+        shown.append(
+            {
+                "metric": name,
+                "label": metric.label,
+                "count": dist.count,
+                **{f"p{p}": _num(v * 1000, 2) for p, v in dist.percentiles.items()},
+                "max": _num(dist.maximum * 1000, 2),
+                "edges": [_num(e, 9) for e in edges.tolist()],  # even µs-wide bins differ
+                "counts": counts.tolist(),
+            }
+        )
+    return shown
+
+
+def _cost(calls: list[dict[str, Any]]) -> dict[str, Any]:
+    """Cost over the chosen calls, by component and by model; what could not be priced."""
+    by_component: dict[str, float] = {}
+    by_model: dict[str, float] = {}
+    unpriced: set[str] = set()
+    for call in calls:
+        for key, value in (call.get("cost_by_component") or {}).items():
+            by_component[key] = by_component.get(key, 0.0) + value
+        for key, value in (call.get("cost_by_model") or {}).items():
+            by_model[key] = by_model.get(key, 0.0) + value
+        unpriced.update(call.get("unpriced") or [])
+    priced = [c["cost_usd"] for c in calls if c.get("cost_usd") is not None]
+    return {
+        "total": _num(sum(priced), 8) if priced else None,
+        "by_component": {k: _num(v, 8) for k, v in sorted(by_component.items())},
+        "by_model": {k: _num(v, 8) for k, v in sorted(by_model.items(), key=lambda kv: -kv[1])},
+        "unpriced": sorted(unpriced),
+    }
