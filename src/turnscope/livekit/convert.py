@@ -11,19 +11,11 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
-from livekit.agents.metrics import (
-    EOUMetrics,
-    LLMMetrics,
-    RealtimeModelMetrics,
-    STTMetrics,
-    TTSMetrics,
-    VADMetrics,
-)
-
 from turnscope import events
 
 if TYPE_CHECKING:
     from livekit.agents import llm
+    from livekit.agents.metrics import RealtimeModelMetrics
 
 __all__ = [
     "agent_handoff",
@@ -79,6 +71,17 @@ def _metadata(metrics: Any) -> tuple[str | None, str | None]:
 
 def metrics_event(metrics: object, now: float) -> events.Event | None:
     """The neutral event for one LiveKit metrics object; None for kinds we do not record."""
+    # imported here, not with the module: loading LiveKit takes two seconds, which the CLI's
+    # reports (they import turnscope, never a session) should not pay
+    from livekit.agents.metrics import (
+        EOUMetrics,
+        LLMMetrics,
+        RealtimeModelMetrics,
+        STTMetrics,
+        TTSMetrics,
+        VADMetrics,
+    )
+
     at = timestamp(getattr(metrics, "timestamp", None), now)
     if isinstance(metrics, LLMMetrics):
         provider, model = _metadata(metrics)
