@@ -30,8 +30,11 @@ def test_every_scenario_runs_a_real_session_to_completion(
     result = simulations.get(name, **options)
     scenario = result.scenario
 
-    assert len(result.truth.utterances) == len(scenario.utterances)
-    assert all(u.ended_at is not None for u in result.truth.utterances)
+    if scenario.mode == "text":
+        assert [t.text for t in result.truth.typed] == [u.text for u in scenario.utterances]
+    else:
+        assert len(result.truth.utterances) == len(scenario.utterances)
+        assert all(u.ended_at is not None for u in result.truth.utterances)
     (close,) = result.payloads("close")
     assert close.reason.value == "user_initiated"
     assert close.error is None
@@ -228,3 +231,33 @@ def test_periodic_stt_usage_meters_all_audio_including_silence(
     assert sum(u.audio_seconds for u in usage) > 2 * spoken
     stt = [m for m in result.metrics if isinstance(m, STTMetrics)]
     assert [round(m.audio_duration, 3) for m in stt] == [round(u.audio_seconds, 3) for u in usage]
+
+
+def test_realtime_responses_are_named_by_the_messages_they_spoke(
+    simulations: SimulationCache,
+) -> None:
+    result = simulations.get("realtime")
+    responses = [m for m in result.metrics if m.type == "realtime_model_metrics"]
+    assert len(responses) == 4  # one turn is a tool call and its answer
+    assert not [m for m in result.metrics if isinstance(m, (LLMMetrics, STTMetrics, TTSMetrics))]
+    named = [m.metrics.get("provider_request_ids") for m in result.chat_messages("assistant")]
+    assert all(ids and ids[0] in {r.request_id for r in responses} for ids in named)
+    spoke = {ids[0] for ids in named if ids}
+    for response in responses:
+        details = response.input_token_details
+        assert response.input_tokens == details.audio_tokens + details.text_tokens
+        said = response.output_token_details.audio_tokens > 0
+        assert said == (response.request_id in spoke)  # the tool call's response said nothing
+
+
+def test_handoff_switches_to_an_agent_with_its_own_models(simulations: SimulationCache) -> None:
+    result = simulations.get("handoff")
+    (handoff,) = [
+        e.item
+        for e in result.payloads("conversation_item_added")
+        if e.item.type == "agent_handoff" and e.item.old_agent_id
+    ]
+    assert (handoff.old_agent_id, handoff.new_agent_id) == ("front_desk_agent", "billing_agent")
+    models = {(m.type, m.metadata.model_name) for m in result.metrics if m.metadata}
+    assert {("llm_metrics", "gpt-4.1-mini"), ("tts_metrics", "tts-1-hd")} <= models
+    assert {("llm_metrics", "gpt-4o-mini"), ("tts_metrics", "tts-1")} <= models
