@@ -14,6 +14,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,10 +24,17 @@ from livekit.agents import AgentSession
 
 from turnscope import events as ev
 from turnscope import simulate
+from turnscope.context import CallContext
+from turnscope.instrument import Instrumentation
 from turnscope.livekit.adapter import LiveKitAdapter
+from turnscope.pipeline import pipeline
+from turnscope.pricing import prewarm, shared_pricer
+from turnscope.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
+
+    from turnscope.records import Call, Turn
 
 __all__ = [
     "EVENTS",
@@ -36,10 +44,13 @@ __all__ = [
     "Row",
     "percentile",
     "prepare_steps",
+    "priced",
     "print_table",
     "record",
     "replay_steps",
     "shifted_events",
+    "thread_cpu",
+    "threads_named",
 ]
 
 EVENTS = LiveKitAdapter.EVENT_NAMES
@@ -242,6 +253,23 @@ def replay_steps(
         session.emit(name, payload)
 
 
+def priced(recording: Recording) -> tuple[list[Turn], Call]:
+    """The recording's turns and call as the sinks get them: recorded, then priced."""
+    prewarm()
+    sink = MemorySink()
+    context = CallContext(call_id="recorded", session_id="recorded")
+    handle = Instrumentation(
+        AgentSession(), context, [sink], grace=0.5, capture_content=True, pricer=shared_pricer(None)
+    )
+    for event in recording.neutral:
+        handle._recorder.feed(event)
+    handle._recorder.close()
+    pipeline().drain(30.0)
+    if not sink.turns or not sink.calls:
+        raise RuntimeError("the recording made no turns")
+    return sink.turns, sink.calls[0]
+
+
 # -- the same call, many times over ------------------------------------------------------------
 
 _TIMES = frozenset({"at", "started_speaking_at", "stopped_speaking_at"})
@@ -294,6 +322,20 @@ def run_child(module: str, *args: str, timeout: float = 300) -> str:
         env={**os.environ},
     )
     return done.stdout
+
+
+def thread_cpu(thread: threading.Thread | None) -> float:
+    """CPU seconds a live thread has used so far (0 for none or a finished one)."""
+    if thread is None or thread.ident is None or not thread.is_alive():
+        return 0.0
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+    except (OSError, AttributeError):  # gone meanwhile, or a platform without thread clocks
+        return 0.0
+
+
+def threads_named(prefix: str) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(prefix)]
 
 
 def timed(function: Callable[[], object]) -> tuple[float, float]:

@@ -27,6 +27,7 @@ import asyncio
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,17 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status
 
-from benchmarks.common import EVENTS, Recording, Row, median, prepare_steps, print_table, record
+from benchmarks.common import (
+    EVENTS,
+    Recording,
+    Row,
+    median,
+    prepare_steps,
+    print_table,
+    record,
+    thread_cpu,
+    threads_named,
+)
 from benchmarks.common import replay_steps as _replay
 from turnscope.context import CallContext
 from turnscope.instrument import Instrumentation
@@ -67,12 +78,29 @@ def _fail(error: BaseException) -> None:
     raise error
 
 
-async def run_turnscope(
-    recording: Recording, sinks: list[Sink], flushers: list[Any]
-) -> tuple[float, Instrumentation]:
-    """CPU seconds for one replay of the call through turnscope, until the sinks are done."""
+@dataclass
+class Stages:
+    """CPU seconds of one replay, in all and by where it ran."""
+
+    total: float = 0.0
+    loop: float = 0.0
+    """The loop's thread: LiveKit emitting the events, turnscope's adapter and recorder."""
+    pipeline: float = 0.0
+    """Pricing, and the hand-over to the sinks."""
+    spans: float = 0.0
+    """SpanSink's thread (plans and creates the spans) and the batch processor's export."""
+    store: float = 0.0
+
+
+async def run_turnscope(recording: Recording, *, with_store: LocalStore | None) -> Stages:
+    """CPU for one replay of the call through turnscope, until every sink is done."""
     session: AgentSession[None] = AgentSession()
     now = [0.0]
+    before = set(threads_named("OtelBatch"))
+    provider, _ = _provider()
+    exporters = [t for t in threads_named("OtelBatch") if t not in before]
+    sink = SpanSink(provider)
+    sinks: list[Sink] = [sink] if with_store is None else [sink, with_store]
     context = CallContext(call_id=uuid.uuid4().hex, session_id="bench")
     handle = Instrumentation(
         session, context, sinks, grace=0.5, capture_content=True, pricer=shared_pricer(None)
@@ -82,18 +110,32 @@ async def run_turnscope(
         session, handle._deliver, on_internal_error=_fail, clock=lambda: now[0]
     )
     steps = prepare_steps(recording.stream)
-    started = time.process_time()
+    workers = {
+        "pipeline": [pipeline()._thread],
+        "spans": [sink._thread, *exporters],
+        "store": [with_store._thread] if with_store is not None else [],
+    }
+    cpu_before = {k: sum(thread_cpu(t) for t in v) for k, v in workers.items()}
+    started, loop_started = time.process_time(), time.thread_time()
     handle._start()
     _replay(session, steps, now)
     handle._recorder.close(now[0])
+    loop = time.thread_time() - loop_started
     await asyncio.get_running_loop().run_in_executor(None, pipeline().drain, 30.0)
-    for flush in flushers:
-        flush()
-    elapsed = time.process_time() - started
+    sink.flush(30.0)
+    if with_store is not None:
+        with_store.flush(30.0)
+    cpu_after = {k: sum(thread_cpu(t) for t in v) for k, v in workers.items()}
+    total = time.process_time() - started
     handle.detach()
+    provider.shutdown()
     if handle.internal_errors:
         raise handle.internal_errors[0]
-    return elapsed, handle
+    return Stages(
+        total=total,
+        loop=loop,
+        **{k: cpu_after[k] - cpu_before[k] for k in workers},
+    )
 
 
 def run_do_nothing(recording: Recording) -> float:
@@ -168,65 +210,102 @@ def _count(node: tuple[ReadableSpan, list[Any]]) -> int:
     return 1 + sum(_count(k) for k in node[1])
 
 
+async def _exported_spans(recording: Recording) -> list[ReadableSpan]:
+    """The spans turnscope makes of the recorded call, as exported."""
+    provider, exporter = _provider()
+    session: AgentSession[None] = AgentSession()
+    now = [0.0]
+    context = CallContext(call_id=uuid.uuid4().hex, session_id="bench")
+    sink = SpanSink(provider)
+    handle = Instrumentation(
+        session, context, [sink], grace=0.5, capture_content=True, pricer=shared_pricer(None)
+    )
+    handle._adapter = LiveKitAdapter(
+        session, handle._deliver, on_internal_error=_fail, clock=lambda: now[0]
+    )
+    handle._start()
+    _replay(session, prepare_steps(recording.stream), now)
+    handle._recorder.close(now[0])
+    await asyncio.get_running_loop().run_in_executor(None, pipeline().drain, 30.0)
+    sink.flush(30.0)
+    handle.detach()
+    spans = list(exporter.get_finished_spans())
+    provider.shutdown()
+    return spans
+
+
 async def measure(recording: Recording, repeat: int) -> list[Row]:
     prewarm()
-    directory = Path(tempfile.mkdtemp(prefix="turnscope-bench-"))
-    store = LocalStore(directory / "bench.db")
-    ours_spans: list[float] = []
-    ours_store: list[float] = []
+    store = LocalStore(Path(tempfile.mkdtemp(prefix="turnscope-bench-")) / "bench.db")
+    exported = await _exported_spans(recording)
+    trees = plan_of(exported)
+    spans_only: list[Stages] = []
+    with_store: list[Stages] = []
     base: list[float] = []
-    trees: list[tuple[ReadableSpan, list[Any]]] = []
-    span_count = 0
+    emitting: list[float] = []
     for round_ in range(repeat + 2):  # two warm-up rounds
-        provider, exporter = _provider()
-        sink = SpanSink(provider)
-        spans_only, handle = await run_turnscope(
-            recording, [sink], [lambda s=sink: s.flush(30.0)]
-        )
-        finished = list(exporter.get_finished_spans())
-        provider.shutdown()
-        provider, exporter = _provider()
-        sink = SpanSink(provider)
-        with_store, _ = await run_turnscope(
-            recording,
-            [sink, store],
-            [lambda s=sink: s.flush(30.0), lambda: store.flush(30.0)],
-        )
-        provider.shutdown()
-        if not trees:
-            trees = plan_of(finished)
-            span_count = len(finished)
-        baseline = run_baseline(trees)
-        emitting = run_do_nothing(recording)
+        a = await run_turnscope(recording, with_store=None)
+        b = await run_turnscope(recording, with_store=store)
+        c = run_baseline(trees)
+        d = run_do_nothing(recording)
         if round_ >= 2:
-            ours_spans.append(spans_only - emitting)
-            ours_store.append(with_store - emitting)
-            base.append(baseline)
+            spans_only.append(a)
+            with_store.append(b)
+            base.append(c)
+            emitting.append(d)
     store.close()
     turns = recording.turns
-    base_us = median(base) / turns * 1e6
-    note = f"{turns} turns, {span_count / turns:.1f} spans/turn, median of {repeat}"
+
+    def us(values: list[float]) -> float:
+        return median(values) / turns * 1e6
+
+    emit = us(emitting)
+    base_us = us(base)
+    label = "same spans, OTel SDK"
+    note = f"{turns} turns, {len(exported) / turns:.1f} spans/turn, median of {repeat}"
     return [
         Row(
             "1 per-turn cost",
             "turnscope → spans, CPU per turn",
-            median(ours_spans) / turns * 1e6,
+            us([s.total for s in spans_only]) - emit,
             "µs",
             base_us,
-            "same spans, OTel SDK",
+            label,
             TARGET_RATIO,
             target_on_ratio=True,
             note=note,
         ),
         Row(
             "1 per-turn cost",
-            "turnscope → spans + store, CPU per turn",
-            median(ours_store) / turns * 1e6,
+            "  of which loop: adapter + recorder",
+            us([s.loop for s in spans_only]) - emit,
+            "µs",
+            note=f"LiveKit's own emit ({emit:.0f} µs) taken off",
+        ),
+        Row(
+            "1 per-turn cost",
+            "  of which pipeline: pricing",
+            us([s.pipeline for s in spans_only]),
+            "µs",
+        ),
+        Row(
+            "1 per-turn cost",
+            "  of which span sink + export",
+            us([s.spans for s in spans_only]),
             "µs",
             base_us,
-            "same spans, OTel SDK",
+            label,
+        ),
+        Row(
+            "1 per-turn cost",
+            "turnscope → spans + store, CPU per turn",
+            us([s.total for s in with_store]) - emit,
+            "µs",
+            base_us,
+            label,
             TARGET_RATIO,
             target_on_ratio=True,
+            note=f"store writer {us([s.store for s in with_store]):.0f} µs",
         ),
     ]
 

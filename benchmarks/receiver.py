@@ -45,7 +45,9 @@ def _serve() -> None:
         while receiver.requests:
             request = receiver.requests.pop(0).request
             counted[0] += sum(
-                len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans
+                len(scope.spans)
+                for resource in request.resource_spans
+                for scope in resource.scope_spans
             )
 
     def count() -> None:
