@@ -35,10 +35,11 @@ class Sizes:
     long_turns: int
     export_turns: int
     store_turns: int
+    cli_repeat: int
 
 
-FULL = Sizes(40, 15, 20, 4.0, 10_000, 5_000, 1_000_000)
-QUICK = Sizes(4, 1, 3, 8.0, 60, 40, 500)
+FULL = Sizes(40, 15, 20, 4.0, 10_000, 5_000, 1_000_000, 3)
+QUICK = Sizes(4, 1, 3, 8.0, 60, 40, 500, 1)
 
 NAMES = ("per_turn", "agent_impact", "long_call", "throughput", "store_scale")
 
@@ -49,7 +50,9 @@ def benchmarks(sizes: Sizes) -> dict[str, Callable[[Recording], list[Row]]]:
         "agent_impact": lambda r: agent_impact.measure(sizes.impact_turns, sizes.impact_speed),
         "long_call": lambda r: _in_loop(lambda: long_call.measure(r, sizes.long_turns)),
         "throughput": lambda r: _in_loop(lambda: throughput.measure(r, sizes.export_turns)),
-        "store_scale": lambda r: _in_loop(lambda: store_scale.measure(r, sizes.store_turns)),
+        "store_scale": lambda r: _in_loop(
+            lambda: store_scale.measure(r, sizes.store_turns, repeat=sizes.cli_repeat)
+        ),
     }
 
 

@@ -34,6 +34,7 @@ from benchmarks.receiver import ReceiverProcess
 
 if TYPE_CHECKING:
     from livekit.agents import AgentSession
+    from opentelemetry.sdk.trace import TracerProvider
 
 MODES = ("none", "livekit", "turnscope")
 PROBE_INTERVAL = 0.005
@@ -47,7 +48,7 @@ async def _probe(lags: list[float], stop: asyncio.Event) -> None:
         lags.append(loop.time() - scheduled)
 
 
-def _provider(url: str) -> Any:
+def _provider(url: str) -> TracerProvider:
     from opentelemetry.exporter.otlp.proto.http import Compression
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace import TracerProvider
@@ -70,6 +71,7 @@ async def one_run(mode: str, turns: int, speed: float, url: str) -> dict[str, An
     if mode == "livekit":
         from livekit.agents.telemetry import set_tracer_provider
 
+        assert provider is not None
         set_tracer_provider(provider)
     if mode == "turnscope":
         prewarm()  # as instrument() does before any call: not part of the session's cost
@@ -166,9 +168,8 @@ def measure(turns: int, speed: float) -> list[Row]:
             "µs",
             added_livekit,
             "LiveKit tracing",
-            1.0,
-            target_on_ratio=True,
-            note="difference of two runs: noisy",
+            signed=True,
+            note="each less the untraced run: noisy",
         )
     )
     return rows

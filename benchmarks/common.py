@@ -73,10 +73,12 @@ class Row:
     higher_is_better: bool = False
     target_on_ratio: bool = False
     note: str = ""
+    signed: bool = False
+    """A difference of two measurements: it may be negative (then it has no ratio)."""
 
     @property
     def ratio(self) -> float | None:
-        if self.baseline is None or self.baseline == 0:
+        if self.baseline is None or self.baseline <= 0 or self.value < 0:
             return None
         return self.value / self.baseline
 
@@ -132,7 +134,10 @@ def table(rows: Sequence[Row]) -> list[str]:
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
+    out = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    ]
     out.insert(1, "  ".join("-" * w for w in widths))
     return out
 
@@ -304,8 +309,8 @@ def shifted_events(neutral: Sequence[ev.Event], copies: int) -> Iterator[ev.Even
         suffix = "" if copy == 0 else f"~{copy}"
         for event in body:
             yield _shift(event, copy * span, suffix)
-    for event in close:
-        yield _shift(event, (copies - 1) * span, "")
+    for last in close:
+        yield _shift(last, (copies - 1) * span, "")
 
 
 # -- running a benchmark in a child process -------------------------------------------------

@@ -12,10 +12,11 @@ processor type and the same in-memory exporter: what hand-written instrumentatio
 the same traces would cost at the very least.
 
 Cost is process CPU time (``time.process_time``: every thread, the exporters' too) from the
-first event until every span is exported (and every row written), divided by the turns, less the same replay into a do-nothing listener (LiveKit's own cost
-of emitting the events). CPU
+first event until every span is exported (and every row written), divided by the turns, less
+the same replay into a do-nothing listener (LiveKit's own cost of emitting the events). CPU
 time, not wall time: the sink threads sleep while they wait, and other processes on a busy
-machine do not count.
+machine do not count. The figure is split by thread (each thread's own CPU clock): the loop
+(adapter and recorder), the pipeline (pricing), the span sink with its exporter.
 
 Run: python3 -m uv run python -m benchmarks.per_turn [--turns 40] [--repeat 15]
 """
