@@ -32,14 +32,15 @@ class Sizes:
     per_turn_repeat: int
     impact_turns: int
     impact_speed: float
+    impact_rounds: int
     long_turns: int
     export_turns: int
     store_turns: int
     cli_repeat: int
 
 
-FULL = Sizes(40, 15, 20, 4.0, 10_000, 5_000, 1_000_000, 3)
-QUICK = Sizes(4, 1, 3, 8.0, 60, 40, 500, 1)
+FULL = Sizes(40, 15, 15, 4.0, 2, 10_000, 5_000, 1_000_000, 3)
+QUICK = Sizes(4, 1, 3, 8.0, 1, 60, 40, 500, 1)
 
 NAMES = ("per_turn", "agent_impact", "long_call", "throughput", "store_scale")
 
@@ -47,7 +48,9 @@ NAMES = ("per_turn", "agent_impact", "long_call", "throughput", "store_scale")
 def benchmarks(sizes: Sizes) -> dict[str, Callable[[Recording], list[Row]]]:
     return {
         "per_turn": lambda r: asyncio.run(per_turn.measure(r, sizes.per_turn_repeat)),
-        "agent_impact": lambda r: agent_impact.measure(sizes.impact_turns, sizes.impact_speed),
+        "agent_impact": lambda r: agent_impact.measure(
+            sizes.impact_turns, sizes.impact_speed, rounds=sizes.impact_rounds
+        ),
         "long_call": lambda r: _in_loop(lambda: long_call.measure(r, sizes.long_turns)),
         "throughput": lambda r: _in_loop(lambda: throughput.measure(r, sizes.export_turns)),
         "store_scale": lambda r: _in_loop(
