@@ -69,18 +69,24 @@ def _in_loop(function: Callable[[], list[Row]]) -> list[Row]:
 
 
 def run(sizes: Sizes, only: tuple[str, ...] = NAMES) -> list[Row]:
-    """Every chosen benchmark, in order; the rows of all of them."""
-    # the benchmarks' own sessions and sinks write no store unless they say so
-    os.environ["TURNSCOPE_DB"] = str(Path(tempfile.mkdtemp(prefix="turnscope-bench-")) / "t.db")
-    recording = asyncio.run(record(sizes.recorded_turns))
-    rows: list[Row] = []
-    chosen = benchmarks(sizes)
-    for name in only:
-        started = time.perf_counter()
-        found = chosen[name](recording)
-        print(f"# {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
-        rows += found
-    return rows
+    """Every chosen benchmark, in order; the rows of all of them. Their files (stores, the
+    big one included) live in one temporary folder, removed at the end."""
+    with tempfile.TemporaryDirectory(prefix="turnscope-bench-") as root:
+        tempfile.tempdir = root
+        # the benchmarks' own sessions write their default store here, never the user's
+        os.environ["TURNSCOPE_DB"] = str(Path(root) / "default.db")
+        try:
+            recording = asyncio.run(record(sizes.recorded_turns))
+            rows: list[Row] = []
+            chosen = benchmarks(sizes)
+            for name in only:
+                started = time.perf_counter()
+                found = chosen[name](recording)
+                print(f"# {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+                rows += found
+            return rows
+        finally:
+            tempfile.tempdir = None
 
 
 def main() -> None:
