@@ -1,0 +1,1 @@
+"""turnscope benchmarks: run them all with ``python -m benchmarks``."""
