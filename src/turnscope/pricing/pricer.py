@@ -8,9 +8,10 @@ price stays unpriced — ``None`` and named — never a silent $0.
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from turnscope.pricing.linear import FIELDS, LinearRates, linear_rates
 from turnscope.records import CallCost, TurnCost
 
 if TYPE_CHECKING:
@@ -37,22 +38,37 @@ def model_label(provider: str | None, model: str | None) -> str:
     return f"{provider or 'unknown'}/{model or 'unknown'}"
 
 
+@dataclass(frozen=True, slots=True)
+class _ModelPricing:
+    price: Any
+    """genai-prices' ``ModelPrice``."""
+    rates: LinearRates | None
+    """Its per-token rates when it is linear (untiered): the fast path."""
+
+
+def _usage(counts: tuple[int, ...]) -> Any:
+    from genai_prices import Usage
+
+    return Usage(**dict(zip(FIELDS, counts, strict=True)))
+
+
 class Pricer:
     """Looks prices up once per model and prices requests; safe to share across threads."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._models: dict[tuple[str, str], Any] = {}
+        self._models: dict[tuple[str, str], _ModelPricing | None] = {}
         self._lock = threading.Lock()
 
     # -- LLM -------------------------------------------------------------------------------
 
-    def _model_price(self, provider: str | None, model: str | None) -> Any:
+    def _model_price(self, provider: str | None, model: str | None) -> _ModelPricing | None:
         key = ((provider or "").lower(), (model or "").lower())
         with self._lock:
             if key in self._models:
                 return self._models[key]
-        found = _genai_model_price(provider, model)
+        price = _genai_model_price(provider, model)
+        found = _ModelPricing(price, linear_rates(price)) if price is not None else None
         with self._lock:
             self._models[key] = found
         return found
@@ -63,26 +79,27 @@ class Pricer:
         override = self.catalog.llm_price(r.provider, r.model)
         if override is not None:
             return _override_cost(override, r)
-        model_price = self._model_price(r.provider, r.model)
-        if model_price is None:
+        pricing = self._model_price(r.provider, r.model)
+        if pricing is None:
             return None, {}
-        from genai_prices import Usage
-
-        usage = Usage(
-            input_tokens=r.prompt_tokens,
-            cache_read_tokens=r.cached_tokens,
-            cache_write_tokens=r.cache_creation_tokens,
-            output_tokens=r.completion_tokens,
-            input_audio_tokens=r.input_audio_tokens,
-            cache_audio_read_tokens=r.cached_audio_tokens,
-            output_audio_tokens=r.output_audio_tokens,
+        counts = (
+            r.prompt_tokens,
+            r.cached_tokens,
+            r.cache_creation_tokens,
+            r.input_audio_tokens,
+            r.cached_audio_tokens,
+            r.completion_tokens,
+            r.output_audio_tokens,
         )
-        try:
-            result = model_price.calc_price(usage)
-        except (ValueError, ArithmeticError):
-            return None, {}
-        details = {"input": float(result["input_price"]), "output": float(result["output_price"])}
-        return float(result["total_price"]), {**details, "total": float(result["total_price"])}
+        if pricing.rates is not None:
+            usd_in, usd_out = pricing.rates.price(counts)
+        else:
+            try:
+                result = pricing.price.calc_price(_usage(counts))
+            except (ValueError, ArithmeticError):
+                return None, {}
+            usd_in, usd_out = float(result["input_price"]), float(result["output_price"])
+        return usd_in + usd_out, {"input": usd_in, "output": usd_out, "total": usd_in + usd_out}
 
     # -- STT / TTS -----------------------------------------------------------------------------
 
