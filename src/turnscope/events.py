@@ -9,6 +9,7 @@ may be missing (``None``) when the framework did not report them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable  # noqa: TC003 — get_type_hints() resolves it at run time
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, cast, get_type_hints
 
@@ -70,12 +71,12 @@ class LLMInput:
 
     at: float
     speech_id: str | None
-    messages: str
-    """The chat context actually sent, as JSON (the newest part, if it was too long)."""
+    render: Callable[[], tuple[str, bool]]
+    """The chat context actually sent, as JSON (the newest part, if it was too long), and
+    whether it was cut: rendered when the turn is delivered, off the event loop."""
     tools: tuple[str, ...]
     parameters: tuple[tuple[str, float], ...]
     """Request parameters the plugin exposes publicly (temperature, max tokens, …)."""
-    truncated: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,6 +203,10 @@ class Instrumentation:
     def _deliver_turn(self, turn: Turn) -> None:
         """On the pipeline thread: price the turn, then hand it to every sink."""
         try:
+            turn = turn.with_inputs_rendered()
+        except Exception as error:  # an odd chat item: the turn goes on without its input
+            self._internal_error(error)
+        try:
             priced = price_turn(turn, self._pricer)
         except Exception as error:  # never lose a turn to a pricing bug
             self._internal_error(error)

@@ -595,8 +595,7 @@ class CallRecorder:
         self._llm_inputs.remove(found)
         return replace(
             request,
-            input=found.messages,
-            input_truncated=found.truncated,
+            render_input=found.render,
             parameters=found.parameters,
             tools_offered=found.tools,
         )

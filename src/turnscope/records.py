@@ -7,8 +7,11 @@ the epoch; durations are seconds. A number the framework did not report is ``Non
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = [
     "Breakdown",
@@ -79,6 +82,11 @@ class ComponentRequest:
     input: str | None = None
     """LLM: the chat context the request was sent (JSON), when content capture is on."""
     input_truncated: bool = False
+    render_input: Callable[[], tuple[str, bool]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """LLM: renders ``input`` and ``input_truncated``; kept unrendered until the turn is
+    delivered, so the encoding happens off the agent's event loop."""
     output: str | None = None
     """LLM: what the request produced — its text, or the tool calls it made (JSON)."""
     parameters: tuple[tuple[str, float], ...] = ()
@@ -259,6 +267,12 @@ class Turn:
         """Answered by a speech-to-speech model rather than STT → LLM → TTS."""
         return any(r.kind == "realtime" for r in self.requests)
 
+    def with_inputs_rendered(self) -> Turn:
+        """The turn with what each LLM request was sent rendered (see ``render_input``)."""
+        if not any(r.render_input is not None for r in self.requests):
+            return self
+        return replace(self, requests=tuple(_rendered(r) for r in self.requests))
+
     def first_request(self, kind: str) -> ComponentRequest | None:
         """The turn's first request of a kind (discarded preemptive attempts aside)."""
         own = [r for r in self.requests if r.kind == kind and not r.discarded]
@@ -295,3 +309,10 @@ class Call:
     summary: CallSummary | None = None
     handoffs: tuple[tuple[float, str | None, str], ...] = ()
     """(when, from, to) of every switch of agent during the call."""
+
+
+def _rendered(request: ComponentRequest) -> ComponentRequest:
+    if request.render_input is None:
+        return request
+    text, truncated = request.render_input()
+    return replace(request, input=text, input_truncated=truncated, render_input=None)
