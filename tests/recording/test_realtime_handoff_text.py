@@ -145,15 +145,19 @@ def test_each_agent_uses_its_own_models(handoff: RecordedCall) -> None:
         turn = handoff.turns[turn_index]
         return {r.model for r in turn.requests if r.kind == kind}
 
+    assert models("stt", 0) == {"universal-streaming-english"}
     assert (models("llm", 0), models("tts", 0)) == ({"gpt-4o-mini"}, {"tts-1"})
     for i in (1, 2, 3):
         assert (models("llm", i), models("tts", i)) == ({"gpt-4.1-mini"}, {"tts-1-hd"})
+    for i in (2, 3):  # the billing agent heard the caller through its own STT
+        assert models("stt", i) == {"gpt-transcribe"}
     call = handoff.call
     assert call.cost is not None
     assert call.cost.unpriced == ()
     priced = dict(call.cost.by_model)
     for label in ("api.openai.com/gpt-4o-mini", "api.openai.com/gpt-4.1-mini"):
         assert priced[label] > 0
+    assert priced["api.openai.com/gpt-transcribe"] > 0
     assert priced["api.openai.com/tts-1-hd"] > 0
 
 

@@ -260,4 +260,5 @@ def test_handoff_switches_to_an_agent_with_its_own_models(simulations: Simulatio
     assert (handoff.old_agent_id, handoff.new_agent_id) == ("front_desk_agent", "billing_agent")
     models = {(m.type, m.metadata.model_name) for m in result.metrics if m.metadata}
     assert {("llm_metrics", "gpt-4.1-mini"), ("tts_metrics", "tts-1-hd")} <= models
+    assert ("stt_metrics", "gpt-transcribe") in models
     assert {("llm_metrics", "gpt-4o-mini"), ("tts_metrics", "tts-1")} <= models

@@ -7,7 +7,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from livekit.agents import Agent, RunContext, StopResponse, function_tool, llm, tts
+from livekit.agents import Agent, RunContext, StopResponse, function_tool, llm, stt, tts
 
 from turnscope.simulate.truth import SimulationTruth, ToolCallTruth
 
@@ -70,10 +70,11 @@ class ScriptedAgent(Agent):
 
 
 class BillingAgent(Agent):
-    """The agent a caller is handed off to: its own LLM and TTS, so a call mixes models."""
+    """The agent a caller is handed off to: its own STT, LLM and TTS, so a call mixes
+    models."""
 
-    def __init__(self, *, llm: llm.LLM[Any], tts: tts.TTS[Any]) -> None:
-        super().__init__(instructions=BILLING_INSTRUCTIONS, llm=llm, tts=tts)
+    def __init__(self, *, stt: stt.STT[Any], llm: llm.LLM[Any], tts: tts.TTS[Any]) -> None:
+        super().__init__(instructions=BILLING_INSTRUCTIONS, stt=stt, llm=llm, tts=tts)
 
     async def on_enter(self) -> None:
         self.session.generate_reply()

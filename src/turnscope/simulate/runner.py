@@ -256,7 +256,7 @@ async def run(
     _schedule_says(chosen, session, output, truth)
     if on_session is not None:
         on_session(session)
-    playing = agent() if agent is not None else _agent(chosen, sampler, truth, result)
+    playing = agent() if agent is not None else _agent(chosen, sampler, truth, result, stt_usage)
     truth.session_started_at = time.time()
     deadline = time.monotonic() + (
         timeout if timeout is not None else _default_timeout(chosen, speed)
@@ -275,7 +275,11 @@ async def run(
 
 
 def _agent(
-    scenario: Scenario, sampler: LatencySampler, truth: SimulationTruth, result: SimulationResult
+    scenario: Scenario,
+    sampler: LatencySampler,
+    truth: SimulationTruth,
+    result: SimulationResult,
+    stt_usage: STTUsageMode,
 ) -> Agent:
     """The scenario's first agent; with ``billing_replies``, one that can hand off."""
     billing_replies = scenario.billing_replies
@@ -283,11 +287,20 @@ def _agent(
         return ScriptedAgent(sampler=sampler, truth=truth, ignore=scenario.ignore)
 
     def billing() -> BillingAgent:
+        heard_after = scenario.transcripts[1:]  # the front desk heard the first utterance
+        own_stt = ScriptedSTT(
+            heard_after,
+            sampler=sampler,
+            truth=truth,
+            usage=stt_usage,
+            provider="api.openai.com",
+            model="gpt-transcribe",
+        )
         own_llm = ScriptedLLM(billing_replies, sampler=sampler, truth=truth, model="gpt-4.1-mini")
         own_tts = ScriptedTTS(sampler=sampler, truth=truth, model="tts-1-hd")
-        for plugin in (own_llm, own_tts):
+        for plugin in (own_stt, own_llm, own_tts):
             plugin.on("metrics_collected", result.metrics.append)
-        return BillingAgent(llm=own_llm, tts=own_tts)
+        return BillingAgent(stt=own_stt, llm=own_llm, tts=own_tts)
 
     return FrontDeskAgent(sampler=sampler, truth=truth, billing=billing)
 

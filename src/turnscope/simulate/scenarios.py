@@ -65,7 +65,7 @@ class Scenario:
     user_away_timeout: float | None = None
     mode: Mode = "pipeline"
     billing_replies: Mapping[str, Reply] | None = None
-    """When set, the agent can hand the caller off to a billing agent with its own LLM
+    """When set, the agent can hand the caller off to a billing agent with its own STT, LLM
     (answering with these replies) and TTS."""
 
     @property
@@ -268,8 +268,8 @@ def _handoff() -> Scenario:
     return Scenario(
         name="handoff",
         description=(
-            "The travel agent hands the caller off to a billing agent that has its own LLM "
-            "(gpt-4.1-mini) and TTS (tts-1-hd)."
+            "The travel agent hands the caller off to a billing agent that has its own STT "
+            "(gpt-transcribe), LLM (gpt-4.1-mini) and TTS (tts-1-hd)."
         ),
         utterances=(
             Utterance("Hi, I have a question about my bill.", 1.4, after="start"),
