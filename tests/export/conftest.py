@@ -100,6 +100,20 @@ def export_call(
     return Exported(receiver, simulation, records, handles[0], took, flushed)
 
 
+def export_each(*scenarios: str) -> dict[str, list[ReceivedSpan]]:
+    """The spans of each scenario's call, each exported to the receiver on its own."""
+    receiver = OTLPReceiver().start()
+    spans = {}
+    try:
+        for name in scenarios:
+            receiver.requests.clear()
+            export_call(receiver, name)
+            spans[name] = receiver.spans()
+    finally:
+        receiver.stop()
+    return spans
+
+
 @pytest.fixture(scope="session")
 def langfuse_call() -> Iterator[Exported]:
     receiver = OTLPReceiver().start()

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.export.conftest import export_call
-from tests.otlp_receiver import OTLPReceiver
+from tests.export.conftest import export_each
 
 if TYPE_CHECKING:
     from tests.otlp_receiver import ReceivedSpan
@@ -16,16 +15,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def exported() -> dict[str, list[ReceivedSpan]]:
-    receiver = OTLPReceiver().start()
-    spans = {}
-    try:
-        for name in ("realtime", "handoff", "text"):
-            receiver.requests.clear()
-            export_call(receiver, name)
-            spans[name] = receiver.spans()
-    finally:
-        receiver.stop()
-    return spans
+    return export_each("realtime", "handoff", "text")
 
 
 def named(spans: list[ReceivedSpan], name: str) -> list[ReceivedSpan]:

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.export.conftest import export_call
-from tests.otlp_receiver import OTLPReceiver
+from tests.export.conftest import export_each
 
 if TYPE_CHECKING:
     from tests.otlp_receiver import ReceivedSpan
@@ -15,17 +14,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="module")
 def exported() -> dict[str, list[ReceivedSpan]]:
-    """The spans of each scenario's call, each received on its own."""
-    receiver = OTLPReceiver().start()
-    spans = {}
-    try:
-        for name in ("errors", "falseint", "away", "bargein"):
-            receiver.requests.clear()
-            export_call(receiver, name)
-            spans[name] = receiver.spans()
-    finally:
-        receiver.stop()
-    return spans
+    return export_each("errors", "falseint", "away", "bargein")
 
 
 def summary(call: list[ReceivedSpan]) -> ReceivedSpan:
