@@ -222,7 +222,7 @@ class AgentHandoff:
     """The session switched agents (a tool returned a new agent, or ``update_agent``)."""
 
     at: float
-    old_agent: str | None
+    old_agent: str
     new_agent: str
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = [
+    "MODEL_KINDS",
     "Breakdown",
     "Call",
     "CallCost",
@@ -37,6 +38,9 @@ chose not to answer, or the turn was dropped before a speech), or failed (an err
 TurnSource = Literal["user", "say", "generate_reply", "none"]
 
 InputModality = Literal["audio", "text"]
+
+MODEL_KINDS = ("llm", "realtime")
+"""Request kinds that are the model answering: their tokens, TTFT and cost count alike."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +282,10 @@ class Turn:
         own = [r for r in self.requests if r.kind == kind and not r.discarded]
         return min(own, key=lambda r: r.started_at) if own else None
 
+    def first_model_request(self) -> ComponentRequest | None:
+        """The turn's first LLM request, or its first realtime response if it had no LLM."""
+        return self.first_request("llm") or self.first_request("realtime")
+
 
 @dataclass(frozen=True, slots=True)
 class Call:
@@ -307,7 +315,7 @@ class Call:
     """(provider, model, metered seconds, idle seconds) per STT model."""
     cost: CallCost | None = None
     summary: CallSummary | None = None
-    handoffs: tuple[tuple[float, str | None, str], ...] = ()
+    handoffs: tuple[tuple[float, str, str], ...] = ()
     """(when, from, to) of every switch of agent during the call."""
 
 

@@ -440,9 +440,7 @@ def _summarize(span: PlannedSpan, call: Call) -> None:
         span.children.append(PlannedSpan("user away", start, start, details))
         span.events.append(("user away", start, {sc.AWAY_DURATION: end - start}))
     for at, old, new in call.handoffs:
-        moved: dict[str, AttributeValue] = {sc.HANDOFF_TO: new}
-        if old:
-            moved[sc.HANDOFF_FROM] = old
+        moved: dict[str, AttributeValue] = {sc.HANDOFF_FROM: old, sc.HANDOFF_TO: new}
         span.children.append(
             PlannedSpan("handoff", at, at, {sc.OBSERVATION_TYPE: "event", **moved})
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from turnscope.pricing.linear import FIELDS, LinearRates, linear_rates
-from turnscope.records import CallCost, TurnCost
+from turnscope.records import MODEL_KINDS, CallCost, TurnCost
 
 if TYPE_CHECKING:
     from turnscope.pricing.catalog import Catalog, LLMPrice, UnitPrice
@@ -116,7 +116,7 @@ class Pricer:
         return _per_unit(price, seconds=r.audio_duration, characters=r.characters)
 
     def request(self, r: ComponentRequest) -> ComponentRequest:
-        if r.kind in ("llm", "realtime"):
+        if r.kind in MODEL_KINDS:
             usd, details = self.llm(r)
         elif r.kind == "tts":
             usd = self.tts(r)

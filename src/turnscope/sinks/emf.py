@@ -19,11 +19,11 @@ import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from turnscope.records import Breakdown
+from turnscope.records import MODEL_KINDS, Breakdown
 
 if TYPE_CHECKING:
     from turnscope.context import CallContext
-    from turnscope.records import Call, ComponentRequest, Turn
+    from turnscope.records import Call, Turn
 
 __all__ = ["DIMENSIONS", "EMFSink", "emf_from_env"]
 
@@ -124,24 +124,16 @@ class EMFSink:
         return True
 
 
-MODELS = ("llm", "realtime")
-"""Request kinds whose tokens and TTFT count as the model's: an LLM, or a realtime model."""
-
-
-def _first_model_request(turn: Turn) -> ComponentRequest | None:
-    return turn.first_request("llm") or turn.first_request("realtime")
-
-
 def turn_values(turn: Turn) -> dict[str, float]:
     """The metric values of one turn (only those it has)."""
     values: dict[str, float | None] = {
         "E2ELatency": turn.e2e,
         "TotalLatency": turn.total_latency,
-        "LLMTimeToFirstToken": model.ttft if (model := _first_model_request(turn)) else None,
+        "LLMTimeToFirstToken": model.ttft if (model := turn.first_model_request()) else None,
         "TTSTimeToFirstByte": tts.ttfb if (tts := turn.first_request("tts")) else None,
-        "PromptTokens": float(sum(r.prompt_tokens for r in turn.requests if r.kind in MODELS)),
+        "PromptTokens": float(sum(r.prompt_tokens for r in turn.requests if r.kind in MODEL_KINDS)),
         "CompletionTokens": float(
-            sum(r.completion_tokens for r in turn.requests if r.kind in MODELS)
+            sum(r.completion_tokens for r in turn.requests if r.kind in MODEL_KINDS)
         ),
         "TTSCharacters": float(sum(r.characters for r in turn.requests if r.kind == "tts")),
         "STTAudio": sum(r.audio_duration for r in turn.requests if r.kind == "stt"),

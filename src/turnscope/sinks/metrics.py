@@ -12,7 +12,7 @@ import os
 import threading
 from typing import TYPE_CHECKING, Any
 
-from turnscope.records import Breakdown
+from turnscope.records import MODEL_KINDS, Breakdown
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -98,7 +98,7 @@ class MetricsSink:
             }
             if r.cost_usd is not None:
                 self.cost.add(r.cost_usd, {**model, "voice.component": r.kind})
-            if r.kind in ("llm", "realtime"):
+            if r.kind in MODEL_KINDS:
                 if r.ttft is not None and not r.discarded:
                     self.ttft.record(r.ttft, model)
                 for kind, count in _token_counts(r).items():

@@ -8,6 +8,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from turnscope.records import MODEL_KINDS
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
 if TYPE_CHECKING:
@@ -143,9 +144,9 @@ def _call_cost(call: Call) -> tuple[Any, ...]:
 
 def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
     parts = turn.breakdown
-    model = [r for r in turn.requests if r.kind in ("llm", "realtime")]
+    model = [r for r in turn.requests if r.kind in MODEL_KINDS]
     tts = [r for r in turn.requests if r.kind == "tts"]
-    first_model = turn.first_request("llm") or turn.first_request("realtime")
+    first_model = turn.first_model_request()
     *cost, cost_realtime = _turn_cost(turn)
     return (
         turn.call_id,
