@@ -27,9 +27,9 @@ from turnscope import simulate
 from turnscope.context import CallContext
 from turnscope.instrument import Instrumentation
 from turnscope.livekit.adapter import LiveKitAdapter
-from turnscope.pipeline import pipeline
 from turnscope.pricing import prewarm, shared_pricer
 from turnscope.sinks.memory import MemorySink
+from turnscope.sinks.pipeline import pipeline
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence

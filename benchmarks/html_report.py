@@ -31,7 +31,7 @@ import turnscope
 from turnscope import simulate
 from turnscope.cli import main as cli
 from turnscope.sinks.memory import MemorySink
-from turnscope.sinks.store import LocalStore
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable

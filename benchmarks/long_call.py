@@ -43,11 +43,11 @@ from benchmarks.common import (
     threads_named,
 )
 from turnscope.context import CallContext
+from turnscope.export.spans import SpanSink
 from turnscope.instrument import Instrumentation
-from turnscope.pipeline import pipeline
 from turnscope.pricing import prewarm, shared_pricer
-from turnscope.sinks.spans import SpanSink
-from turnscope.sinks.store import LocalStore
+from turnscope.sinks.pipeline import pipeline
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -53,12 +53,12 @@ from benchmarks.common import (
 )
 from benchmarks.common import replay_steps as _replay
 from turnscope.context import CallContext
+from turnscope.export.spans import SpanSink
 from turnscope.instrument import Instrumentation
 from turnscope.livekit.adapter import LiveKitAdapter
-from turnscope.pipeline import pipeline
 from turnscope.pricing import prewarm, shared_pricer
-from turnscope.sinks.spans import SpanSink
-from turnscope.sinks.store import LocalStore
+from turnscope.sinks.pipeline import pipeline
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan

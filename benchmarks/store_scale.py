@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from benchmarks.common import Recording, Row, median, priced, print_table, record
 from turnscope.context import CallContext
-from turnscope.sinks.store import QUEUE_LIMIT, LocalStore
+from turnscope.store.writer import QUEUE_LIMIT, LocalStore
 
 if TYPE_CHECKING:
     from turnscope.records import Call, Turn

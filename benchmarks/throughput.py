@@ -38,7 +38,7 @@ from benchmarks.common import (
 )
 from benchmarks.receiver import ReceiverProcess
 from turnscope.context import CallContext
-from turnscope.sinks.spans import SpanSink
+from turnscope.export.spans import SpanSink
 
 if TYPE_CHECKING:
     from turnscope.records import Turn
@@ -102,7 +102,7 @@ def measure(recording: Recording, turns: int) -> list[Row]:
 
 
 def _spans(turn: Turn) -> int:
-    from turnscope.spantree import turn_plan
+    from turnscope.export.spantree import turn_plan
 
     return len(turn_plan(turn, capture=True).walk())
 

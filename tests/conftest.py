@@ -64,7 +64,7 @@ def _raise(error: BaseException) -> None:
 
 def store_call(path: Path, recorded: RecordedCall, *, capture_content: bool = True) -> None:
     """Write a recorded call into a real store file, as the LocalStore sink would live."""
-    from turnscope.sinks.store import LocalStore
+    from turnscope.store.writer import LocalStore
 
     store = LocalStore(path, capture_content=capture_content)
     store.start_call(recorded.handle.context)

@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 from turnscope import events
 from turnscope.config import current_settings
 from turnscope.context import CallContext, MetadataValue
-from turnscope.exporters import langfuse_settings, shared_tracer_provider
+from turnscope.export.emf import emf_from_env
+from turnscope.export.exporters import langfuse_settings, shared_tracer_provider
+from turnscope.export.metrics import shared_meter_provider, shared_metrics_sink
+from turnscope.export.spans import SpanSink, shared_span_sink, trace_per_from_env
 from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
-from turnscope.pipeline import pipeline
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
-from turnscope.recorder import CallRecorder
-from turnscope.sinks.emf import emf_from_env
-from turnscope.sinks.metrics import shared_meter_provider, shared_metrics_sink
-from turnscope.sinks.spans import SpanSink, shared_span_sink, trace_per_from_env
-from turnscope.sinks.store import LocalStore
-from turnscope.summary import SummaryTotals, summarize
+from turnscope.recording.recorder import CallRecorder
+from turnscope.recording.summary import SummaryTotals, summarize
+from turnscope.sinks.pipeline import pipeline
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     import os

@@ -8,7 +8,7 @@ import re
 import click
 
 import turnscope
-import turnscope.semconv as semconv
+import turnscope.export.semconv as semconv
 import turnscope.simulate
 import turnscope.testing
 from tests.docs.markdown import DOCS, ROOT, docs_text

@@ -131,7 +131,7 @@ def call_mode_call() -> Iterator[Exported]:
 @pytest.fixture(autouse=True)
 def fresh_failure_notes() -> None:
     """Failure lines are once per process; each test starts as a new process would."""
-    from turnscope import exporters
+    from turnscope.export import exporters
 
     exporters._explained.clear()
     return

@@ -16,7 +16,7 @@ from tests.conftest import store_call
 from tests.export.conftest import export_call
 from tests.otlp_receiver import OTLPReceiver
 from turnscope import simulate
-from turnscope.sinks.emf import DIMENSIONS, EMFSink
+from turnscope.export.emf import DIMENSIONS, EMFSink
 from turnscope.sinks.memory import MemorySink
 from turnscope.store import open_for_reading
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from turnscope.breakdown import breakdown, total_latency
 from turnscope.events import AgentMessage, EndOfTurn, LLMRequest, TTSRequest, UserMessage
+from turnscope.recording.breakdown import breakdown, total_latency
 
 STOP = 1000.0
 """The user stops speaking."""
@@ -126,8 +126,8 @@ def test_total_latency_is_null_not_zero_when_a_part_is_missing() -> None:
 
 
 def test_a_failed_tool_is_an_error_on_its_span() -> None:
+    from turnscope.export.spantree import turn_plan
     from turnscope.records import ToolRecord, Turn
-    from turnscope.spantree import turn_plan
 
     tool = ToolRecord("call_1", "book", '{"day": "mon"}', STOP + 1, STOP + 1.2, "error", "no slot")
     turn = Turn("c", 1, "s", "user", "answered", STOP - 1, STOP + 3, tools=(tool,))

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from livekit.agents import AgentSession
 
 import turnscope
-from turnscope.sinks.metrics import MetricsSink
-from turnscope.sinks.spans import SpanSink
-from turnscope.sinks.store import LocalStore
+from turnscope.export.metrics import MetricsSink
+from turnscope.export.spans import SpanSink
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from turnscope import events as ev
-from turnscope.recorder import CallRecorder
+from turnscope.recording.recorder import CallRecorder
 
 if TYPE_CHECKING:
     from tests.conftest import SimulationCache

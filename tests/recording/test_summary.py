@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from turnscope.recording.summary import time_in_state
 from turnscope.store import open_for_reading
-from turnscope.summary import time_in_state
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from tests.conftest import store_call
 from tests.report.conftest import chromium
 from turnscope.cli import main
-from turnscope.sinks.store import LocalStore
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

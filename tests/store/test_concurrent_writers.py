@@ -7,8 +7,8 @@ import pickle
 from typing import TYPE_CHECKING
 
 from turnscope.context import CallContext
-from turnscope.sinks.store import LocalStore
 from turnscope.store import open_for_reading
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -12,8 +12,8 @@ import pytest
 
 from tests.conftest import store_call
 from turnscope.context import CallContext
-from turnscope.sinks.store import LocalStore
 from turnscope.store import StoreError, open_for_reading, open_for_writing
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -20,8 +20,8 @@ from turnscope.report.queries import distributions, select_calls, turns_of
 from turnscope.report.text import render_call, render_percentiles, usd
 from turnscope.simulate import PROFILES, SCENARIOS, run
 from turnscope.sinks.memory import MemorySink
-from turnscope.sinks.store import LocalStore
 from turnscope.store import open_for_reading
+from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -12,8 +12,8 @@ import click
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from turnscope.config import current_settings, otlp_configured
-from turnscope.exporters import langfuse_settings
-from turnscope.sinks.spans import trace_per_from_env
+from turnscope.export.exporters import langfuse_settings
+from turnscope.export.spans import trace_per_from_env
 
 __all__ = ["doctor"]
 

@@ -1,4 +1,10 @@
-"""Sinks: where records go. Each one does its own I/O, off the agent's event loop."""
+"""Sinks: how finished records reach the places they go.
+
+The ``Sink`` protocol every destination implements, the process-wide pipeline that prices
+records and hands them to sinks off the agent's event loop (``pipeline``), and an in-memory
+sink for tests and embedding (``memory``). The sinks themselves live where their job is:
+``turnscope.export`` (spans, scores, metrics, EMF) and ``turnscope.store`` (the local store).
+"""
 
 from __future__ import annotations
 

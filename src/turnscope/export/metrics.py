@@ -174,7 +174,7 @@ def shared_meter_provider() -> MeterProvider | None:
             from opentelemetry.sdk.metrics import MeterProvider as SDKMeterProvider
             from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
-            from turnscope.exporters import explained_metric_exporter
+            from turnscope.export.exporters import explained_metric_exporter
 
             exporter = explained_metric_exporter("OTLP metrics", endpoint)
             reader = PeriodicExportingMetricReader(exporter, export_timeout_millis=5_000)

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Literal
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
-from turnscope import semconv as sc
-from turnscope.sinks.scores import Score, ScorePoster
-from turnscope.spantree import PlannedSpan, call_summary_plan, context_attributes, turn_plan
+from turnscope.export import semconv as sc
+from turnscope.export.scores import Score, ScorePoster
+from turnscope.export.spantree import PlannedSpan, call_summary_plan, context_attributes, turn_plan
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from opentelemetry.util.types import AttributeValue
 
     from turnscope.context import CallContext
-    from turnscope.exporters import LangfuseSettings
+    from turnscope.export.exporters import LangfuseSettings
     from turnscope.records import Call, Turn
 
 __all__ = ["SpanSink", "TracePer", "shared_span_sink", "trace_per_from_env"]

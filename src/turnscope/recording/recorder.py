@@ -20,13 +20,14 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from turnscope import events as ev
-from turnscope.breakdown import (
+from turnscope.recording.breakdown import (
     breakdown,
     realtime_breakdown,
     realtime_total_latency,
     request_start,
     total_latency,
 )
+from turnscope.recording.stt_meter import STTMeter
 from turnscope.records import (
     Call,
     ComponentRequest,
@@ -37,7 +38,6 @@ from turnscope.records import (
     Turn,
     TurnSource,
 )
-from turnscope.stt_meter import STTMeter
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -20,10 +20,10 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from turnscope.exporters import explain_failure
+from turnscope.export.exporters import explain_failure
 
 if TYPE_CHECKING:
-    from turnscope.exporters import LangfuseSettings
+    from turnscope.export.exporters import LangfuseSettings
 
 __all__ = ["Score", "ScorePoster"]
 

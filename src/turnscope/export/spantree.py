@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
 
-from turnscope import semconv as sc
+from turnscope.export import semconv as sc
 from turnscope.records import Breakdown
 
 if TYPE_CHECKING:
