@@ -1,0 +1,190 @@
+"""Assembling a finished Turn from a pending one: its messages, outcome, breakdown, requests,
+tools and errors, claimed from the call's pools at the moment the turn is emitted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from turnscope.recording.breakdown import (
+    breakdown,
+    realtime_breakdown,
+    realtime_total_latency,
+    total_latency,
+)
+from turnscope.recording.requests import llm_outputs, llm_request, realtime_output, tts_request
+from turnscope.recording.requests import realtime_request as realtime_record
+from turnscope.records import InputModality, Outcome, Turn, TurnSource
+
+if TYPE_CHECKING:
+    from turnscope import events as ev
+    from turnscope.recording.matching import TurnMatcher
+    from turnscope.recording.pending import PendingTurn
+    from turnscope.recording.stt_meter import STTMeter
+    from turnscope.records import Breakdown, ComponentRequest, ErrorRecord
+
+__all__ = ["assemble"]
+
+
+def assemble(
+    pending: PendingTurn,
+    index: int,
+    *,
+    call_id: str,
+    matcher: TurnMatcher,
+    stt: STTMeter,
+    now: float,
+    grace: float,
+) -> Turn:
+    """The finished turn. Claims (removes) what it uses from ``matcher``'s pools.
+
+    Args:
+        pending: what was gathered for the turn.
+        index: the turn's 1-based position in the call.
+        call_id: the call it belongs to.
+        matcher: the call's pools of messages, responses, tools, errors and inputs.
+        stt: the call's STT meter; the turn takes its share of the user's speech window.
+        now: the recorder's time (seconds), the end of a speech not yet done.
+        grace: seconds late reports are still taken after a speech is done.
+    """
+    messages = matcher.take_messages(pending)
+    reply = next((m for m in messages if m.e2e_latency is not None), None)
+    reply = reply or (messages[0] if messages else None)
+    user = pending.user
+    window = pending.window()
+    realtime = matcher.claim_realtime(pending, messages, now)
+    e2e = reply.e2e_latency if reply is not None and user is not None else None
+    parts = _breakdown(pending, e2e, reply, realtime, window)
+    requests = _requests(pending, window, messages, realtime, matcher, stt)
+    errors = matcher.take_errors(pending, requests, now)
+    interrupted = bool(pending.done and pending.done.interrupted) or any(
+        m.interrupted for m in messages
+    )
+    outcome = _outcome(pending, messages, errors, interrupted)
+    heard = matcher.heard(pending, messages, now, grace) if outcome == "interrupted" else None
+    agent_start = messages[0].started_speaking_at if messages else None
+    agent_stop = messages[-1].stopped_speaking_at if messages else None
+    started = window[0] if window else pending.created_at
+    ends = (agent_stop, pending.done.at if pending.done else None, window and window[1])
+    ended = max([started, *(x for x in ends if x is not None)])
+    return Turn(
+        call_id=call_id,
+        index=index,
+        speech_id=pending.speech_id,
+        source=_source(pending, window),
+        outcome=outcome,
+        started_at=started,
+        ended_at=ended,
+        user_text=user.text if user else (" ".join(f.text for f in pending.unanswered) or None),
+        user_started_at=window[0] if window else None,
+        user_stopped_at=window[1] if window else None,
+        agent_text=" ".join(m.text for m in messages) or None,
+        agent_messages=tuple(m.text for m in messages),
+        agent_started_at=agent_start,
+        agent_stopped_at=agent_stop,
+        interrupted=outcome == "interrupted",
+        preemptive=bool(pending.folded) or (parts is not None and parts.preemptive_overlap < 0),
+        discarded_attempts=len(pending.folded),
+        e2e=e2e,
+        breakdown=parts,
+        total_latency=(
+            realtime_total_latency(pending.eou, parts, realtime)
+            if realtime
+            else total_latency(pending.eou, pending.llm, pending.tts)
+        ),
+        transcription_delay=user.transcription_delay if user else None,
+        end_of_utterance_delay=pending.eou.end_of_utterance_delay if pending.eou else None,
+        eou_detector=pending.eou.detector if pending.eou else None,
+        heard_seconds=heard,
+        agent_name=pending.agent,
+        input_modality=_input_modality(pending, window),
+        handoff_to=matcher.claim_handoff(pending, now, grace),
+        requests=requests,
+        tools=matcher.take_tools(pending),
+        errors=errors,
+    )
+
+
+def _breakdown(
+    pending: PendingTurn,
+    e2e: float | None,
+    reply: ev.AgentMessage | None,
+    realtime: list[ev.RealtimeRequest],
+    window: tuple[float, float] | None,
+) -> Breakdown | None:
+    """The parts of a measured e2e: a pipeline reply's, or a realtime model's."""
+    user = pending.user
+    if e2e is None or user is None or reply is None:
+        return None
+    queue_wait = pending.done.queue_wait if pending.done else None
+    if realtime:
+        return realtime_breakdown(
+            e2e=e2e,
+            reply=reply,
+            responses=realtime,
+            eou=pending.eou,
+            user_stopped_at=window[1] if window else None,
+            committed_at=pending.created_at,
+            queue_wait=queue_wait,
+        )
+    return breakdown(e2e=e2e, user=user, reply=reply, llm=pending.llm, queue_wait=queue_wait)
+
+
+def _outcome(
+    pending: PendingTurn,
+    messages: list[ev.AgentMessage],
+    errors: tuple[ErrorRecord, ...],
+    interrupted: bool,
+) -> Outcome:
+    if pending.speech_id is None:
+        return "no_reply"
+    if not messages and any(not e.recoverable for e in errors):
+        return "failed"  # dropped by an error, even if closing then interrupted it
+    if interrupted:
+        return "interrupted"
+    if messages:
+        return "answered"
+    return "failed" if errors else "no_reply"
+
+
+def _requests(
+    pending: PendingTurn,
+    window: tuple[float, float] | None,
+    messages: list[ev.AgentMessage],
+    realtime: list[ev.RealtimeRequest],
+    matcher: TurnMatcher,
+    stt: STTMeter,
+) -> tuple[ComponentRequest, ...]:
+    """Every request the turn made, in start order: its STT share first."""
+    shares = stt.share(window) if window is not None else []
+    tools = matcher.tools_of(pending)
+    outputs = llm_outputs(pending.llm, messages, tools)
+    own = [realtime_record(r, realtime_output(r, realtime, messages, tools)) for r in realtime]
+    own += [
+        matcher.with_input(
+            llm_request(r, discarded=False, output=outputs.get(r.request_id)), pending
+        )
+        for r in pending.llm
+    ]
+    own += [tts_request(r, discarded=False) for r in pending.tts]
+    for attempt in pending.folded:
+        own += [matcher.with_input(llm_request(r, discarded=True), attempt) for r in attempt.llm]
+        own += [tts_request(r, discarded=True) for r in attempt.tts]
+    return tuple(shares + sorted(own, key=lambda r: r.started_at))
+
+
+def _source(pending: PendingTurn, window: tuple[float, float] | None) -> TurnSource:
+    if pending.speech_id is None:
+        return "none"
+    if window is not None or (pending.user is not None and pending.modality == "text"):
+        return "user"
+    return "say" if pending.source == "say" else "generate_reply"
+
+
+def _input_modality(
+    pending: PendingTurn, window: tuple[float, float] | None
+) -> InputModality | None:
+    if pending.user is not None and pending.modality == "text" and window is None:
+        return "text"
+    if window is not None or pending.unanswered:
+        return "audio"
+    return None

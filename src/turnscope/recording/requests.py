@@ -1,0 +1,180 @@
+"""Records of one request, built from its events: what each LLM, realtime, TTS request and
+error becomes in a Turn, and what each model request produced (its output)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from turnscope.recording.breakdown import request_start
+from turnscope.records import ComponentRequest, ErrorRecord
+
+if TYPE_CHECKING:
+    from turnscope import events as ev
+
+__all__ = [
+    "error_record",
+    "llm_outputs",
+    "llm_request",
+    "realtime_output",
+    "realtime_request",
+    "tts_request",
+]
+
+
+def realtime_output(
+    response: ev.RealtimeRequest,
+    responses: list[ev.RealtimeRequest],
+    messages: list[ev.AgentMessage],
+    tools: list[ev.ToolStarted],
+) -> str | None:
+    """What a realtime response produced: the messages that name it (or, when none name
+    any, those that began after it was created), and the tool calls made while it ran."""
+    named = [m.text for m in messages if response.request_id in m.provider_request_ids]
+    if not named and not any(m.provider_request_ids for m in messages):
+        later = [r.at for r in responses if r.at > response.at]
+        until = min(later, default=math.inf)
+        named = [
+            m.text
+            for m in messages
+            if response.at <= (m.started_speaking_at or m.at) < until and m.text
+        ]
+    end = response.at + (response.duration or 0.0)
+    calls = [
+        {"name": t.name, "arguments": t.arguments}
+        for t in tools
+        if response.at <= t.at <= end + 0.05
+    ]
+    if calls:
+        parts: dict[str, Any] = {"tool_calls": calls}
+        if named:
+            parts["text"] = " ".join(named)
+        return json.dumps(parts, ensure_ascii=False)
+    return " ".join(named) or None
+
+
+def realtime_request(r: ev.RealtimeRequest, output: str | None) -> ComponentRequest:
+    """A realtime model's response as a request record (``kind="realtime"``)."""
+    return ComponentRequest(
+        kind="realtime",
+        request_id=r.request_id,
+        provider=r.provider,
+        model=r.model,
+        started_at=r.at,
+        ended_at=r.at + (r.duration or 0.0),
+        first_output_at=r.at + r.ttft if r.ttft is not None else None,
+        ttft=r.ttft,
+        duration=r.duration,
+        cancelled=r.cancelled,
+        prompt_tokens=r.input_tokens,
+        cached_tokens=r.cached_tokens,
+        completion_tokens=r.output_tokens,
+        total_tokens=r.total_tokens,
+        tokens_per_second=r.tokens_per_second,
+        input_audio_tokens=r.input_audio_tokens,
+        cached_audio_tokens=r.cached_audio_tokens,
+        output_audio_tokens=r.output_audio_tokens,
+        output=output,
+    )
+
+
+def llm_outputs(
+    llm: list[ev.LLMRequest], messages: list[ev.AgentMessage], tools: list[ev.ToolStarted]
+) -> dict[str, str]:
+    """What each LLM request of a speech produced: the messages that began speaking after it
+    started (and before the next one did), and the tool calls it made."""
+    ordered = sorted(llm, key=request_start)
+    produced: dict[str, dict[str, Any]] = {r.request_id: {} for r in ordered}
+    for message in messages:
+        at = message.started_speaking_at or message.at
+        source = next((r for r in reversed(ordered) if request_start(r) <= at), None)
+        if source is not None and message.text:
+            texts = produced[source.request_id].setdefault("text", [])
+            texts.append(message.text)
+    for tool in tools:
+        # the request that asked for the tool started before it (it may end after: the usage
+        # chunk comes last, and LiveKit starts tools as soon as the call is streamed)
+        source = next((r for r in reversed(ordered) if request_start(r) <= tool.at), None)
+        if source is not None:
+            calls = produced[source.request_id].setdefault("tool_calls", [])
+            calls.append({"name": tool.name, "arguments": tool.arguments})
+    outputs = {}
+    for request_id, parts in produced.items():
+        if "tool_calls" in parts:
+            if "text" in parts:
+                parts["text"] = " ".join(parts["text"])
+            outputs[request_id] = json.dumps(parts, ensure_ascii=False)
+        elif "text" in parts:
+            outputs[request_id] = " ".join(parts["text"])
+    return outputs
+
+
+def llm_request(
+    r: ev.LLMRequest, *, discarded: bool, output: str | None = None
+) -> ComponentRequest:
+    """An LLM request as a record; ``discarded`` for a thrown-away preemptive attempt's."""
+    start = request_start(r)
+    return ComponentRequest(
+        kind="llm",
+        request_id=r.request_id,
+        provider=r.provider,
+        model=r.model,
+        started_at=start,
+        ended_at=r.at,
+        first_output_at=start + r.ttft if r.ttft is not None else None,
+        ttft=r.ttft,
+        duration=r.duration,
+        cancelled=r.cancelled,
+        discarded=discarded,
+        prompt_tokens=r.prompt_tokens,
+        cached_tokens=r.cached_tokens,
+        cache_creation_tokens=r.cache_creation_tokens,
+        completion_tokens=r.completion_tokens,
+        reasoning_tokens=r.reasoning_tokens,
+        total_tokens=r.total_tokens,
+        tokens_per_second=r.tokens_per_second,
+        output=output,
+    )
+
+
+def tts_request(r: ev.TTSRequest, *, discarded: bool) -> ComponentRequest:
+    """A TTS request as a record; ``discarded`` for a thrown-away preemptive attempt's."""
+    start = request_start(r)
+    return ComponentRequest(
+        kind="tts",
+        request_id=r.request_id,
+        provider=r.provider,
+        model=r.model,
+        started_at=start,
+        ended_at=r.at,
+        first_output_at=start + r.ttfb if r.ttfb is not None else None,
+        ttfb=r.ttfb,
+        duration=r.duration,
+        cancelled=r.cancelled,
+        discarded=discarded,
+        characters=r.characters,
+        audio_duration=r.audio_duration,
+        streamed=r.streamed,
+        segment_id=r.segment_id,
+    )
+
+
+def error_record(e: ev.ErrorRaised, requests: tuple[ComponentRequest, ...]) -> ErrorRecord:
+    """An error as a record, naming the request of its component it fell inside, if any."""
+    hit = next(
+        (
+            r.request_id
+            for r in requests
+            if r.kind == e.component and r.started_at - 0.05 <= e.at <= r.ended_at + 0.05
+        ),
+        None,
+    )
+    return ErrorRecord(
+        at=e.at,
+        component=e.component,
+        error_type=e.error_type,
+        message=e.message,
+        recoverable=e.recoverable,
+        request_id=hit,
+    )
