@@ -454,7 +454,11 @@ def _resolve(setting: Setting, explicit: object) -> tuple[Any, str, Problem | No
         return setting.default, "default", None
     origin, raw = candidates[0]
     where = f"configure({setting.name}=…)" if origin == "argument" else origin
-    given = _shown(setting, str(raw).strip() if isinstance(raw, str) else raw)
+    if isinstance(raw, str):
+        raw_text = raw.strip().strip("'\"").strip() if setting.secret else raw.strip()
+        given = _shown(setting, raw_text)
+    else:
+        given = _shown(setting, raw)
     try:
         value = setting.cast(raw)
     except Rejected as why:
@@ -499,13 +503,14 @@ def _double_export(settings: Settings) -> list[Problem]:
     problems = []
     url = settings.otlp_traces_url
     if url is not None and settings.langfuse and aimed_at_langfuse(url, settings):
-        variable = settings.origins.get("otlp_traces_endpoint", "default")
-        if variable == "default":
-            variable = "OTEL_EXPORTER_OTLP_ENDPOINT"
+        if settings.otlp_traces_endpoint:
+            variable, given = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", settings.otlp_traces_endpoint
+        else:
+            variable, given = "OTEL_EXPORTER_OTLP_ENDPOINT", settings.otlp_endpoint or url
         problems.append(
             Problem(
                 variable,
-                f"{variable}={shown_url(url)!r} points at Langfuse, which turnscope already "
+                f"{variable}={shown_url(given)!r} points at Langfuse, which turnscope already "
                 "sends to with LANGFUSE_PUBLIC_KEY/LANGFUSE_SECRET_KEY: every trace would "
                 f"arrive twice; sending each once, to Langfuse (unset {variable})",
             )
