@@ -41,6 +41,7 @@ def test_the_demo_reaches_langfuse_and_says_where(
     assert {s.attributes.get("langfuse.trace.tags") is not None for s in ours} == {True}
     assert db.is_file()  # and the store has it too
     assert "stored in" in result.output
+    assert "speed 8x: every latency is 8 times shorter than at real speed" in result.output
 
 
 def test_the_demo_says_when_nothing_arrived(
