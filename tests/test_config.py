@@ -29,6 +29,7 @@ BAD_VALUES = [
     ("TURNSCOPE_CAPTURE_CONTENT", "maybe", "using false (content capture off"),
     ("LANGFUSE_TRACING_ENVIRONMENT", "Production", "using none"),
     ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "using http/protobuf"),
+    ("LANGFUSE_BASE_URL", "ftp://langfuse.internal", "using none (Langfuse export off)"),
 ]
 
 
@@ -131,6 +132,20 @@ def test_configure_overrides_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     assert (settings.trace_per, settings.origins["trace_per"]) == ("turn", "argument")
     assert (settings.release, settings.origins["release"]) == ("1.2.3", "TURNSCOPE_RELEASE")
     assert settings.environment == "staging"
+
+
+def test_configure_takes_exactly_the_settings_the_table_marks_as_arguments() -> None:
+    import inspect
+
+    from tests.docs.markdown import DOCS
+
+    arguments = set(inspect.signature(turnscope.configure).parameters)
+    assert arguments == {s.name for s in SETTINGS if s.argument}
+    page = (DOCS / "configuration.md").read_text()
+    table = page.split("## `turnscope.configure(...)`", 1)[1].split("\n## ", 1)[0]
+    for setting in SETTINGS:
+        if setting.argument:
+            assert f"| `{setting.name}` | `{setting.env[0]}` |" in table
 
 
 def test_every_setting_has_a_docstring_and_a_default_the_caster_accepts() -> None:

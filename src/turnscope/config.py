@@ -16,7 +16,7 @@ import re
 import sys
 import threading
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,9 +39,7 @@ __all__ = [
     "aimed_at_langfuse",
     "configure",
     "current_settings",
-    "langfuse_configured",
     "mask",
-    "otlp_configured",
     "report_problems",
     "resolve_db_path",
     "shown_url",
@@ -162,9 +160,12 @@ def _emf_target(raw: object) -> str | None:
 
 
 def _dimensions(raw: object) -> tuple[str, ...]:
-    names = [d.strip() for d in str(raw).split(",") if d.strip()] if isinstance(raw, str) else []
-    if isinstance(raw, (tuple, list)):
+    if isinstance(raw, str):
+        names = [d.strip() for d in raw.split(",") if d.strip()]
+    elif isinstance(raw, (tuple, list)):
         names = [str(d).strip() for d in raw]
+    else:
+        raise Rejected("not a comma-separated list of EMF dimensions")
     unknown = [d for d in names if d not in EMF_DIMENSIONS]
     if unknown or not names:
         raise Rejected(
@@ -436,23 +437,24 @@ _configured: dict[str, object] = {}
 _configured_lock = threading.Lock()
 
 
-def _candidates(setting: Setting, explicit: object) -> list[tuple[str, object]]:
-    found: list[tuple[str, object]] = []
+def _given(setting: Setting, explicit: object) -> tuple[str, object] | None:
+    """The value that wins and where it came from: the argument, else the first environment
+    variable set (an empty one counts as unset), else None."""
     if explicit is not None:
-        found.append(("argument", explicit))
+        return "argument", explicit
     for name in setting.env:
         raw = os.environ.get(name)
         if raw is not None and raw.strip():
-            found.append((name, raw))
-    return found
+            return name, raw
+    return None
 
 
 def _resolve(setting: Setting, explicit: object) -> tuple[Any, str, Problem | None]:
     """The setting's value, where it came from, and what was wrong with the value given."""
-    candidates = _candidates(setting, explicit)
-    if not candidates:
+    given_at = _given(setting, explicit)
+    if given_at is None:
         return setting.default, "default", None
-    origin, raw = candidates[0]
+    origin, raw = given_at
     where = f"configure({setting.name}=…)" if origin == "argument" else origin
     if isinstance(raw, str):
         raw_text = raw.strip().strip("'\"").strip() if setting.secret else raw.strip()
@@ -553,14 +555,13 @@ def current_settings(*, remote: bool | None = None) -> Settings:
     _swapped_keys(values, problems)
     if values["langfuse_base_url"] == "":
         values["langfuse_base_url"] = None
-    draft = Settings(remote_export=False, origins=origins, **values)
+    settings = Settings(remote_export=False, origins=origins, **values)
     if remote is None:
-        remote = draft.langfuse or draft.otlp_traces
-    if origins["db"] == "default" and remote:
-        values["db"] = None  # a remote backend is the record; the store on request only
-    settings = Settings(remote_export=remote, origins=origins, **values)
-    problems += _double_export(settings)
-    return Settings(remote_export=remote, origins=origins, problems=tuple(problems), **values)
+        remote = settings.langfuse or settings.otlp_traces
+    # a remote backend is the record; the store is then on only when asked for
+    db = None if origins["db"] == "default" and remote else settings.db
+    settings = replace(settings, remote_export=remote, db=db)
+    return replace(settings, problems=(*problems, *_double_export(settings)))
 
 
 _reported: set[str] = set()
@@ -614,14 +615,6 @@ def configure(
     with _configured_lock:
         _configured.update({k: v for k, v in given.items() if v is not None})
     report_problems(current_settings())
-
-
-def langfuse_configured() -> bool:
-    return current_settings().langfuse
-
-
-def otlp_configured() -> bool:
-    return current_settings().otlp_traces_url is not None
 
 
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:

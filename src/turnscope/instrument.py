@@ -11,12 +11,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from turnscope import events
-from turnscope.config import Settings, current_settings, report_problems
+from turnscope.config import current_settings, report_problems
 from turnscope.context import CallContext, MetadataValue
-from turnscope.export.emf import emf_sink
-from turnscope.export.exporters import langfuse_settings, shared_tracer_provider
-from turnscope.export.metrics import shared_meter_provider, shared_metrics_sink
-from turnscope.export.spans import SpanSink, shared_span_sink
+from turnscope.export.configured import export_sinks
+from turnscope.export.spans import SpanSink
 from turnscope.guard import guarded, log_internal_error
 from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
@@ -273,33 +271,14 @@ def _note_livekit_tracing(sinks: Sequence[Sink]) -> None:
 
 
 def default_sinks(
-    tracer_provider: TracerProvider | None = None,
-    meter_provider: MeterProvider | None = None,
-    *,
-    store: bool = True,
+    tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None
 ) -> list[Sink]:
     """The sinks the configuration asks for: spans to the given tracer provider (else to the
     configured Langfuse / OTLP backends); metrics to the given meter provider (else to the
     configured OTLP endpoint); CloudWatch EMF lines when asked; and the local store unless
-    it is off (or ``store`` is false). A part that fails to build is logged and left out."""
-    found: list[Sink] = []
-    provider: TracerProvider | None = tracer_provider
-    if provider is None:
-        with guarded("setting up the span exporters"):
-            provider = shared_tracer_provider()
-    settings = current_settings(remote=True if provider is not None else None)
-    if provider is not None:
-        with guarded("setting up span export"):
-            found.append(_span_sink(provider, settings))
-    with guarded("setting up metrics export"):
-        meters = meter_provider or shared_meter_provider()
-        if meters is not None:
-            found.append(shared_metrics_sink(meters))
-    with guarded("setting up CloudWatch EMF"):
-        emf = emf_sink(settings)
-        if emf is not None:
-            found.append(emf)
-    if store and settings.db is not None:
+    it is off. A part that fails to build is logged and left out."""
+    found, settings = export_sinks(tracer_provider, meter_provider)
+    if settings.db is not None:
         with guarded("setting up the local store"):
             found.append(
                 LocalStore.shared(
@@ -309,17 +288,6 @@ def default_sinks(
                 )
             )
     return found
-
-
-def _span_sink(provider: TracerProvider, settings: Settings) -> SpanSink:
-    return shared_span_sink(
-        provider,
-        capture_content=settings.capture_content,
-        trace_per=settings.trace_per,
-        langfuse=langfuse_settings(settings),
-        environment=settings.environment,
-        release=settings.release,
-    )
 
 
 def instrument(
@@ -340,16 +308,22 @@ def instrument(
 ) -> Instrumentation:
     """Record every turn of ``session``. Call it before ``session.start()``.
 
-    ``session_id`` groups the call's turns (the Langfuse session); by default it is the
-    LiveKit job id, else a fresh id. ``tracer_provider`` receives the spans (never the global
-    one unless you pass it); without it, one built from the environment (Langfuse, OTLP) and
-    shared by every session of the process is used; ``meter_provider`` likewise receives the
-    metrics (else the OTLP endpoint configured, if any). ``prompt_name``/``prompt_version`` link
-    the LLM generations to a Langfuse prompt. ``prices`` is a price override file (else
-    ``TURNSCOPE_PRICES``). ``sinks`` replaces the sinks the
-    configuration asks for (mainly for tests and embedding). ``grace`` is how long a finished
-    speech waits for late metrics before its turn is emitted. Instrumenting the same session
-    twice returns the first handle unchanged (with a warning if the arguments differ).
+    Args:
+        session: the LiveKit ``AgentSession`` to record.
+        session_id: groups the call's turns (the Langfuse session); by default the LiveKit
+            job id, else a fresh id.
+        user_id, trace_name, tags, metadata: the call's identity on every trace.
+        prompt_name, prompt_version: link the LLM generations to a Langfuse prompt.
+        tracer_provider: receives the spans (never the global one unless you pass it);
+            without it, one built from the settings (Langfuse, OTLP) and shared by every
+            session of the process.
+        meter_provider: receives the metrics (else the OTLP endpoint configured, if any).
+        prices: a price override file (else ``TURNSCOPE_PRICES``).
+        sinks: replaces the sinks the configuration asks for (tests and embedding).
+        grace: seconds a finished speech waits for late metrics before its turn is emitted.
+
+    Returns the handle. Instrumenting the same session twice returns the first handle
+    unchanged (with one warning if the arguments differ).
 
     Never raises into the agent: a setting that cannot be used is logged once with the value
     used instead, and a part of the set-up that fails (an exporter, the store, prices) is

@@ -17,11 +17,11 @@ from rich.console import Console
 import turnscope
 from turnscope.cli.common import db_option, fail, one_line_errors
 from turnscope.config import current_settings, resolve_db_path, shown_url
+from turnscope.export.configured import export_sinks
 from turnscope.export.emf import EMFSink
 from turnscope.export.exporters import deliveries
 from turnscope.export.metrics import MetricsSink
 from turnscope.export.spans import SpanSink
-from turnscope.instrument import default_sinks
 from turnscope.report.queries import distributions, select_calls, turns_of
 from turnscope.report.text import render_call, render_percentiles, usd
 from turnscope.simulate import PROFILES, SCENARIOS, run
@@ -98,7 +98,7 @@ def demo(
     _check_writable(path)
     store = LocalStore(path)
     progress = _Progress(console)
-    exporting = default_sinks(store=False)
+    exporting, _ = export_sinks()
     handles: list[turnscope.Instrumentation] = []
 
     def attach(session: AgentSession[Any]) -> None:
