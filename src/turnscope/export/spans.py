@@ -25,6 +25,7 @@ from opentelemetry.trace import Status, StatusCode
 from turnscope.export import semconv as sc
 from turnscope.export.scores import Score, ScorePoster
 from turnscope.export.spantree import PlannedSpan, call_summary_plan, context_attributes, turn_plan
+from turnscope.guard import log_internal_error
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -125,8 +126,8 @@ class SpanSink:
             kind, record = self._queue.get()
             try:
                 self._handle(kind, record)
-            except Exception:  # a bug here must not stop the thread: log it once per kind
-                logger.exception("turnscope: could not build spans for a %s record", kind)
+            except Exception as error:  # a bug here must not stop the thread: once per kind
+                log_internal_error(error, f"building spans for a {kind} record")
             finally:
                 self._queue.task_done()
 
