@@ -62,3 +62,30 @@ def test_the_demo_says_when_nothing_arrived(
         result.output
     )
     assert "sent to Langfuse" not in result.output
+
+
+def test_the_demo_keeps_otlp_metrics_and_emf_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver = OTLPReceiver().start()
+    emf = tmp_path / "emf.log"
+    try:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)
+        monkeypatch.setenv("TURNSCOPE_EMF", str(emf))
+        result = CliRunner().invoke(
+            main, ["demo", "--speed", "8", "--db", str(tmp_path / "demo.db")]
+        )
+    finally:
+        receiver.stop()
+    assert result.exit_code == 0, result.output
+    ours = [s for s in receiver.spans() if s.attributes.get("session.id") == "demo-basic"]
+    traces = len({s.trace_id for s in ours})
+    assert traces
+    assert f"sent to OTLP {receiver.url}/v1/traces: {traces} traces, session demo-basic" in (
+        result.output
+    )
+    assert receiver.metrics  # the demo's metrics arrived
+    assert f"metrics sent to {receiver.url}/v1/metrics" in result.output
+    lines = emf.read_text().splitlines()
+    assert len(lines) == 4  # one EMF line per turn of the basic call
+    assert f"EMF lines written to {emf}" in result.output

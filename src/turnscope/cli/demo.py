@@ -169,9 +169,11 @@ def _say_where_it_went(console: Console, sinks: list[Sink], session_id: str) -> 
                     )
         elif isinstance(sink, MetricsSink):
             url = current_settings().otlp_metrics_url
-            console.print(f"metrics sent to {shown_url(url or 'your meter provider')}")
+            shown = shown_url(url or "your meter provider")
+            console.print(f"metrics sent to {shown}", highlight=False, soft_wrap=True)
         elif isinstance(sink, EMFSink):
-            console.print(f"EMF lines written to {current_settings().emf}")
+            target = current_settings().emf
+            console.print(f"EMF lines written to {target}", highlight=False, soft_wrap=True)
 
 
 async def _simulate(
