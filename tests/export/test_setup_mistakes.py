@@ -162,7 +162,7 @@ def test_quotes_or_spaces_in_a_key(
         assert request.headers["authorization"] == basic_auth(PUBLIC, SECRET)
     else:
         assert "is not a key: it has a space inside; using none (Langfuse export off)" in output
-        assert "Langfuse: not configured" in output
+        assert "Langfuse: off (both keys and a usable LANGFUSE_BASE_URL are needed)" in output
         assert receiver.requests == []
 
 

@@ -111,7 +111,10 @@ def _check_prices(settings: Settings) -> bool:
 def _check_langfuse(settings: Settings) -> bool:
     langfuse = langfuse_settings(settings)
     if langfuse is None:
-        click.echo("Langfuse: not configured (set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY)")
+        if settings.langfuse_public_key or settings.langfuse_secret_key:
+            click.echo("Langfuse: off (both keys and a usable LANGFUSE_BASE_URL are needed)")
+        else:
+            click.echo("Langfuse: not configured (set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY)")
         return True
     click.echo(f"Langfuse traces: {shown_url(langfuse.endpoint)}")
     click.echo(
