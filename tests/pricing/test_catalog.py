@@ -34,7 +34,10 @@ def test_names_match_as_plugins_report_them() -> None:
 
 BAD_ENTRIES = [
     ('[[stt]]\nprovider = "x"\nmodel = "m"\nunit = "minute"\n', "'usd' must be a positive number"),
-    ('[[stt]]\nprovider = "x"\nmodel = "m"\nunit = "hour"\nusd = 1\n', "'unit' must be one of"),
+    (
+        '[[stt]]\nprovider = "x"\nmodel = "m"\nunit = "fortnight"\nusd = 1\n',
+        "'unit' must be one of",
+    ),
     (
         '[[tts]]\nprovider = "x"\nmodel = "m"\nunit = "minute"\nusd = -2\n',
         "'usd' must be a positive",
