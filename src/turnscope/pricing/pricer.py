@@ -77,6 +77,11 @@ class Pricer:
             self._models[key] = found
         return found
 
+    def model_price(self, provider: str | None, model: str | None) -> Any:
+        """genai-prices' price for an LLM or realtime model, or None: it is unpriced."""
+        found = self._model_price(provider, model)
+        return found.price if found is not None else None
+
     def llm(self, r: ComponentRequest) -> tuple[float | None, dict[str, float]]:
         """USD for one LLM request or realtime response and its split (input, output,
         total); None: unpriced. Audio tokens are priced at their own rates."""
