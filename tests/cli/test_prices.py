@@ -104,3 +104,22 @@ def test_a_bad_price_file_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "tts entry 1 (x/?)" in result.output
+
+
+def test_your_price_file_is_listed_on_top_of_the_catalog(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text(
+        '[[tts]]\nprovider = "Cartesia"\nmodel = "sonic-3"\nunit = "credit"\nusd = 0.00004\n'
+        "credits_per_character = 1\n"
+        '[[llm]]\nprovider = "openai"\nmodel = "my-tune"\ninput_per_million = 0.3\n'
+        "output_per_million = 1.2\n"
+    )
+    result = CliRunner().invoke(main, ["prices", "--prices", str(prices)])
+    assert result.exit_code == 0, result.output
+    assert "1 credit / character at $0.00004 a credit · your file" in result.output
+    assert "$0.3 in / $1.2 out per 1M tokens · user override" in result.output
+    data = json.loads(
+        CliRunner().invoke(main, ["prices", "--json", "--prices", str(prices)]).output
+    )
+    (tune,) = data["llm_overrides"]
+    assert tune["model"] == "my-tune"

@@ -101,6 +101,7 @@ def price_json(price: UnitPrice) -> dict[str, Any]:
         "credit_source": price.credit_source,
         "alternatives": list(price.alternatives),
         "note": price.note,
+        "packaged": price.packaged,
     }
 
 
@@ -112,11 +113,17 @@ def catalog_markdown(catalog: Catalog) -> str:
     ]
     for p in catalog.entries():
         names = model_names(p).replace("|", "\\|")
-        origin = "secondary" if p.secondary else "primary"
+        origin = _origin(p)
         row = [p.kind, p.provider, f"`{names}`", describe_unit(p), describe_rules(p),
                f"[{_host(p.source)}]({p.source})", p.as_of, origin]  # fmt: skip
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _origin(price: UnitPrice) -> str:
+    if not price.packaged:
+        return "your file"
+    return "secondary" if price.secondary else "primary"
 
 
 def _host(url: str) -> str:
@@ -166,6 +173,7 @@ def prices(
             "stt_tts": [price_json(p) for p in catalog.entries()],
             "llm": "genai-prices (https://pypi.org/project/genai-prices/), unless your file "
             "prices the model",
+            "llm_overrides": [vars(price) for price in catalog.llm.values()],
         }
         click.echo(json.dumps(payload, indent=2))
         return
@@ -179,9 +187,14 @@ def _print_listing(catalog: Catalog) -> None:
     click.echo("STT and TTS prices (LLM tokens: genai-prices, unless your file prices them)")
     for p in entries:
         click.echo(f"{p.kind}  {p.provider:<10} {model_names(p)}")
-        origin = "secondary" if p.secondary else "primary"
+        origin = _origin(p)
         details = [describe_unit(p), describe_rules(p), origin, f"read {p.as_of}", p.source]
         click.echo("      " + " · ".join(d for d in details if d))
+    for llm in catalog.llm.values():
+        click.echo(f"llm  {llm.provider:<10} {llm.model}")
+        click.echo(
+            f"      ${_usd(llm.input)} in / ${_usd(llm.output)} out per 1M tokens · {llm.source}"
+        )
     secondary = sum(p.secondary for p in entries)
     click.echo(
         f"{len(entries)} prices, {secondary} secondary (the provider's page was not available: "

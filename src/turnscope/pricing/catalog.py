@@ -128,6 +128,8 @@ class UnitPrice:
     alternatives: tuple[str, ...] = ()
     """Other figures other sources give, when they disagree."""
     note: str = ""
+    packaged: bool = True
+    """From turnscope's catalog; False: from your price file."""
 
     def billed(self, quantity: float) -> float:
         """The seconds or characters one request is billed for, after its provider's
@@ -365,7 +367,7 @@ def _unit_price(kind: Any, entry: Any, fail: Any, *, packaged: bool) -> UnitPric
     provider, model = _text(entry, "provider", fail), _text(entry, "model", fail)
     source, as_of = _sourced(entry, fail, required=packaged)
     return UnitPrice(
-        kind=kind, provider=provider, model=model, source=source, as_of=as_of,
+        kind=kind, provider=provider, model=model, source=source, as_of=as_of, packaged=packaged,
         aliases=_strings(entry, "aliases", fail), **_billing(kind, entry, fail),
         **_rules(entry, fail), **_provenance(entry, fail, packaged=packaged),
     )  # fmt: skip
