@@ -209,22 +209,25 @@ def unpriced_models(connection: sqlite3.Connection, catalog: Catalog) -> list[di
     """The (kind, provider, model) of every recorded STT/LLM/TTS/realtime request that the
     catalog (with overrides) and genai-prices cannot price, with how many requests used it."""
     rows = connection.execute(
-        "SELECT kind, provider, model, MAX(streamed), COUNT(*) FROM components "
+        "SELECT kind, provider, model, streamed, COUNT(*) FROM components "
         f"WHERE kind IN ({', '.join('?' * len(_KINDS))}) "
-        "GROUP BY kind, provider, model ORDER BY kind, provider, model",
+        "GROUP BY kind, provider, model, streamed ORDER BY kind, provider, model",
         _KINDS,
     ).fetchall()
     pricer = Pricer(catalog)
-    missing = []
+    missing: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
     for kind, provider, model, streamed, count in rows:
         if kind in ("stt", "tts"):
             found: object = catalog.unit_price(kind, provider, model, streamed=bool(streamed))
         else:
             found = catalog.llm_price(provider, model) or pricer.model_price(provider, model)
         if found is None:
-            missing.append({"kind": kind, "provider": provider, "model": model, "requests": count,
-                            "snippet": override_snippet(kind, provider, model)})  # fmt: skip
-    return missing
+            entry = missing.setdefault((kind, provider, model), {
+                "kind": kind, "provider": provider, "model": model, "requests": 0,
+                "snippet": override_snippet(kind, provider, model),
+            })  # fmt: skip
+            entry["requests"] += count
+    return list(missing.values())
 
 
 def override_snippet(kind: str, provider: str | None, model: str | None) -> str:

@@ -16,7 +16,7 @@ import functools
 import math
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -164,6 +164,9 @@ class LLMPrice:
     source: str
 
 
+_REMEMBERED = 4096
+"""Model strings whose price lookup is remembered (a bound, should a plugin's strings vary)."""
+
 _Key = tuple[str, str, str, str]
 """(kind, provider id, model, mode or "")."""
 
@@ -175,6 +178,9 @@ class Catalog:
     llm: dict[tuple[str, str], LLMPrice]
     patterns: tuple[UnitPrice, ...] = ()
     """Entries matched by pattern, in the order they are tried (overrides first)."""
+    _found: dict[tuple[str, str | None, str | None, bool], UnitPrice | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def unit_price(
         self,
@@ -185,7 +191,24 @@ class Catalog:
         streamed: bool | None = None,
     ) -> UnitPrice | None:
         """The price of a model as a plugin reports it. ``streamed`` picks the streaming or
-        pre-recorded price where they differ (None: the streaming one)."""
+        pre-recorded price where they differ (None: the streaming one). Remembered per
+        model string: a call asks about the same few many times."""
+        asked = (kind, provider, model, streamed is False)
+        if asked in self._found:
+            return self._found[asked]
+        found = self._look_up(kind, provider, model, streamed=streamed)
+        if len(self._found) < _REMEMBERED:
+            self._found[asked] = found
+        return found
+
+    def _look_up(
+        self,
+        kind: Literal["stt", "tts"],
+        provider: str | None,
+        model: str | None,
+        *,
+        streamed: bool | None,
+    ) -> UnitPrice | None:
         key = model_key(provider, model)
         modes = ("prerecorded", "") if streamed is False else ("streaming", "")
         for mode in modes:
