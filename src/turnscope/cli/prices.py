@@ -108,12 +108,14 @@ def price_json(price: UnitPrice) -> dict[str, Any]:
 def catalog_markdown(catalog: Catalog) -> str:
     """The catalog as the Markdown table docs/pricing.md shows (a test keeps them equal)."""
     lines = [
-        "| kind | provider | model | price as billed | billing rules | source | read | |",
+        "| kind | provider | model | price as billed | billing rules | source | read | read from |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for p in catalog.entries():
         names = model_names(p).replace("|", "\\|")
         origin = _origin(p)
+        if p.secondary_source:
+            origin += f": {p.secondary_source}".replace("|", "\\|")
         row = [p.kind, p.provider, f"`{names}`", describe_unit(p), describe_rules(p),
                f"[{_host(p.source)}]({p.source})", p.as_of, origin]  # fmt: skip
         lines.append("| " + " | ".join(row) + " |")
