@@ -5,8 +5,9 @@ The (provider, model) strings were read in the plugins' source, livekit-agents a
 livekit-plugins-* 1.8.9 (each plugin's ``provider`` and ``model`` properties; file:line in
 the comments), and confirmed on 2026-12-06 by constructing each plugin with its defaults
 in a scratch environment with the real plugins installed (they cannot be installed for CI:
-the strings are recorded here instead). Expected prices are the catalog's figures as sources state them, converted
-by hand: USD per minute of audio for STT, per million characters for TTS.
+the strings are recorded here instead). Expected prices are the catalog's figures as sources
+state them, converted by hand: USD per minute of audio for STT, per million characters for
+TTS.
 """
 
 from __future__ import annotations
