@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from tests.conftest import store_call
 from turnscope.cli import main
 from turnscope.pricing import load_catalog
 from turnscope.simulate import Stack
+from turnscope.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -123,3 +125,25 @@ def test_your_price_file_is_listed_on_top_of_the_catalog(tmp_path: Path) -> None
     )
     (tune,) = data["llm_overrides"]
     assert tune["model"] == "my-tune"
+
+
+def test_check_finds_a_model_used_only_outside_turns(
+    simulations: SimulationCache, tmp_path: Path
+) -> None:
+    """A call whose STT audio fell in no turn (the caller never spoke) names its STT model
+    only in the call's unpriced list: --check still finds it."""
+    recorded = simulations.recorded("basic", stack=UNSOURCED)
+    silent = dataclasses.replace(
+        recorded,
+        sink=MemorySink(),
+    )
+    for turn in recorded.turns:
+        requests = tuple(r for r in turn.requests if r.kind != "stt")
+        silent.sink.on_turn(dataclasses.replace(turn, requests=requests))
+    silent.sink.on_call(recorded.call)
+    path = tmp_path / "silent.db"
+    store_call(path, silent)
+    result = CliRunner().invoke(main, ["prices", "--check", "--db", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "stt      Deepgram/nova-2  (outside turns)" in result.output
+    assert 'model = "nova-2"' in result.output

@@ -216,6 +216,7 @@ def unpriced_models(connection: sqlite3.Connection, catalog: Catalog) -> list[di
         "GROUP BY kind, provider, model, streamed ORDER BY kind, provider, model",
         _KINDS,
     ).fetchall()
+    rows += _outside_turns(connection, {(kind, p, m) for kind, p, m, _, _ in rows})
     pricer = Pricer(catalog)
     missing: dict[tuple[str, str | None, str | None], dict[str, Any]] = {}
     for kind, provider, model, streamed, count in rows:
@@ -230,6 +231,24 @@ def unpriced_models(connection: sqlite3.Connection, catalog: Catalog) -> list[di
             })  # fmt: skip
             entry["requests"] += count
     return list(missing.values())
+
+
+def _outside_turns(
+    connection: sqlite3.Connection, seen: set[tuple[str, str | None, str | None]]
+) -> list[tuple[str, str | None, str | None, int, int]]:
+    """Models a call could not price that no turn's request names: STT audio that fell in no
+    turn (a call where nobody spoke). Read from the calls' ``unpriced`` labels,
+    ``kind:provider/model``; priced as a stream's audio is."""
+    found = []
+    for (labels,) in connection.execute("SELECT unpriced FROM calls WHERE unpriced IS NOT NULL"):
+        for label in json.loads(labels):
+            kind, _, name = str(label).partition(":")
+            provider, _, model = name.partition("/")
+            key = (kind, None if provider == "unknown" else provider, model or None)
+            if kind in _KINDS and key not in seen:
+                seen.add(key)
+                found.append((*key, 1, 0))
+    return found
 
 
 def override_snippet(kind: str, provider: str | None, model: str | None) -> str:
@@ -260,7 +279,8 @@ def _check(connection: sqlite3.Connection, catalog: Catalog, *, as_json: bool) -
     else:
         click.echo(f"{len(missing)} model(s) in {calls} recorded call(s) have no price:")
         for m in missing:
-            click.echo(f"  {m['kind']:<8} {m['provider']}/{m['model']}  ({m['requests']} requests)")
+            used = f"{m['requests']} requests" if m["requests"] else "outside turns"
+            click.echo(f"  {m['kind']:<8} {m['provider']}/{m['model']}  ({used})")
         click.echo("\nAdd them to your price file (TURNSCOPE_PRICES=prices.toml):\n")
         click.echo("\n".join(m["snippet"] for m in missing), nl=False)
     raise SystemExit(1 if missing else 0)
