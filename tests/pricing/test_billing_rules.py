@@ -170,3 +170,16 @@ def test_a_bad_billing_rule_is_one_clear_error(tmp_path: Path, text: str, proble
     path.write_text(f'[[tts]]\nprovider = "x"\nmodel = "m"\n{text}')
     with pytest.raises(CatalogError, match=problem.replace("(", r"\(")):
         load_catalog(path)
+
+
+def test_audio_outside_turns_is_priced_whichever_mode_the_model_has(tmp_path: Path) -> None:
+    path = tmp_path / "prices.toml"
+    path.write_text(
+        '[[stt]]\nprovider = "acme"\nmodel = "batch-only"\nmode = "prerecorded"\n'
+        'unit = "minute"\nusd = 0.06\n'
+    )
+    pricer = Pricer(load_catalog(path))
+    assert pricer.stt_seconds("acme", "batch-only", 30.0) == pytest.approx(0.03)
+    assert pricer.stt_seconds("acme", "batch-only", 30.0, streamed=True) is None
+    both = Pricer(load_catalog())  # nova-3 has both: idle audio is a stream's
+    assert both.stt_seconds("Deepgram", "nova-3", 60.0) == pytest.approx(0.0048)

@@ -178,7 +178,7 @@ class Catalog:
     llm: dict[tuple[str, str], LLMPrice]
     patterns: tuple[UnitPrice, ...] = ()
     """Entries matched by pattern, in the order they are tried (overrides first)."""
-    _found: dict[tuple[str, str | None, str | None, bool], UnitPrice | None] = field(
+    _found: dict[tuple[str, str | None, str | None, bool | None], UnitPrice | None] = field(
         default_factory=dict, repr=False, compare=False
     )
 
@@ -191,9 +191,10 @@ class Catalog:
         streamed: bool | None = None,
     ) -> UnitPrice | None:
         """The price of a model as a plugin reports it. ``streamed`` picks the streaming or
-        pre-recorded price where they differ (None: the streaming one). Remembered per
-        model string: a call asks about the same few many times."""
-        asked = (kind, provider, model, streamed is False)
+        pre-recorded price where they differ (None, not known: the streaming one, else the
+        only one there is). Remembered per model string: a call asks about the same few
+        many times."""
+        asked = (kind, provider, model, streamed)
         if asked in self._found:
             return self._found[asked]
         found = self._look_up(kind, provider, model, streamed=streamed)
@@ -210,14 +211,17 @@ class Catalog:
         streamed: bool | None,
     ) -> UnitPrice | None:
         key = model_key(provider, model)
-        modes = ("prerecorded", "") if streamed is False else ("streaming", "")
+        modes: tuple[str, ...] = {
+            True: ("streaming", ""), False: ("prerecorded", ""),
+            None: ("streaming", "", "prerecorded"),
+        }[streamed]  # fmt: skip
         for mode in modes:
             found = self.units.get((kind, *key, mode))
             if found is not None:
                 return found
         for price in self.patterns:
             same = price.kind == kind and provider_id(price.provider) == key[0]
-            if same and price.mode in (None, modes[0]) and price.matches((model or "").strip()):
+            if same and (price.mode or "") in modes and price.matches((model or "").strip()):
                 return price
         if key[0] and key[1] not in ("", "unknown") and key[0] not in self._providers:
             # a provider the catalog does not know by that name (an OpenAI-compatible host):

@@ -113,10 +113,16 @@ class Pricer:
     # -- STT / TTS -----------------------------------------------------------------------------
 
     def stt_seconds(
-        self, provider: str | None, model: str | None, seconds: float, *, streamed: bool = True
+        self,
+        provider: str | None,
+        model: str | None,
+        seconds: float,
+        *,
+        streamed: bool | None = None,
     ) -> float | None:
         """USD for metered STT audio that is not one whole request (a stream's audio, the
-        call's idle audio): no per-request rounding."""
+        call's idle audio): no per-request rounding; the streaming price where a model has
+        two."""
         price = self.catalog.unit_price("stt", provider, model, streamed=streamed)
         if price is None:
             return None
