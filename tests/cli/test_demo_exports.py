@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 
-from tests.export.conftest import PUBLIC, SECRET
+from tests.export.conftest import PUBLIC, SECRET, close_meter_providers
 from tests.otlp_receiver import OTLPReceiver
 from turnscope.cli import main
 
@@ -75,6 +75,7 @@ def test_the_demo_keeps_otlp_metrics_and_emf_too(
         result = CliRunner().invoke(
             main, ["demo", "--speed", "8", "--db", str(tmp_path / "demo.db")]
         )
+        close_meter_providers()
     finally:
         receiver.stop()
     assert result.exit_code == 0, result.output

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from click.testing import CliRunner
 
-from tests.export.conftest import PUBLIC, SECRET, export_call
+from tests.export.conftest import PUBLIC, SECRET, close_meter_providers, export_call
 from tests.otlp_receiver import OTLPReceiver
 from turnscope.cli import main
 from turnscope.config import current_settings, mask
@@ -204,6 +204,7 @@ def test_metrics_are_never_aimed_at_langfuse(
     assert code == 1
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)  # a collector: metrics go
     assert shared_meter_provider() is not None
+    close_meter_providers()
 
 
 def test_credentials_in_a_url_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -236,6 +237,7 @@ def test_credentials_in_a_url_stay_out_of_run_time_warnings(
                 },
                 flush_timeout=5,
             )
+            close_meter_providers()
     finally:
         broken.stop()
     lines = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
