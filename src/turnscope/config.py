@@ -216,6 +216,12 @@ def _langfuse_base(raw: object) -> object:
     return Fixed(url, "; ".join(notes)) if notes else url
 
 
+def _shown_headers(raw: str) -> str:
+    """``name=value`` pairs with each value masked: the names say what is configured."""
+    pairs = [p.split("=", 1) for p in raw.split(",") if "=" in p]
+    return ",".join(f"{k.strip()}={mask(urllib.parse.unquote(v.strip()))}" for k, v in pairs)
+
+
 # -- the table -------------------------------------------------------------------------------
 
 
@@ -240,6 +246,8 @@ class Setting:
     privacy switch fails closed)."""
     rejected_means: str = ""
     """What using ``on_reject`` means, said in the warning."""
+    show: Callable[[str], str] | None = None
+    """How a secret is shown, when masking it whole would hide what a user must recognise."""
 
     def fallback(self) -> Any:
         return self.default if self.on_reject is None else self.on_reject
@@ -292,7 +300,8 @@ SETTINGS: tuple[Setting, ...] = (
             doc="The OTLP traces protocol (metrics always go over OTLP/HTTP)."),
     Setting("otlp_headers",
             ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS"), _text, None,
-            secret=True, doc="key=value,... headers of the OTLP traces requests."),
+            secret=True, show=_shown_headers,
+            doc="key=value,... headers of the OTLP traces requests."),
 )
 # fmt: on
 """Every setting turnscope reads, in the order ``turnscope doctor`` shows them."""
@@ -415,7 +424,7 @@ def _shown(setting: Setting, value: object) -> str:
     if value is None or value == "":
         return "none"
     if setting.secret:
-        return mask(str(value))
+        return setting.show(str(value)) if setting.show else mask(str(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):

@@ -73,6 +73,7 @@ def test_an_unreachable_otlp_endpoint_is_explained(monkeypatch: pytest.MonkeyPat
     assert "[!!] OTLP cannot reach" in output
     assert f"http://127.0.0.1:{free_port}/v1/traces" in output
     assert "top-secret-token" not in output
+    assert "otlp_headers           authorization=…oken" in output  # the name, not the secret
 
 
 def test_every_setting_is_shown_with_where_it_came_from(
