@@ -45,7 +45,9 @@ def basic_auth(public: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{public}:{secret}".encode()).decode()
 
 
-@pytest.mark.parametrize("suffix", ["/api/public/otel", "/api/public/otel/v1/traces/"])
+@pytest.mark.parametrize(
+    "suffix", ["/api/public/otel", "/api/public/otel/v1/traces/", "/v1/traces"]
+)
 def test_a_base_url_with_the_otlp_path_says_what_to_remove_and_works(
     receiver: OTLPReceiver, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
