@@ -21,6 +21,7 @@ from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
 from turnscope.recording.recorder import CallRecorder
 from turnscope.recording.summary import SummaryTotals, summarize
+from turnscope.sinks.clean import clean
 from turnscope.sinks.pipeline import pipeline
 from turnscope.store.writer import LocalStore
 
@@ -195,8 +196,9 @@ class Instrumentation:
         """In order with the turns: through the pipeline, never straight from the loop."""
 
         def deliver() -> None:
+            cleaned = clean(record)
             for sink in self._sinks:
-                self._safely(getattr(sink, method), record)
+                self._safely(getattr(sink, method), cleaned)
 
         pipeline().submit(deliver)
 
@@ -211,6 +213,7 @@ class Instrumentation:
         except Exception as error:  # never lose a turn to a pricing bug
             self._internal_error(error)
             priced = turn
+        priced = clean(priced)  # one value from the agent must not break a sink
         self._totals.add(priced)
         self._summary.add(priced)
         for sink in self._sinks:
@@ -226,6 +229,7 @@ class Instrumentation:
             priced = replace(priced, summary=summarize(priced, self._summary))
         except Exception as error:
             self._internal_error(error)
+        priced = clean(priced)
         for sink in self._sinks:
             self._safely(sink.on_call, priced)
 
