@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import turnscope
 from turnscope import simulate
+from turnscope.config import DEFAULT_DB
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from collections.abc import Iterator
 
     from livekit.agents import AgentSession
 
@@ -96,18 +98,45 @@ def simulations() -> SimulationCache:
     return SimulationCache()
 
 
+ISOLATED_ENVIRONMENT = (
+    "TURNSCOPE_DB",
+    "TURNSCOPE_CAPTURE_CONTENT",
+    "TURNSCOPE_DB_MAX_MB",
+    "LANGFUSE_PUBLIC_KEY",
+    "LANGFUSE_SECRET_KEY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+)
+"""What a developer's shell may set that would send tests' records somewhere real."""
+
+
+def _user_store_state() -> list[tuple[str, int, int]]:
+    """Each file of the user's default store (./.turnscope): name, size, modification time."""
+    folder = (Path.cwd() / DEFAULT_DB).parent
+    if not folder.is_dir():
+        return []
+    return sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Before any fixture of any scope (a module-scoped simulated call included): the
+    session's own store and a clean environment. At the end, the check that no test wrote
+    into the user's ./.turnscope."""
+    before = _user_store_state()
+    path = tmp_path_factory.mktemp("session-store") / "turnscope.db"
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ISOLATED_ENVIRONMENT:
+            patch.delenv(name, raising=False)
+        patch.setenv("TURNSCOPE_DB", str(path))
+        yield path
+    assert _user_store_state() == before, "a test wrote into the user's ./.turnscope"
+
+
 @pytest.fixture(autouse=True)
 def private_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own store and a clean environment: nothing reaches ./.turnscope."""
-    for name in (
-        "TURNSCOPE_DB",
-        "TURNSCOPE_CAPTURE_CONTENT",
-        "TURNSCOPE_DB_MAX_MB",
-        "LANGFUSE_PUBLIC_KEY",
-        "LANGFUSE_SECRET_KEY",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    ):
+    for name in ISOLATED_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "store" / "turnscope.db"
     monkeypatch.setenv("TURNSCOPE_DB", str(path))
