@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 import uuid
 import weakref
@@ -16,6 +18,7 @@ from turnscope.context import CallContext, MetadataValue
 from turnscope.export.emf import emf_from_env
 from turnscope.export.exporters import langfuse_settings, shared_tracer_provider
 from turnscope.export.metrics import shared_meter_provider, shared_metrics_sink
+from turnscope.export.processor import flush_ran_out_of_time
 from turnscope.export.spans import SpanSink, shared_span_sink, trace_per_from_env
 from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
@@ -116,22 +119,31 @@ class Instrumentation:
 
     async def aflush(self, timeout: float = 5.0) -> bool:
         """Hand every finished turn to the sinks and wait (at most ``timeout`` s) for them to
-        deliver it. Returns False if a sink did not finish in time."""
+        deliver it. Returns False if a sink did not finish in time.
+
+        Bounded for real: the waiting runs in daemon threads, so a backend that never answers
+        holds up neither the loop's shutdown nor the process's exit past ``timeout``. What is
+        undelivered then stays queued while the process lives; at exit it is given up, counted
+        and logged once.
+        """
         self._recorder.advance(self._now())
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
 
         async def deliver() -> bool:
-            if not await loop.run_in_executor(None, pipeline().drain, timeout):
+            if not await _off_loop(loop, pipeline().drain, timeout):
                 return False
             left = max(0.0, deadline - loop.time())
-            jobs = [loop.run_in_executor(None, sink.flush, left) for sink in self._sinks]
+            jobs = [_off_loop(loop, sink.flush, left) for sink in self._sinks]
             return all(await asyncio.gather(*jobs))
 
         try:
-            return await asyncio.wait_for(deliver(), timeout)
+            done = await asyncio.wait_for(deliver(), timeout)
         except Exception:  # a timeout, or a sink that failed: either way not delivered
-            return False
+            done = False
+        if not done:
+            _note_late(timeout)
+        return done
 
     def detach(self) -> None:
         """Stop listening to the session. Turns already complete stay recorded."""
@@ -251,6 +263,49 @@ class Instrumentation:
                 kind,
                 error,
             )
+
+
+def _off_loop(loop: asyncio.AbstractEventLoop, function: Any, *args: Any) -> asyncio.Future[Any]:
+    """``function(*args)`` in a daemon thread, its result on ``loop``. Unlike the loop's
+    executor, a thread still blocked at the deadline holds up neither ``asyncio.run``'s
+    shutdown (which joins the executor) nor the process's exit."""
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():  # given up already
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result, error = None, None
+        try:
+            result = function(*args)
+        except BaseException as caught:
+            error = caught
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="turnscope-flush", daemon=True).start()
+    return future
+
+
+_noted_late = False
+
+
+def _note_late(timeout: float) -> None:
+    flush_ran_out_of_time()
+    global _noted_late
+    if not _noted_late:
+        _noted_late = True
+        logger.warning(
+            "turnscope: aflush(timeout=%s) ran out of time with records undelivered (a backend "
+            "is slow or down). They stay queued while the process lives; if it exits now they "
+            "are given up and counted.",
+            timeout,
+        )
 
 
 _noted_livekit_tracing = False
