@@ -69,10 +69,14 @@ class OTLPReceiver:
     hang: threading.Event | None = None
     delay: float = 0.0
     black_hole: bool = False
+    max_batch: int | None = None
+    """Answer 413 to a score batch with more events than this (a proxy's body limit)."""
     requests: list[ReceivedRequest] = field(default_factory=list)
     scores: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    """Langfuse scores accepted: (headers, the score's JSON body)."""
+    score_requests: list[int] = field(default_factory=list)
+    """Scores per ingestion request received (answered or not)."""
     metrics: list[ExportMetricsServiceRequest] = field(default_factory=list)
-    """Langfuse score posts: (headers, JSON body)."""
     handler_threads: set[str] = field(default_factory=set)
     _server: ThreadingHTTPServer | None = None
     _stopped: threading.Event = field(default_factory=threading.Event)
@@ -101,6 +105,27 @@ class OTLPReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                if self.path == "/api/public/ingestion":
+                    status = receiver.answer()
+                    if status is None:
+                        return
+                    events = json.loads(body)["batch"]
+                    receiver.score_requests.append(len(events))
+                    if receiver.max_batch is not None and len(events) > receiver.max_batch:
+                        status = 413
+                    if status < 300:
+                        headers = {k.lower(): v for k, v in self.headers.items()}
+                        receiver.scores += [(headers, e["body"]) for e in events]
+                        status = 207
+                        answer = {"successes": [{"id": e["id"], "status": 201} for e in events]}
+                        payload = json.dumps({**answer, "errors": []}).encode()
+                    else:
+                        payload = b"{}"
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 if self.path == "/api/public/scores":
                     status = receiver.answer()
                     if status is None:

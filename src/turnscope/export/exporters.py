@@ -300,7 +300,11 @@ def _fix(kind: str, backend: str, detail: str) -> str:
             "/api/public/otel/v1/traces (turnscope adds it to LANGFUSE_BASE_URL)."
         )
     if kind == "413":
-        return "HTTP 413: batches too large for the backend; they were dropped."
+        return (
+            "HTTP 413: a request was larger than the backend, or a proxy in front of it, "
+            "accepts: raise that proxy's body size limit (e.g. nginx client_max_body_size). "
+            "Score batches are split and resent; that span batch was dropped."
+        )
     if kind.isdigit():
         return f"HTTP {kind} from the backend; this batch was dropped, recording goes on."
     if kind == "attribute":
@@ -324,8 +328,6 @@ def _fix(kind: str, backend: str, detail: str) -> str:
 def _what_happens(backend: str) -> str:
     if "metrics" in backend:
         return "these points were dropped (the next export carries the running totals)"
-    if backend == "Langfuse scores":
-        return "the scores stay queued and are retried while the queue holds"
     return "the batch stays queued and is retried while the queue holds"
 
 
