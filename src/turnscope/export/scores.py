@@ -40,6 +40,8 @@ BATCH_LIMIT = 100
 BATCH_WAIT = 0.5
 """Seconds a score waits for others to share its request."""
 REQUEST_TIMEOUT = 5.0
+RETRYABLE_STATUS = frozenset({408, 429, 502, 503, 504})
+"""Answers worth posting the same batch again (as the OTLP exporters retry); a 500 is not."""
 RETRY_FIRST = 0.5
 RETRY_MAX = 5.0
 """Seconds before a batch that met no answer, a 429 or a 5xx is posted again (doubling)."""
@@ -179,7 +181,7 @@ class ScorePoster:
                 answer = response.read()
         except urllib.error.HTTPError as error:
             code = error.code
-            if code == 429 or code >= 500:
+            if code in RETRYABLE_STATUS:
                 explain_failure(SCORES, self._url, "retries", f"HTTP {code} ({error.reason})")
                 return "retry"
             explain_failure(SCORES, self._url, str(code), str(error))
@@ -216,8 +218,10 @@ _live: weakref.WeakSet[ScorePoster] = weakref.WeakSet()
 def _exit() -> None:
     """At exit nothing is waited for (the spans' last flush already was): what is still
     queued is given up, counted and logged once."""
+    total = 0
     for poster in list(_live):
         left = poster.pending()
-        if left:
-            poster.given_up += left
-            logger.warning("turnscope: %d Langfuse scores were given up undelivered at exit.", left)
+        poster.given_up += left
+        total += left
+    if total:
+        logger.warning("turnscope: %d Langfuse scores were given up undelivered at exit.", total)
