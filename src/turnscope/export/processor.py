@@ -37,7 +37,12 @@ if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.sdk.trace import Span
 
-__all__ = ["BoundedSpanProcessor", "RetryingExporter", "flush_ran_out_of_time"]
+__all__ = [
+    "BoundedSpanProcessor",
+    "RetryingExporter",
+    "a_flush_ran_out_of_time",
+    "flush_ran_out_of_time",
+]
 
 logger = logging.getLogger("turnscope")
 
@@ -239,9 +244,18 @@ class BoundedSpanProcessor(SpanProcessor):
 _live: weakref.WeakSet[BoundedSpanProcessor] = weakref.WeakSet()
 
 
+_ran_out = [False]
+
+
+def a_flush_ran_out_of_time() -> bool:
+    """Whether a flush ran out of time in this process (then exit waits for no backend)."""
+    return _ran_out[0]
+
+
 def flush_ran_out_of_time() -> None:
     """A flush (``aflush``) ran out of time: what is queued now is not waited for at exit,
     unless an export works again before then."""
+    _ran_out[0] = True
     for processor in list(_live):
         with processor._changed:
             if processor._queue:
