@@ -53,10 +53,16 @@ def timestamp(value: object, fallback: float) -> float:
     return number if number is not None and number > 0 else fallback
 
 
+COUNT_LIMIT = 2**63
+"""Counts at or beyond this fit no store or OTLP integer (signed 64-bit): not a measurement."""
+
+
 def count(value: object) -> int:
+    """A token or character count LiveKit reported; 0 (LiveKit's own "none") when it is
+    missing, negative, non-finite or too large to be real."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value) or value < 0 or value >= COUNT_LIMIT:
         return 0
     return int(value)
 

@@ -40,6 +40,10 @@ __all__ = ["CallRecorder"]
 
 ADOPT_WINDOW = 0.5
 """Seconds a realtime user message may precede the speech created for it."""
+OPEN_LIMIT = 500
+"""Speeches held open at once. Beyond it, the oldest one known from metrics alone (no speech
+created, no user message: a plugin reporting ids that never complete) is let go, its
+requests counted as unattributed, so pending state and the work per event stay bounded."""
 
 
 class CallRecorder:
@@ -66,6 +70,10 @@ class CallRecorder:
         self._started_at = started_at
         self._now = started_at or 0.0
         self._open: dict[str, PendingTurn] = {}
+        self._done: dict[str, PendingTurn] = {}
+        """The open speeches LiveKit reported done: the only ones ``advance`` looks at."""
+        self._announced: set[str] = set()
+        """Open speeches LiveKit created or finished (not known from metrics alone)."""
         self._no_reply: list[PendingTurn] = []
         self._awaiting_user: list[str] = []
         self._handoffs: list[ev.AgentHandoff] = []
@@ -131,7 +139,7 @@ class CallRecorder:
             return
         self._now = max(self._now, now)
         self._expire_unanswered(self._now)
-        ready = [p for p in self._open.values() if self._ready(p, self._now)]
+        ready = [p for p in self._done.values() if self._ready(p, self._now)]
         ready += [p for p in self._no_reply if p.created_at + self.grace <= self._now]
         self._emit(ready)
 
@@ -142,10 +150,12 @@ class CallRecorder:
         end = at if at is not None else self._now
         self._now = max(self._now, end)
         self._expire_unanswered(math.inf)
-        pending = [p for p in self._open.values() if not p.discarded] + self._no_reply
-        self._emit(pending)
-        self._unattributed += sum(1 for p in self._open.values() for _ in p.llm + p.tts)
+        turns = [p for p in self._open.values() if not p.discarded and self._is_turn(p)]
+        self._emit(turns + self._no_reply)
+        self._unattributed += sum(len(p.llm) + len(p.tts) for p in self._open.values())
         self._open.clear()
+        self._done.clear()
+        self._announced.clear()
         self._closed = True
         self._on_call(self._call(end))
 
@@ -160,12 +170,29 @@ class CallRecorder:
             return None
         pending = self._open.get(speech_id)
         if pending is None:
+            if len(self._open) >= OPEN_LIMIT:
+                self._let_go_of_one()
             pending = self._open[speech_id] = PendingTurn(speech_id=speech_id, created_at=at)
         return pending
+
+    def _is_turn(self, pending: PendingTurn) -> bool:
+        """A speech LiveKit created or finished, or one a user message went to: never one
+        known from metrics alone."""
+        return pending.speech_id in self._announced or pending.user is not None
+
+    def _let_go_of_one(self) -> None:
+        """Make room: the oldest speech known from metrics alone goes (normally the first)."""
+        for speech_id, pending in self._open.items():
+            if not self._is_turn(pending):
+                del self._open[speech_id]
+                self._unattributed += len(pending.llm) + len(pending.tts)
+                self._dropped += 1
+                return
 
     def _speech_created(self, e: ev.SpeechCreated) -> None:
         pending = self._turn(e.speech_id, e.at)
         if pending is not None:
+            self._announced.add(e.speech_id)
             pending.created_at = min(pending.created_at, e.at)
             pending.source = e.source
             pending.agent = e.agent
@@ -176,6 +203,8 @@ class CallRecorder:
         pending = self._turn(e.speech_id, e.at)
         if pending is not None and pending.done is None:
             pending.done = e
+            self._done[e.speech_id] = pending
+            self._announced.add(e.speech_id)
 
     def _llm(self, e: ev.LLMRequest) -> None:
         pending = self._turn(e.speech_id, request_start(e))
@@ -281,6 +310,8 @@ class CallRecorder:
         for pending in sorted(ready, key=PendingTurn.start):
             if pending.speech_id is not None:
                 self._open.pop(pending.speech_id, None)
+                self._done.pop(pending.speech_id, None)
+                self._announced.discard(pending.speech_id)
                 self._fold_discarded_into(pending)
                 self._emitted.append(pending.speech_id)
             elif pending in self._no_reply:
@@ -304,10 +335,12 @@ class CallRecorder:
         self._stt.forget_before(min(starts, default=self._now))
 
     def _fold_discarded_into(self, target: PendingTurn) -> None:
-        for speech_id, pending in list(self._open.items()):
+        for speech_id, pending in list(self._done.items()):
             if pending.discarded and pending.created_at <= target.created_at:
                 target.folded.append(pending)
                 del self._open[speech_id]
+                del self._done[speech_id]
+                self._announced.discard(speech_id)
                 self._emitted.append(speech_id)
 
     def _call(self, end: float) -> Call:
