@@ -58,6 +58,15 @@ while its metrics read the patched one: such a time is replaced by the clock rea
 call never carries two timelines."""
 
 
+def signed_seconds(value: object) -> float | None:
+    """A difference of two times LiveKit reported, negative if they were out of order: kept,
+    so the recorder can flag it with its raw value rather than lose it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
 def timestamp(value: object, fallback: float) -> float:
     """A wall-clock time LiveKit reported, or ``fallback`` (the clock read now) when it is
     unusable or from another clock (see ``CLOCK_DISAGREEMENT``)."""
@@ -222,7 +231,7 @@ def agent_message(message: llm.ChatMessage, now: float) -> events.AgentMessage:
         llm_node_ttfs=seconds(m.get("llm_node_ttfs")),
         tts_node_ttfb=seconds(m.get("tts_node_ttfb")),
         playback_latency=seconds(m.get("playback_latency")),
-        e2e_latency=seconds(m.get("e2e_latency")),
+        e2e_latency=signed_seconds(m.get("e2e_latency")),
         provider_request_ids=tuple(
             str(i) for i in m.get("provider_request_ids") or () if isinstance(i, str)
         ),

@@ -175,7 +175,11 @@ def _build_session(
     )
     speech = (
         ScriptedTTS(
-            sampler=sampler, truth=truth, fail_on=scenario.tts_fail_on, streaming=tts_streaming
+            sampler=sampler,
+            truth=truth,
+            fail_on=scenario.tts_fail_on,
+            time_out_once_on=scenario.tts_time_out_once_on,
+            streaming=tts_streaming,
         )
         if scenario.mode == "pipeline"
         else NOT_GIVEN

@@ -60,6 +60,8 @@ class Scenario:
     """User messages the agent deliberately does not answer."""
     tts_fail_on: frozenset[str] = frozenset()
     """Text fragments the TTS fails to synthesize (a non-retryable provider error)."""
+    tts_time_out_once_on: frozenset[str] = frozenset()
+    """Text fragments whose first synthesis times out; LiveKit's retry succeeds."""
     preemptive: bool = False
     endpointing_min_delay: float = 0.5
     user_away_timeout: float | None = None
@@ -170,6 +172,25 @@ def _errors() -> Scenario:
             "Hello, are you still there?": Reply("Yes, I'm still here."),
         },
         tts_fail_on=frozenset({"the fine print."}),
+    )
+
+
+def _retries() -> Scenario:
+    return Scenario(
+        name="retries",
+        description=(
+            "Both retried and recovered: the TTS times out once on the first reply, the LLM "
+            "fails once on the second; the caller hears every reply."
+        ),
+        utterances=(
+            Utterance("Is anyone there?", 0.8, after="start"),
+            Utterance("What are your opening hours?", 1.2),
+        ),
+        replies={
+            "Is anyone there?": Reply("Yes, I'm here. How can I help?"),
+            "What are your opening hours?": Reply("We are open nine to five.", fail_first=1),
+        },
+        tts_time_out_once_on=frozenset({"How can I help?"}),
     )
 
 
@@ -350,6 +371,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "bargein": _bargein,
     "falseint": _falseint,
     "errors": _errors,
+    "retries": _retries,
     "preemptive": _preemptive,
     "queued_say": _queued_say,
     "no_reply": _no_reply,
