@@ -221,26 +221,23 @@ def livekit_odd(draw: st.DrawFn, stream: list[ev.Event]) -> list[ev.Event]:
     prompt — each applied to events hypothesis picks."""
     events = list(stream)
     picked = draw(st.sets(st.integers(0, len(events) - 1), max_size=len(events) // 2))
-    for i in sorted(picked, reverse=True):
+    variants = draw(st.lists(st.integers(0, 2), min_size=len(picked), max_size=len(picked)))
+    for i, variant in zip(sorted(picked, reverse=True), variants, strict=True):
         e = events[i]
         if isinstance(e, ev.STTUsage):
             events.insert(i, e)  # the same report twice
+        elif isinstance(e, ev.LLMRequest) and variant == 2:
+            events[i] = dataclasses.replace(e, cached_tokens=e.prompt_tokens + 50)
         elif isinstance(e, ev.LLMRequest):
-            kind = draw(st.sampled_from(["zero", "cancelled_zero", "cached"]))
-            if kind == "cached":
-                events[i] = dataclasses.replace(e, cached_tokens=e.prompt_tokens + 50)
-            else:
-                events[i] = dataclasses.replace(
-                    e, prompt_tokens=0, completion_tokens=0, total_tokens=0,
-                    cancelled=kind == "cancelled_zero",
-                )  # fmt: skip
+            events[i] = dataclasses.replace(
+                e, prompt_tokens=0, completion_tokens=0, total_tokens=0, cancelled=variant == 1
+            )
         elif isinstance(e, ev.EndOfTurn):
             events[i] = dataclasses.replace(e, end_of_utterance_delay=0.0)
         elif isinstance(e, ev.UserMessage) and e.started_speaking_at is not None:
             events[i] = dataclasses.replace(e, stopped_speaking_at=e.started_speaking_at - 200)
         elif isinstance(e, ev.AgentMessage) and e.e2e_latency is not None:
-            e2e = draw(st.sampled_from([-0.4, 204.0]))
-            events[i] = dataclasses.replace(e, e2e_latency=e2e)
+            events[i] = dataclasses.replace(e, e2e_latency=(-0.4, 204.0, 12.0)[variant])
     return events
 
 

@@ -30,8 +30,8 @@ UTTERANCE_REPORT_LAG = 3.0
 REPORT_JITTER = 0.25
 """Seconds two reports of one stream may seem to overlap without repeating audio: a report's
 window ends when LiveKit processed it, not when the audio was sent, so consecutive windows
-shift by the change in that lag. A larger overlap is audio reported again (a cumulative or
-over-reporting plugin), counted once."""
+shift by the change in that lag. A larger overlap (or one over half a short report) is audio
+reported again (an exact duplicate, a cumulative or over-reporting plugin), counted once."""
 
 KEPT_STREAMS = 64
 """Streams whose covered audio is remembered, to recognize audio they report again."""
@@ -83,11 +83,11 @@ class STTMeter:
                 del self._covered[next(iter(self._covered))]
         overlap = sum(max(0.0, min(hi, window[1]) - max(lo, window[0])) for lo, hi in covered)
         _merge(covered, window)
-        if overlap <= REPORT_JITTER:
-            return report
+        if overlap <= min(REPORT_JITTER, report.audio_duration / 2):
+            return report  # lag jitter; a short report that overlaps mostly is a repeat
         self.repeated += 1
         new = report.audio_duration - overlap
-        if new <= REPORT_JITTER:
+        if new <= min(REPORT_JITTER, report.audio_duration / 2):
             return None
         return replace(report, audio_duration=new)
 
