@@ -141,6 +141,26 @@ def _bargein() -> Scenario:
     )
 
 
+def _cut_off_stream() -> Scenario:
+    return Scenario(
+        name="cut_off_stream",
+        description=(
+            "The caller talks over a reply the LLM is still streaming: LiveKit cancels the "
+            "request before its usage arrives and reports 0 tokens."
+        ),
+        utterances=(
+            Utterance("Tell me a story.", 1.0, after="start"),
+            Utterance("Stop, stop. That's enough.", 1.2, after="agent_speaking", gap=1.0),
+            Utterance("Bye.", 0.6),
+        ),
+        replies={
+            "Tell me a story.": Reply(STORY, word_interval=0.25),
+            "Stop, stop. That's enough.": Reply("Okay, stopping."),
+            "Bye.": Reply("Bye!"),
+        },
+    )
+
+
 def _falseint() -> Scenario:
     return Scenario(
         name="falseint",
@@ -369,6 +389,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "basic": _basic,
     "tool_with_preamble": _tool_with_preamble,
     "bargein": _bargein,
+    "cut_off_stream": _cut_off_stream,
     "falseint": _falseint,
     "errors": _errors,
     "retries": _retries,
