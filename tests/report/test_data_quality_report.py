@@ -9,8 +9,13 @@ from typing import TYPE_CHECKING
 from click.testing import CliRunner
 
 from tests.export.test_data_quality_spans import _odd_call
+from tests.recording.test_plausibility import T0, record, voice_turn
+from turnscope import events as ev
 from turnscope.cli import main
 from turnscope.context import CallContext
+from turnscope.pricing import CallTotals, price_call, price_turn
+from turnscope.pricing.catalog import load_catalog
+from turnscope.pricing.pricer import Pricer
 from turnscope.report.html_data import gather
 from turnscope.report.queries import select_calls
 from turnscope.store import open_for_reading
@@ -77,3 +82,30 @@ def test_html_data_carries_the_flags(tmp_path: Path) -> None:
     assert call["turns"][1]["e2e"] is None
     (dist,) = [d for d in data["distributions"] if d["metric"] == "e2e"]
     assert dist["count"] == 1
+
+
+def test_over_metered_stt_is_a_line_of_the_report_and_not_priced(tmp_path: Path) -> None:
+    reports = (ev.STTUsage(T0 + 1.3, "stream", "deepgram", "nova-3", 600.0, None, True),)
+    turns, call = record(voice_turn(stt=reports))
+    pricer = Pricer(load_catalog(None))
+    totals = CallTotals()
+    priced = [price_turn(t, pricer) for t in turns]
+    for turn in priced:
+        totals.add(turn)
+    path = tmp_path / "metered.db"
+    store = LocalStore(path, capture_content=True)
+    store.start_call(CallContext(call_id="call", session_id="room-8"))
+    for turn in priced:
+        store.on_turn(turn)
+    store.on_call(price_call(call, totals, pricer))
+    assert store.close(timeout=10)
+    result = CliRunner().invoke(main, ["report", "--db", str(path)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "call: stt_audio 600.0 s! is over_metered" in result.output
+    assert "STT metered 600.0 s of audio in a 3.3 s call: its idle audio is not priced" in (
+        result.output
+    )
+    payload = json.loads(CliRunner().invoke(main, ["report", "--db", str(path), "--json"]).output)
+    (stored,) = payload["calls"]
+    assert stored["cost_idle_stt"] is None
+    assert stored["unknown"] == {"cost_idle_stt": "over_metered"}

@@ -13,7 +13,7 @@ from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
 if TYPE_CHECKING:
     from turnscope.context import CallContext
-    from turnscope.records import Call, CallSummary, Suspect, Turn, Unknown
+    from turnscope.records import Call, CallSummary, Suspect, ToolRecord, Turn, Unknown
 
 __all__ = [
     "CALL_END_SQL",
@@ -245,7 +245,7 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
     rows += [
         (
             turn.call_id, turn.index, "tool", t.call_id, t.name, None, None, t.started_at,
-            t.ended_at, (t.ended_at - t.started_at) if t.ended_at is not None else None,
+            t.ended_at, _tool_duration(t),
             None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, 0, t.status,
             t.arguments if capture_content else None, t.output if capture_content else None,
             None, None, 0, 0, 0, None, None,
@@ -253,6 +253,14 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
         for t in turn.tools
     ]  # fmt: skip
     return rows
+
+
+def _tool_duration(tool: ToolRecord) -> float | None:
+    """How long a tool ran; None when its end is unknown or (events out of order) before its
+    start: no stored duration is negative."""
+    if tool.ended_at is None or tool.ended_at < tool.started_at:
+        return None
+    return tool.ended_at - tool.started_at
 
 
 def event_rows(call: Call) -> list[tuple[Any, ...]]:
