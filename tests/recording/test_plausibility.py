@@ -290,6 +290,18 @@ def test_a_call_that_closes_before_its_events_ends_after_them() -> None:
     assert call.suspect == ()
 
 
+def test_a_plugins_negative_duration_is_dropped_but_flagged_on_the_call() -> None:
+    events = voice_turn()
+    tts = next(e for e in events if isinstance(e, ev.TTSRequest))
+    odd = replace(tts, ttfb=-0.25, characters=-3)
+    turns, call = record([odd if e is tts else e for e in events])
+    (request,) = [r for r in turns[0].requests if r.kind == "tts"]
+    assert request.ttfb is None
+    assert request.characters == 0
+    assert Suspect("TTSRequest.ttfb", "negative", -0.25) in call.suspect
+    assert Suspect("TTSRequest.characters", "negative", -3.0) in call.suspect
+
+
 # -- item 6: errors linked to their attempt by order -------------------------------------------
 
 

@@ -20,11 +20,14 @@ the reasons. Pure functions: no state, no clock.
 
 from __future__ import annotations
 
+import math
+from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from turnscope.records import Suspect
 
 if TYPE_CHECKING:
+    from turnscope.events import Event
     from turnscope.records import Unknown
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "UNPRICED",
     "call_end",
     "check_e2e",
+    "dropped_values",
     "measured_delay",
     "non_negative",
     "over_metered",
@@ -186,3 +190,19 @@ def over_metered(metered: float, wall: float) -> Suspect | None:
     if metered > wall + STT_METER_SLACK:
         return Suspect("stt_audio", OVER_METERED, metered)
     return None
+
+
+def dropped_values(raw: Event, clean: Event) -> list[Suspect]:
+    """The numbers ``events.sanitized`` could not use in an event (a plugin's negative or
+    day-long duration, a negative count), each flagged with its raw value so it does not
+    vanish without a reason: ``<Event>.<field>``, ``negative`` or ``implausible``. NaN,
+    infinities and values of the wrong type have no value to show; they stay only dropped."""
+    found = []
+    for f in fields(raw):
+        value, kept = getattr(raw, f.name), getattr(clean, f.name)
+        if value == kept or isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if math.isfinite(value):
+            reason = NEGATIVE if value < 0 else IMPLAUSIBLE
+            found.append(Suspect(f"{type(raw).__name__}.{f.name}", reason, float(value)))
+    return found

@@ -26,7 +26,12 @@ from turnscope.recording.assembly import assemble
 from turnscope.recording.breakdown import request_start
 from turnscope.recording.matching import TurnMatcher
 from turnscope.recording.pending import PendingTurn
-from turnscope.recording.plausibility import call_end, over_metered, user_window
+from turnscope.recording.plausibility import (
+    call_end,
+    dropped_values,
+    over_metered,
+    user_window,
+)
 from turnscope.recording.requests import error_record
 from turnscope.recording.stt_meter import STTMeter
 from turnscope.recording.utterances import UserSpeech
@@ -35,9 +40,12 @@ from turnscope.records import Call
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from turnscope.records import Turn
+    from turnscope.records import Suspect, Turn
 
 __all__ = ["CallRecorder"]
+
+MAX_FLAGGED_VALUES = 32
+"""Unusable event values kept (raw) on the call; beyond, they are only dropped."""
 
 ADOPT_WINDOW = 0.5
 """Seconds a realtime user message may precede the speech created for it."""
@@ -77,6 +85,7 @@ class CallRecorder:
         self._turns = 0
         self._late = 0
         self._dropped = 0
+        self._odd_values: list[Suspect] = []
         self._unattributed = 0
         self._agent_states: list[tuple[float, str]] = []
         self._false_interruptions: list[tuple[float, bool]] = []
@@ -117,6 +126,8 @@ class CallRecorder:
         if clean is None:
             self._dropped += 1
             return
+        if clean is not event and len(self._odd_values) < MAX_FLAGGED_VALUES:
+            self._odd_values += dropped_values(event, clean)
         event = clean
         if self._started_at is None:
             self._started_at = event.at
@@ -322,6 +333,7 @@ class CallRecorder:
         started = self._started_at if self._started_at is not None else closed_at
         end, contradiction = call_end(closed_at, max(self._now, started))
         suspect = [contradiction] if contradiction else []
+        suspect += self._odd_values
         suspect += [
             odd
             for _provider, _model, metered, _idle in self._stt.by_model()
