@@ -26,6 +26,12 @@ from turnscope.recording.assembly import assemble
 from turnscope.recording.breakdown import request_start
 from turnscope.recording.matching import TurnMatcher
 from turnscope.recording.pending import PendingTurn
+from turnscope.recording.plausibility import (
+    call_end,
+    dropped_values,
+    over_metered,
+    user_window,
+)
 from turnscope.recording.requests import error_record
 from turnscope.recording.stt_meter import STTMeter
 from turnscope.recording.utterances import UserSpeech
@@ -34,9 +40,12 @@ from turnscope.records import Call
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from turnscope.records import Turn
+    from turnscope.records import Suspect, Turn
 
 __all__ = ["CallRecorder"]
+
+MAX_FLAGGED_VALUES = 32
+"""Unusable event values kept (raw) on the call; beyond, they are only dropped."""
 
 ADOPT_WINDOW = 0.5
 """Seconds a realtime user message may precede the speech created for it."""
@@ -84,6 +93,7 @@ class CallRecorder:
         self._turns = 0
         self._late = 0
         self._dropped = 0
+        self._odd_values: list[Suspect] = []
         self._unattributed = 0
         self._agent_states: list[tuple[float, str]] = []
         self._false_interruptions: list[tuple[float, bool]] = []
@@ -124,6 +134,8 @@ class CallRecorder:
         if clean is None:
             self._dropped += 1
             return
+        if clean is not event and len(self._odd_values) < MAX_FLAGGED_VALUES:
+            self._odd_values += dropped_values(event, clean)
         event = clean
         if self._started_at is None:
             self._started_at = event.at
@@ -243,7 +255,8 @@ class CallRecorder:
             if pending.user is None and pending.done is None and pending.source == "generate_reply":
                 self._give_user(pending, e)
                 return
-        orphan = PendingTurn(speech_id=None, created_at=e.started_speaking_at or e.at, user=e)
+        orphan = PendingTurn(speech_id=None, created_at=e.started_speaking_at or e.at)
+        self._give_user(orphan, e)
         self._no_reply.append(orphan)
 
     def _adopt_orphan(self, pending: PendingTurn) -> None:
@@ -263,10 +276,14 @@ class CallRecorder:
                 return
 
     def _give_user(self, pending: PendingTurn, e: ev.UserMessage) -> None:
-        """A spoken message without LiveKit's speaking times (a realtime model transcribed
-        it) takes them from the user's last stretch of speech before it."""
+        """A spoken message without usable speaking times — none (a realtime model
+        transcribed it) or contradictory ones (stopped before it started) — takes them from
+        the user's last stretch of speech before it (VAD)."""
         pending.user = e
-        if e.stopped_speaking_at is None and pending.modality != "text":
+        window, contradiction = user_window(e.started_speaking_at, e.stopped_speaking_at)
+        if contradiction is not None:
+            pending.suspect.append(contradiction)
+        if window is None and pending.modality != "text":
             pending.user_window = self._user.window_before(e.at)
 
     def _agent_state_changed(self, e: ev.AgentStateChanged) -> None:
@@ -325,6 +342,7 @@ class CallRecorder:
                 stt=self._stt,
                 now=self._now,
                 grace=self.grace,
+                call_started_at=self._started_at,
             )
             self._on_turn(turn)
         self._forget_old_stt()
@@ -343,12 +361,23 @@ class CallRecorder:
                 self._announced.discard(speech_id)
                 self._emitted.append(speech_id)
 
-    def _call(self, end: float) -> Call:
+    def _call(self, closed_at: float) -> Call:
         close = self._close
+        started = self._started_at if self._started_at is not None else closed_at
+        end, contradiction = call_end(closed_at, max(self._now, started))
+        suspect = [contradiction] if contradiction else []
+        suspect += self._odd_values
+        suspect += [
+            odd
+            for _provider, _model, metered, _idle in self._stt.by_model()
+            if (odd := over_metered(metered, end - started))
+        ]
         return Call(
             call_id=self.call_id,
-            started_at=self._started_at if self._started_at is not None else end,
+            started_at=started,
             ended_at=end,
+            suspect=tuple(suspect),
+            stt_duplicates=self._stt.repeated,
             turns=self._turns,
             close_reason=close.reason if close else None,
             close_error=close.error_type if close else None,

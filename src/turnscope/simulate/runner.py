@@ -189,6 +189,7 @@ def _build_session(
             sampler=sampler,
             truth=truth,
             fail_on=scenario.tts_fail_on,
+            time_out_once_on=scenario.tts_time_out_once_on,
             streaming=tts_streaming,
             provider=stack.tts[0],
             model=stack.tts[1],
