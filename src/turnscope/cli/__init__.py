@@ -18,6 +18,7 @@ __all__ = ["main"]
 
 COMMANDS = {
     "demo": "turnscope.cli.demo",
+    "calls": "turnscope.cli.calls",
     "report": "turnscope.cli.reports",
     "check": "turnscope.cli.reports",
     "prune": "turnscope.cli.reports",

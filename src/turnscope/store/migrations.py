@@ -163,4 +163,24 @@ ALTER TABLE components ADD COLUMN output_audio_tokens INTEGER NOT NULL DEFAULT 0
 """5: realtime models, handoffs and text turns — how the user's input came (audio, text),
 the agent handed over to, the realtime model's cost, and audio tokens per request."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+_V8 = """
+CREATE TABLE histograms (
+    metric TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    low REAL NOT NULL,
+    high REAL NOT NULL,
+    total REAL NOT NULL,
+    PRIMARY KEY (metric, bucket)
+) WITHOUT ROWID;
+CREATE TABLE histogram_metrics (
+    metric TEXT PRIMARY KEY,
+    definition TEXT NOT NULL
+)
+"""
+"""8 (issue 21): a histogram per metric, kept by every writer in the transaction that adds
+the values: ``bucket`` is the value in thousandths of its unit (ms), rounded as the reports
+round; ``low``/``high`` the exact extremes in the bucket, ``total`` their sum. Which metrics
+are kept, and by which definition, is in ``histogram_metrics`` (``store.histograms``)."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V8)

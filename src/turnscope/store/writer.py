@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from turnscope.store import open_for_writing
+from turnscope.store import histograms, open_for_writing
 from turnscope.store.prune import delete_calls
 from turnscope.store.rows import (
     CALL_END_SQL,
@@ -192,9 +192,11 @@ class LocalStore:
     ) -> sqlite3.Connection | None:
         try:
             connection.execute("BEGIN IMMEDIATE")
+            marks = histograms.mark(connection)
             for item in batch:
                 for sql, rows in item.statements:
                     connection.executemany(sql, rows)
+            histograms.add_since(connection, marks)  # the same transaction: never half-counted
             connection.execute("COMMIT")
             return connection
         except (OSError, sqlite3.Error) as error:

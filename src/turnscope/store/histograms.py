@@ -1,0 +1,196 @@
+"""Per-metric histograms kept at write time, so percentiles over a whole store are instant.
+
+Each metric of ``HISTOGRAMS`` keeps one row per 1 ms bucket: the bucket is the value in
+thousandths of its unit rounded as the reports round (``ROUND(value * 1000)``), with the
+count, the exact lowest and highest value in it and their sum. The writer adds a batch's
+values in the transaction that writes them (``mark`` before, ``add_since`` after); pruning
+rebuilds them (``rebuild``). ``histogram_metrics`` records the SQL each histogram was built
+with, and ``ensure`` (run when a writer opens the store) builds any that is missing or was
+built with another definition — an old store gains them on its first write, and a metric
+whose definition changes (e.g. one that leaves out suspect values) is rebuilt once.
+
+Why 1 ms buckets are exact at the reports' precision (integer ms): a linear-interpolated
+percentile lies between two neighbouring values. When both are in one bucket, it rounds to
+that bucket, as they do. When they are in different buckets, the lower is the highest value
+of its bucket and the upper the lowest of the next non-empty one — both kept exactly — so
+the interpolation is computed exactly as ``numpy.percentile`` does.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from turnscope.store.metrics import HISTOGRAMS
+
+if TYPE_CHECKING:
+    from turnscope.store.metrics import Metric
+
+__all__ = [
+    "Bucket",
+    "Marks",
+    "add_since",
+    "buckets",
+    "ensure",
+    "kept",
+    "mark",
+    "percentile",
+    "rebuild",
+]
+
+_TABLES = ("turns", "components")
+_UPSERT = """
+INSERT INTO histograms (metric, bucket, count, low, high, total)
+SELECT metric, CAST(ROUND(v * 1000) AS INTEGER) AS b, COUNT(*), MIN(v), MAX(v), SUM(v)
+FROM ({values}) GROUP BY metric, b
+ON CONFLICT (metric, bucket) DO UPDATE SET
+    count = count + excluded.count, low = MIN(low, excluded.low),
+    high = MAX(high, excluded.high), total = total + excluded.total
+"""
+
+Marks = dict[str, int]
+"""The highest rowid of each table before a batch was written."""
+
+
+def definition(metric: Metric) -> str:
+    return f"{metric.table}|{metric.expression}|{metric.where}"
+
+
+def _values(metrics: list[Metric], since: bool) -> str:
+    """One SELECT of (metric, v) per metric, over the rows after a mark (``?``) or all."""
+    after = "rowid > ? AND " if since else ""
+    return " UNION ALL ".join(
+        f"SELECT '{m.name}' AS metric, ({m.expression}) AS v FROM {m.table} "
+        f"WHERE {after}({m.where}) AND ({m.expression}) IS NOT NULL"
+        for m in metrics
+    )
+
+
+def _by_table(names: list[str] | None = None) -> dict[str, list[Metric]]:
+    found: dict[str, list[Metric]] = {}
+    for metric in HISTOGRAMS.values():
+        if names is None or metric.name in names:
+            found.setdefault(metric.table, []).append(metric)
+    return found
+
+
+def mark(connection: sqlite3.Connection) -> Marks:
+    """Call inside the writing transaction, before the batch's inserts."""
+    return {
+        table: int(connection.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
+        for table in _TABLES
+    }
+
+
+def add_since(connection: sqlite3.Connection, marks: Marks) -> None:
+    """Add every value written after ``marks`` (same transaction) to its histogram."""
+    for table, metrics in _by_table().items():
+        sql = _UPSERT.format(values=_values(metrics, since=True))
+        connection.execute(sql, [marks[table]] * len(metrics))
+
+
+def rebuild(connection: sqlite3.Connection, names: list[str] | None = None) -> None:
+    """Build the histograms of ``names`` (default: all) from every row; the caller holds the
+    transaction. Used after deleting calls and for metrics ``ensure`` finds missing."""
+    chosen = list(HISTOGRAMS) if names is None else names
+    marks = ", ".join("?" * len(chosen))
+    connection.execute(f"DELETE FROM histograms WHERE metric IN ({marks})", chosen)
+    for metrics in _by_table(chosen).values():
+        connection.execute(_UPSERT.format(values=_values(metrics, since=False)))
+    connection.executemany(
+        "INSERT OR REPLACE INTO histogram_metrics (metric, definition) VALUES (?, ?)",
+        [(name, definition(HISTOGRAMS[name])) for name in chosen],
+    )
+
+
+def ensure(connection: sqlite3.Connection) -> None:
+    """Build each histogram that is missing or stale (a writer opening the store)."""
+    stale = [name for name in HISTOGRAMS if name not in kept(connection)]
+    if not stale:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        stale = [name for name in HISTOGRAMS if name not in kept(connection)]
+        if stale:
+            rebuild(connection, stale)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def kept(connection: sqlite3.Connection) -> set[str]:
+    """The metrics whose histogram is kept with today's definition (none in an old store)."""
+    try:
+        rows = connection.execute("SELECT metric, definition FROM histogram_metrics").fetchall()
+    except sqlite3.OperationalError:  # no such table: a store from before histograms
+        return set()
+    return {
+        name for name, text in rows if name in HISTOGRAMS and text == definition(HISTOGRAMS[name])
+    }
+
+
+@dataclass(frozen=True)
+class Bucket:
+    bucket: int
+    """The value in thousandths of its unit, rounded."""
+    count: int
+    low: float
+    high: float
+    total: float
+
+
+def buckets(connection: sqlite3.Connection, names: list[str]) -> dict[str, list[Bucket]]:
+    """Each metric's buckets in order (several stores' views add up)."""
+    if not names:
+        return {}
+    marks = ", ".join("?" * len(names))
+    found: dict[str, list[Bucket]] = {name: [] for name in names}
+    rows = connection.execute(
+        "SELECT metric, bucket, SUM(count), MIN(low), MAX(high), SUM(total) FROM histograms "
+        f"WHERE metric IN ({marks}) GROUP BY metric, bucket ORDER BY metric, bucket",
+        names,
+    )
+    for name, *fields in rows:
+        if fields[1] > 0:
+            found[name].append(Bucket(*fields))
+    return {name: kept for name, kept in found.items() if kept}
+
+
+def percentile(found: list[Bucket], q: float) -> tuple[float, bool]:
+    """The q-th percentile (numpy's linear method) and whether it is exact; when not, the
+    value is its bucket's (the reports' rounding of the exact value)."""
+    total = sum(b.count for b in found)
+    position = (total - 1) * (q / 100.0)
+    below = math.floor(position)
+    fraction = position - below
+    low_bucket, low_first, low_last = _holding(found, below)
+    if fraction == 0:
+        if low_first:
+            return found[low_bucket].low, True
+        if low_last:
+            return found[low_bucket].high, True
+        return found[low_bucket].bucket / 1000, found[low_bucket].low == found[low_bucket].high
+    if not low_last:  # the next value is in the same bucket
+        same = found[low_bucket]
+        return same.bucket / 1000, same.low == same.high
+    a, b = found[low_bucket].high, found[low_bucket + 1].low
+    return _lerp(a, b, fraction), True
+
+
+def _holding(found: list[Bucket], index: int) -> tuple[int, bool, bool]:
+    """The bucket holding the index-th value (0-based), and whether it is its first/last."""
+    seen = 0
+    for n, bucket in enumerate(found):
+        if index < seen + bucket.count:
+            return n, index == seen, index == seen + bucket.count - 1
+        seen += bucket.count
+    raise IndexError(index)
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    """numpy's ``_lerp``: the same floating-point steps, so the same result."""
+    diff = b - a
+    return b - diff * (1 - t) if t >= 0.5 else a + diff * t
