@@ -3,7 +3,8 @@
 Each metric of ``HISTOGRAMS`` keeps one row per 1 ms bucket: the bucket is the value in
 thousandths of its unit rounded as the reports round (``ROUND(value * 1000)``), with the
 count, the exact lowest and highest value in it and their sum. The writer adds a batch's
-values in the transaction that writes them (``mark`` before, ``add_since`` after); pruning
+values in the transaction that writes them (``mark`` before, ``add_since`` after: SQLite
+reads the new rows' values by the metrics' own SQL, numpy buckets them); pruning
 rebuilds them (``rebuild``). ``histogram_metrics`` records the SQL each histogram was built
 with, and ``ensure`` (run when a writer opens the store) builds any that is missing or was
 built with another definition — an old store gains them on its first write, and a metric
@@ -21,7 +22,9 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from turnscope.store.metrics import HISTOGRAMS
 
@@ -42,13 +45,13 @@ __all__ = [
 
 _TABLES = ("turns", "components")
 _UPSERT = """
-INSERT INTO histograms (metric, bucket, count, low, high, total)
-SELECT metric, CAST(ROUND(v * 1000) AS INTEGER) AS b, COUNT(*), MIN(v), MAX(v), SUM(v)
-FROM ({values}) GROUP BY metric, b
+INSERT INTO histograms (metric, bucket, count, low, high, total) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (metric, bucket) DO UPDATE SET
     count = count + excluded.count, low = MIN(low, excluded.low),
     high = MAX(high, excluded.high), total = total + excluded.total
 """
+_CHUNK = 50_000
+"""Rows read at a time when rebuilding."""
 
 Marks = dict[str, int]
 """The highest rowid of each table before a batch was written."""
@@ -58,14 +61,49 @@ def definition(metric: Metric) -> str:
     return f"{metric.table}|{metric.expression}|{metric.where}"
 
 
-def _values(metrics: list[Metric], since: bool) -> str:
-    """One SELECT of (metric, v) per metric, over the rows after a mark (``?``) or all."""
-    after = "rowid > ? AND " if since else ""
-    return " UNION ALL ".join(
-        f"SELECT '{m.name}' AS metric, ({m.expression}) AS v FROM {m.table} "
-        f"WHERE {after}({m.where}) AND ({m.expression}) IS NOT NULL"
-        for m in metrics
-    )
+def _values_sql(metrics: list[Metric]) -> str:
+    """Each row's value of every metric of one table (NULL where the metric has none) —
+    the same SQL the exact queries use — for the rows with rowid in [?, ?)."""
+    table = metrics[0].table
+    columns = ", ".join(f"CASE WHEN ({m.where}) THEN ({m.expression}) END" for m in metrics)
+    return f"SELECT {columns} FROM {table} WHERE rowid > ? AND rowid <= ?"
+
+
+def bucket_of(values: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Thousandths, rounded half away from zero: SQLite's ``ROUND(value * 1000)`` step for
+    step (the product, then ``(int)(x + 0.5)``), so a bucket never depends on who built it."""
+    scaled = values * 1000
+    rounded = np.where(scaled >= 0, np.floor(scaled + 0.5), -np.floor(-scaled + 0.5))
+    return rounded.astype(np.int64)
+
+
+def _aggregate(metrics: list[Metric], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """(metric, bucket, count, low, high, total) for every bucket the rows touch."""
+    if not rows:
+        return []
+    table = np.array(rows, dtype=float)  # NULL → nan
+    found: list[tuple[Any, ...]] = []
+    for column, metric in enumerate(metrics):
+        values = table[:, column]
+        values = values[~np.isnan(values)]
+        if not values.size:
+            continue
+        keys, index, counts = np.unique(bucket_of(values), return_inverse=True, return_counts=True)
+        low = np.full(keys.size, np.inf)
+        high = np.full(keys.size, -np.inf)
+        np.minimum.at(low, index, values)
+        np.maximum.at(high, index, values)
+        total = np.bincount(index, weights=values, minlength=keys.size)
+        found += zip(
+            [metric.name] * keys.size,
+            keys.tolist(),
+            counts.tolist(),
+            low.tolist(),
+            high.tolist(),
+            total.tolist(),
+            strict=True,
+        )
+    return found
 
 
 def _by_table(names: list[str] | None = None) -> dict[str, list[Metric]]:
@@ -78,17 +116,26 @@ def _by_table(names: list[str] | None = None) -> dict[str, list[Metric]]:
 
 def mark(connection: sqlite3.Connection) -> Marks:
     """Call inside the writing transaction, before the batch's inserts."""
+    # The bare MAX(rowid) form: SQLite answers it from the end of the b-tree, not a scan.
     return {
-        table: int(connection.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
+        table: connection.execute(f"SELECT MAX(rowid) FROM {table}").fetchone()[0] or 0
         for table in _TABLES
     }
 
 
 def add_since(connection: sqlite3.Connection, marks: Marks) -> None:
     """Add every value written after ``marks`` (same transaction) to its histogram."""
+    now = mark(connection)
     for table, metrics in _by_table().items():
-        sql = _UPSERT.format(values=_values(metrics, since=True))
-        connection.execute(sql, [marks[table]] * len(metrics))
+        if now[table] > marks[table]:
+            _add_range(connection, metrics, marks[table], now[table])
+
+
+def _add_range(
+    connection: sqlite3.Connection, metrics: list[Metric], after: int, upto: int
+) -> None:
+    rows = connection.execute(_values_sql(metrics), (after, upto)).fetchall()
+    connection.executemany(_UPSERT, _aggregate(metrics, rows))
 
 
 def rebuild(connection: sqlite3.Connection, names: list[str] | None = None) -> None:
@@ -97,8 +144,10 @@ def rebuild(connection: sqlite3.Connection, names: list[str] | None = None) -> N
     chosen = list(HISTOGRAMS) if names is None else names
     marks = ", ".join("?" * len(chosen))
     connection.execute(f"DELETE FROM histograms WHERE metric IN ({marks})", chosen)
-    for metrics in _by_table(chosen).values():
-        connection.execute(_UPSERT.format(values=_values(metrics, since=False)))
+    end = mark(connection)
+    for table, metrics in _by_table(chosen).items():
+        for start in range(0, end[table], _CHUNK):
+            _add_range(connection, metrics, start, min(start + _CHUNK, end[table]))
     connection.executemany(
         "INSERT OR REPLACE INTO histogram_metrics (metric, definition) VALUES (?, ?)",
         [(name, definition(HISTOGRAMS[name])) for name in chosen],
