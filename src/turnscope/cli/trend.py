@@ -54,14 +54,15 @@ def show_trend(
     console = Console()
     console.print(
         Text(
-            f"per {by} (local time, by when each call started): e2e in ms; errors: share of "
-            "turns with an error; interrupted: share of replies heard that were cut off",
+            f"per {by} (local time, by when each call started): e2e p50/p95 in ms; cost in "
+            "USD; err: share of turns with an error; int: share of replies heard that were "
+            "cut off",
             style="dim",
         )
     )
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
     table.add_column(by, no_wrap=True)
-    for header in ("calls", "turns", "e2e p50", "e2e p95", "cost", "errors", "interrupted"):
+    for header in ("calls", "turns", "p50", "p95", "cost", "err", "int"):
         table.add_column(header, justify="right", no_wrap=True)
     for p in periods:
         table.add_row(

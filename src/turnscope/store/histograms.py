@@ -216,17 +216,25 @@ def percentile(found: list[Bucket], q: float) -> tuple[float, bool]:
     below = math.floor(position)
     fraction = position - below
     low_bucket, low_first, low_last = _holding(found, below)
+    held = found[low_bucket]
     if fraction == 0:
         if low_first:
-            return found[low_bucket].low, True
+            return held.low, True
         if low_last:
-            return found[low_bucket].high, True
-        return found[low_bucket].bucket / 1000, found[low_bucket].low == found[low_bucket].high
+            return held.high, True
+        return _inside(held)
     if not low_last:  # the next value is in the same bucket
-        same = found[low_bucket]
-        return same.bucket / 1000, same.low == same.high
-    a, b = found[low_bucket].high, found[low_bucket + 1].low
+        return _inside(held)
+    a, b = held.high, found[low_bucket + 1].low
     return _lerp(a, b, fraction), True
+
+
+def _inside(held: Bucket) -> tuple[float, bool]:
+    """A value strictly inside a bucket: exact when all its values are equal, else the
+    bucket (what the reports' rounding of it shows)."""
+    if held.low == held.high:
+        return held.low, True
+    return held.bucket / 1000, False
 
 
 def _holding(found: list[Bucket], index: int) -> tuple[int, bool, bool]:
