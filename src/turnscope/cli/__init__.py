@@ -21,6 +21,7 @@ COMMANDS = {
     "calls": "turnscope.cli.calls",
     "report": "turnscope.cli.reports",
     "check": "turnscope.cli.reports",
+    "compare": "turnscope.cli.compare",
     "prune": "turnscope.cli.reports",
     "doctor": "turnscope.cli.doctor",
 }
