@@ -27,12 +27,28 @@ COMMANDS = {
 }
 """Each command and the module that defines it (a ``click.Command`` of the same name)."""
 
+SHORT_HELP = {
+    "demo": "Run a simulated LiveKit call (no keys, no network), record it, and report it.",
+    "calls": "One line per call: when, who, turns, e2e p50/p95 and worst turn, cost, errors.",
+    "report": "Per-turn latency breakdown and per-component percentiles.",
+    "check": "Check budgets; exit 1 if one is exceeded, 2 if one cannot be read.",
+    "compare": "Compare two sets of calls: p50/p95 per metric, the difference and its noise.",
+    "prune": "Delete calls older than the given age.",
+    "doctor": "Show the resolved configuration (secrets masked) and test each configured backend.",
+}
+"""What ``turnscope --help`` lists, without importing any command (``demo`` would bring in
+LiveKit: seconds). A test keeps each equal to its command's own first docstring line."""
+
 
 class _LazyGroup(click.Group):
     """Click's documented pattern for lazily loaded subcommands."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SHORT_HELP[name]) for name in COMMANDS])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMANDS.get(cmd_name)
