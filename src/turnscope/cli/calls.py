@@ -50,8 +50,11 @@ def calls(dbs: tuple[Path, ...], filters: CallFilter, sort: str, limit: int, as_
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    if not lines:
-        fail("no calls match" if filters.active else "the store has no calls yet")
+    if not lines and not filters.active:
+        fail("the store has no calls yet (run `turnscope demo`, or instrument an agent)")
+    if not lines:  # a list that happens to be empty: an answer, not an error
+        click.echo(f"no calls match ({filters.describe()})")
+        return
     shown = f"{len(lines)} of {summary.calls} call(s)"
     described = filters.describe()
     render_calls(

@@ -170,11 +170,8 @@ def _agent_words(turn: dict[str, Any]) -> Text:
     if not turn["interrupted"]:
         return said
     heard = turn.get("heard_seconds")
-    parts = [
-        Text.assemble(
-            ("heard", "yellow"), f" ({ms(heard)} ms): " if heard is not None else ": ", said
-        )
-    ]
+    cut = f"cut off after {ms(heard)} ms: " if heard is not None else "cut off: "
+    parts = [Text.assemble((cut, "yellow"), said)]
     written = turn.get("written")
     if written is not None and written != turn["agent_text"]:
         parts.append(Text.assemble(("written: ", "dim"), literal(written, "dim")))
