@@ -146,9 +146,10 @@ def _header(call: dict[str, Any], turns: int) -> Text:
         ("call ", "bold"),
         literal(call["call_id"][:12], "bold cyan"),
         f"  {when}  ·  {turns} turns  ·  {duration}",
-        *(("  ·  closed: ", literal(call["close_reason"])) if call.get("close_reason") else ()),
     )
     second = Text.assemble("session ", literal(call["session_id"]))
+    if call.get("close_reason"):
+        second.append_text(Text.assemble("  ·  closed: ", literal(call["close_reason"])))
     if call.get("user_id"):
         second.append_text(Text.assemble("  ·  user ", literal(call["user_id"])))
     if call.get("tags"):
