@@ -4,6 +4,7 @@ the error and interruption rates. A call belongs to the period it started in."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from turnscope.report.filters import CALL_TIME, CallFilter
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["PERIODS", "Period", "trend"]
+__all__ = ["PERIODS", "Period", "trend", "trend_of"]
 
 PERIODS = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d"}
 """Each period and its label (strftime, local time)."""
@@ -71,3 +72,27 @@ def _period(name: str, calls: int, cost: float | None, rows: list[tuple[Any, ...
         error_rate=sum(r[1] for r in rows) / len(rows) if rows else None,
         interruption_rate=sum(r[2] for r in replies) / len(replies) if replies else None,
     )
+
+
+def trend_of(calls: list[dict[str, Any]], turns: list[dict[str, Any]], by: str) -> list[Period]:
+    """The same periods from calls and turns already read (the HTML report's chart)."""
+    label_of = {c["call_id"]: _label(c.get("started_at") or c["recorded_at"], by) for c in calls}
+    counts: dict[str, list[Any]] = {}
+    for call in calls:
+        entry = counts.setdefault(label_of[call["call_id"]], [0, None])
+        entry[0] += 1
+        if call.get("cost_usd") is not None:
+            entry[1] = (entry[1] or 0.0) + call["cost_usd"]
+    rows: dict[str, list[tuple[Any, ...]]] = {}
+    for t in turns:
+        rows.setdefault(label_of[t["call_id"]], []).append(
+            (t["e2e"], t["errors"] > 0, t["interrupted"], t["agent_started_at"] is not None)
+        )
+    return [
+        _period(name, count, cost, rows.get(name, []))
+        for name, (count, cost) in sorted(counts.items())
+    ]
+
+
+def _label(at: float, by: str) -> str:
+    return datetime.fromtimestamp(at).strftime(PERIODS[by])
