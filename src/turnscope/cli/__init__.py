@@ -24,6 +24,7 @@ COMMANDS = {
     "compare": "turnscope.cli.compare",
     "prune": "turnscope.cli.reports",
     "doctor": "turnscope.cli.doctor",
+    "prices": "turnscope.cli.prices",
 }
 """Each command and the module that defines it (a ``click.Command`` of the same name)."""
 
