@@ -36,9 +36,11 @@ SHORT_HELP = {
     "compare": "Compare two sets of calls: p50/p95 per metric, the difference and its noise.",
     "prune": "Delete calls older than the given age.",
     "doctor": "Show the resolved configuration (secrets masked) and test each configured backend.",
+    "prices": "What turnscope prices (and from which source), and what it could not price.",
 }
 """What ``turnscope --help`` lists, without importing any command (``demo`` would bring in
-LiveKit: seconds). A test keeps each equal to its command's own first docstring line."""
+LiveKit: seconds). A test keeps each the start of its command's own help; a command missing
+here is listed from its own help (imported)."""
 
 
 class _LazyGroup(click.Group):
@@ -49,7 +51,14 @@ class _LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
-            formatter.write_dl([(name, SHORT_HELP[name]) for name in COMMANDS])
+            formatter.write_dl([(name, self._short_help(ctx, name)) for name in COMMANDS])
+
+    def _short_help(self, ctx: click.Context, name: str) -> str:
+        known = SHORT_HELP.get(name)
+        if known is not None:
+            return known
+        command = self.get_command(ctx, name)
+        return command.get_short_help_str() if command is not None else ""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMANDS.get(cmd_name)
