@@ -145,6 +145,35 @@ def test_several_stores_read_as_one(stores: dict[str, Path]) -> None:
     assert twice.exit_code == 0  # the same file twice is read once
 
 
+def test_several_stores_use_histograms_only_where_all_keep_them(
+    stores: dict[str, Path], tmp_path: Path
+) -> None:
+    """A store whose e2e histogram was built by another definition (an older turnscope):
+    the union reads e2e from the values, every other metric from the histograms."""
+    import sqlite3
+
+    from turnscope.report.queries import exact_distributions, histogram_distributions
+    from turnscope.store import histograms
+    from turnscope.store.union import open_union
+
+    older = tmp_path / "older.db"
+    older.write_bytes(stores["b"].read_bytes())
+    raw = sqlite3.connect(older)
+    raw.execute("UPDATE histogram_metrics SET definition = 'older' WHERE metric = 'e2e'")
+    raw.execute("UPDATE histograms SET count = count * 100 WHERE metric = 'e2e'")  # stale
+    raw.commit()
+    raw.close()
+    union = open_union([stores["a"], older])
+    kept = histograms.kept(union)
+    assert "e2e" not in kept
+    assert "llm_ttft" in kept
+    exact = exact_distributions(union, None, ["e2e", "llm_ttft"])
+    fast = histogram_distributions(union, ["llm_ttft"])
+    assert fast["llm_ttft"].count == exact["llm_ttft"].count
+    summary = _json(["report", "--summary", "--db", str(stores["a"]), "--db", str(older)])
+    assert summary["percentiles"]["e2e"]["count"] == exact["e2e"].count
+
+
 def test_a_copied_store_is_refused_rather_than_counted_twice(
     stores: dict[str, Path], tmp_path: Path
 ) -> None:

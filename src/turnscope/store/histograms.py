@@ -171,14 +171,28 @@ def ensure(connection: sqlite3.Connection) -> None:
 
 
 def kept(connection: sqlite3.Connection) -> set[str]:
-    """The metrics whose histogram is kept with today's definition (none in an old store)."""
+    """The metrics whose histogram is kept with today's definition — in every store, when the
+    connection reads several (``store.union``); none in a store from before histograms."""
     try:
-        rows = connection.execute("SELECT metric, definition FROM histogram_metrics").fetchall()
+        rows = connection.execute(
+            "SELECT metric, definition, COUNT(*) FROM histogram_metrics GROUP BY metric, definition"
+        ).fetchall()
     except sqlite3.OperationalError:  # no such table: a store from before histograms
         return set()
+    stores = _stores(connection)
     return {
-        name for name, text in rows if name in HISTOGRAMS and text == definition(HISTOGRAMS[name])
+        name
+        for name, text, count in rows
+        if name in HISTOGRAMS and text == definition(HISTOGRAMS[name]) and count == stores
     }
+
+
+def _stores(connection: sqlite3.Connection) -> int:
+    """How many stores the connection reads (``store.union`` says; else one)."""
+    try:
+        return int(connection.execute("SELECT n FROM store_count").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 1
 
 
 @dataclass(frozen=True)

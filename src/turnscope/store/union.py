@@ -4,8 +4,9 @@ An in-memory connection attaches each store read-only and defines temporary view
 like the store's tables (``calls``, ``turns``, ``components``, ``events``, ``histograms``,
 ``histogram_metrics``), each the union of that table across the files, so every query of the
 reports runs unchanged. A column one file lacks (written by an older turnscope) reads NULL.
-Histograms are combined only where every file keeps them; a call id found in two files (the
-same file twice, or a copy) is refused, since its turns would count twice.
+Histograms are combined only where every file keeps them with the same definition; a call
+id found in two files (the same file twice, or a copy) is refused, since its turns would
+count twice.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def open_union(paths: list[Path]) -> sqlite3.Connection:
         connection.execute(f"ATTACH DATABASE ? AS {name}", (f"file:{path}?mode=ro",))
     for table in _TABLES:
         _union_view(connection, table, names)
+    # how many stores a histogram must be kept in to be used (store.histograms.kept)
+    connection.execute(f"CREATE TEMP VIEW store_count AS SELECT {len(names)} AS n")
     duplicate = connection.execute(
         "SELECT call_id FROM calls GROUP BY call_id HAVING COUNT(*) > 1 LIMIT 1"
     ).fetchone()
