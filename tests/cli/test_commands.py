@@ -128,7 +128,33 @@ def test_prune_deletes_old_calls_only(tmp_path: Path, simulations: SimulationCac
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["demo"], ["report"], ["check"], ["prune"], ["doctor"]):
+    for command in (
+        [],
+        ["demo"],
+        ["calls"],
+        ["report"],
+        ["check"],
+        ["compare"],
+        ["prune"],
+        ["doctor"],
+    ):
         result = CliRunner().invoke(main, [*command, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.output
+
+
+def test_the_command_list_matches_each_commands_own_help() -> None:
+    import click
+
+    from turnscope.cli import COMMANDS, SHORT_HELP
+
+    assert list(SHORT_HELP) == list(COMMANDS)
+    listed = CliRunner().invoke(main, ["--help"]).output
+    context = click.Context(main)
+    assert isinstance(main, click.Group)
+    for name in COMMANDS:
+        command = main.get_command(context, name)
+        assert command is not None
+        said = " ".join((command.help or "").split())
+        assert said.startswith(SHORT_HELP[name].split(";")[0].rstrip(".").split(", and")[0]), name
+        assert name in listed

@@ -177,4 +177,25 @@ flagged suspect (JSON list of ``{field, reason, value}``, the raw value; the fie
 column is NULL) and the fields that hold no measurement (JSON object field → reason); STT
 usage reports that repeated audio already counted."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+
+_V8 = """
+CREATE TABLE histograms (
+    metric TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    low REAL NOT NULL,
+    high REAL NOT NULL,
+    total REAL NOT NULL,
+    PRIMARY KEY (metric, bucket)
+) WITHOUT ROWID;
+CREATE TABLE histogram_metrics (
+    metric TEXT PRIMARY KEY,
+    definition TEXT NOT NULL
+)
+"""
+"""8 (issue 21): a histogram per metric, kept by every writer in the transaction that adds
+the values: ``bucket`` is the value in thousandths of its unit (ms), rounded as the reports
+round; ``low``/``high`` the exact extremes in the bucket, ``total`` their sum. Which metrics
+are kept, and by which definition, is in ``histogram_metrics`` (``store.histograms``)."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V8)
