@@ -38,7 +38,10 @@ SHORT_HELP = {
     "check": "Check budgets; exit 1 if one is exceeded, 2 if one cannot be read.",
     "compare": "Compare two sets of calls: p50/p95 per metric, the difference and its noise.",
     "prune": "Delete calls older than the given age.",
-    "doctor": "Show the resolved configuration (secrets masked) and test each configured backend.",
+    "doctor": (
+        "Show every resolved setting and where it came from (secrets masked), name the "
+        "mistakes it recognises, and test each configured backend."
+    ),
     "prices": "What turnscope prices (and from which source), and what it could not price.",
 }
 """What ``turnscope --help`` lists, without importing any command (``demo`` would bring in
