@@ -17,7 +17,12 @@ from turnscope.export.emf import emf_from_env
 from turnscope.export.exporters import langfuse_settings, shared_tracer_provider
 from turnscope.export.metrics import shared_meter_provider, shared_metrics_sink
 from turnscope.export.spans import SpanSink, shared_span_sink, trace_per_from_env
-from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
+from turnscope.livekit.adapter import (
+    LiveKitAdapter,
+    job_id,
+    livekit_tracing_on,
+    session_started,
+)
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
 from turnscope.recording.recorder import CallRecorder
 from turnscope.recording.summary import SummaryTotals, summarize
@@ -61,15 +66,23 @@ class Instrumentation:
         grace: float,
         capture_content: bool,
         pricer: Pricer,
+        joined_late: bool = False,
     ) -> None:
         self._session = session
+        self.joined_late = joined_late
+        """``instrument()`` came after ``session.start()``: recorded from then on."""
         self.context = context
         self._sinks = list(sinks)
         self.internal_errors: list[BaseException] = []
         """Errors turnscope caught in its own code (logged once each kind; never raised)."""
         self._logged_kinds: set[str] = set()
         self._recorder = CallRecorder(
-            context.call_id, on_turn=self._emit_turn, on_call=self._emit_call, grace=grace
+            context.call_id,
+            on_turn=self._emit_turn,
+            on_call=self._emit_call,
+            grace=grace,
+            joined_late=joined_late,
+            started_at=self._now() if joined_late else None,
         )
         self._adapter = LiveKitAdapter(
             session,
@@ -86,6 +99,8 @@ class Instrumentation:
     def _start(self) -> None:
         self._to_sinks("start_call", self.context)
         self._adapter.attach()
+        if self.joined_late:
+            self._adapter.deliver_current_states()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -316,7 +331,9 @@ def instrument(
     sinks: Sequence[Sink] | None = None,
     grace: float = 0.5,
 ) -> Instrumentation:
-    """Record every turn of ``session``. Call it before ``session.start()``.
+    """Record every turn of ``session``. Call it before ``session.start()``; called after,
+    it logs one warning and records from then on (``Call.joined_late``), leaving out the
+    turn under way rather than recording it wrong.
 
     ``session_id`` groups the call's turns (the Langfuse session); by default it is the
     LiveKit job id, else a fresh id. ``tracer_provider`` receives the spans (never the global
@@ -332,6 +349,13 @@ def instrument(
     existing = _instrumented.get(session)
     if existing is not None:
         return existing
+    joined_late = session_started(session)
+    if joined_late:
+        logger.warning(
+            "turnscope: instrument() was called after session.start(): recording from now "
+            "on; the turn under way is not recorded. Call instrument() before "
+            "session.start() to record the whole call."
+        )
     call_id = job_id() or uuid.uuid4().hex
     context = CallContext(
         call_id=call_id,
@@ -354,6 +378,7 @@ def instrument(
         grace=grace,
         capture_content=settings.capture_content,
         pricer=shared_pricer(str(prices) if prices is not None else settings.prices),
+        joined_late=joined_late,
     )
     _instrumented[session] = handle
     handle._start()

@@ -143,3 +143,38 @@ def test_the_store_has_a_column_for_every_breakdown_part() -> None:
     from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
     assert tuple(BREAKDOWN_COLUMNS) == Breakdown.PARTS
+
+
+def test_a_reply_without_an_llm_request_overlaps_from_its_creation() -> None:
+    """Preemptive generation by an ``llm_node`` that yields text itself: no LLM request, so
+    the overlap is measured from the speech's creation."""
+    created = STOP + 0.2  # 0.31 s before the turn was committed
+    first_audio = STOP + 0.51 + 0.1 + 0.12 + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=0.41, ttfb=0.12),
+        llm=[],
+        queue_wait=0.0,
+        created_at=created,
+    )
+    assert parts.preemptive_overlap == pytest.approx(-0.31)
+    assert parts.previous_turn_wait == 0
+    assert parts.other == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_turn_that_waited_for_the_previous_callback_names_the_wait() -> None:
+    committed = STOP + 0.51
+    created = committed + 0.8  # the previous turn's on_user_turn_completed ran on
+    first_audio = created + 0.3 + 0.05 + 0.12 + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=0.35, ttfb=0.12),
+        llm=[llm(created, 0.6, 0.3)],
+        queue_wait=0.0,
+        created_at=created,
+    )
+    assert parts.previous_turn_wait == pytest.approx(0.8)
+    assert parts.preemptive_overlap == 0
+    assert parts.other == pytest.approx(0.0, abs=1e-9)

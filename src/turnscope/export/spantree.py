@@ -305,6 +305,8 @@ def _turn_attributes(turn: Turn, *, capture: bool) -> dict[str, AttributeValue]:
         attributes[sc.TURN_INPUT_MODALITY] = turn.input_modality
     if turn.handoff_to:
         attributes[sc.TURN_HANDOFF_TO] = turn.handoff_to
+    if turn.answered_by:
+        attributes[sc.TURN_ANSWERED_BY] = turn.answered_by
     if turn.cost is not None:
         attributes[sc.TURN_COST] = turn.cost.total
         for component, usd in turn.cost.by_component:
@@ -386,6 +388,8 @@ def call_summary_plan(call: Call) -> PlannedSpan:
     }
     if call.close_reason:
         attributes[sc.CALL_CLOSE_REASON] = call.close_reason
+    if call.joined_late:
+        attributes[sc.CALL_JOINED_LATE] = True
     if call.cost is not None:
         attributes[sc.CALL_COST] = call.cost.total
         for component, usd in call.cost.by_component:

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 OVERLAP_NOISE = 0.001
-"""An LLM start less than 1 ms before the commit is clock noise, not preemptive generation."""
+"""A start less than 1 ms before the commit is clock noise, not preemptive generation."""
 
 
 def request_start(request: LLMRequest | TTSRequest) -> float:
@@ -43,6 +43,22 @@ def _speaking_step(llm: Sequence[LLMRequest], first_audio_at: float) -> LLMReque
     return max(before, key=request_start) if before else None
 
 
+def _speaking_start(
+    llm: Sequence[LLMRequest],
+    first: LLMRequest,
+    first_audio: float,
+    answer: tuple[float, Sequence[LLMRequest]] | None,
+) -> float:
+    """When the step that spoke began: the speech's own LLM request whose text was heard;
+    for an answer from another speech, that speech's LLM request, else its creation (a
+    ``say()`` has no LLM request)."""
+    if answer is None:
+        return request_start(_speaking_step(llm, first_audio) or first)
+    created, answer_llm = answer
+    speaking = _speaking_step(answer_llm, first_audio)
+    return request_start(speaking) if speaking is not None else created
+
+
 def breakdown(
     *,
     e2e: float,
@@ -50,8 +66,20 @@ def breakdown(
     reply: AgentMessage,
     llm: Sequence[LLMRequest],
     queue_wait: float | None,
+    created_at: float | None = None,
+    answer: tuple[float, Sequence[LLMRequest]] | None = None,
+    own_queue_wait: float | None = None,
 ) -> Breakdown:
-    """Split ``e2e`` into its parts; ``llm`` are the speech's own requests, in any order."""
+    """Split ``e2e`` into its parts; ``llm`` are the speech's own requests, in any order;
+    ``created_at`` is when LiveKit created the speech (its ``speech_created``).
+
+    ``answer`` is (creation time, LLM requests) of another speech whose audio answered the
+    user (a ``say()`` or ``generate_reply()`` from a tool, a new agent speaking first):
+    ``reply`` is then its message, ``queue_wait`` its queue wait, ``own_queue_wait`` this
+    speech's, and the tool steps run from this speech's first LLM request to the start of
+    the step that spoke there."""
+    if answer is None:
+        own_queue_wait = queue_wait
     endpointing = user.end_of_turn_delay
     callback = user.on_user_turn_completed_delay
     ttft = reply.llm_node_ttft
@@ -59,28 +87,71 @@ def breakdown(
     aggregation = ttfs - ttft if ttfs is not None and ttft is not None else None
     first_audio = reply.started_speaking_at
     tool_steps: float | None = 0.0 if llm else None
-    overlap = 0.0
     if llm and first_audio is not None:
         first = min(llm, key=request_start)
-        speaking = _speaking_step(llm, first_audio) or first
-        tool_steps = request_start(speaking) - request_start(first)
-        if user.stopped_speaking_at is not None:
-            committed = user.stopped_speaking_at + (endpointing or 0.0) + (callback or 0.0)
-            early = request_start(first) - committed - (queue_wait or 0.0)
-            overlap = early if early < -OVERLAP_NOISE else 0.0
+        tool_steps = _speaking_start(llm, first, first_audio, answer) - request_start(first)
+    began = min(request_start(r) for r in llm) if llm else created_at
+    overlap, wait = _start_gap(user, began, created_at, own_queue_wait)
+    if answer is not None and answer[1] and first_audio is not None and queue_wait is not None:
+        queue_wait = _queue_wait_not_overlapped(reply, answer, first_audio, queue_wait)
     parts = Breakdown(
         endpointing=endpointing,
+        previous_turn_wait=wait,
         turn_callback=callback,
         tool_steps=tool_steps,
         llm_first_token=ttft,
         sentence_aggregation=aggregation,
         tts_first_byte=reply.tts_node_ttfb,
+        tts_retry=None,
         queue_wait=queue_wait,
         playback=reply.playback_latency,
         preemptive_overlap=overlap,
         other=0.0,
     )
     return replace(parts, other=e2e - parts.explained())
+
+
+def _queue_wait_not_overlapped(
+    reply: AgentMessage,
+    answer: tuple[float, Sequence[LLMRequest]],
+    first_audio: float,
+    queue_wait: float,
+) -> float:
+    """An answering speech made by a tool's ``generate_reply()`` waits to be authorized
+    while the speech that ran the tool finishes — and its LLM and TTS run meanwhile. Only
+    the part of that wait still left when its first audio was ready delayed the caller."""
+    created, answer_llm = answer
+    speaking = _speaking_step(answer_llm, first_audio)
+    if speaking is None:
+        return queue_wait
+    ttft, ttfs = reply.llm_node_ttft or 0.0, reply.llm_node_ttfs
+    aggregation = ttfs - ttft if ttfs is not None else 0.0
+    ready = request_start(speaking) + ttft + aggregation + (reply.tts_node_ttfb or 0.0)
+    return max(0.0, created + queue_wait - ready)
+
+
+def _start_gap(
+    user: UserMessage, began: float | None, created_at: float | None, queue_wait: float | None
+) -> tuple[float, float | None]:
+    """(preemptive overlap, previous-turn wait), against the commit of the user's turn as
+    LiveKit's delays put it (end of speech + endpointing + turn callback).
+
+    The overlap: the speech's work (its first LLM request; its creation when it made none,
+    as when an ``llm_node`` yields text itself) began before the commit — preemptive
+    generation, reported negative. The wait: the speech was created after the commit, so
+    the turn waited (for the previous turn's ``on_user_turn_completed`` still running, or
+    its reply being stopped: LiveKit runs them one at a time) before its own callback ran.
+    The queue wait overlaps the work (the LLM runs while the speech waits to be
+    authorized), so it is not counted twice."""
+    if user.stopped_speaking_at is None:
+        return 0.0, None
+    endpointing = user.end_of_turn_delay or 0.0
+    committed = user.stopped_speaking_at + endpointing + (user.on_user_turn_completed_delay or 0.0)
+    if began is not None and began - committed < -OVERLAP_NOISE:
+        return began - committed - (queue_wait or 0.0), 0.0
+    if created_at is None:
+        return 0.0, None
+    return 0.0, max(created_at - committed, 0.0)
 
 
 def total_latency(
@@ -125,11 +196,13 @@ def realtime_breakdown(
     speaking = max(spoken, key=lambda r: r.at) if spoken else first
     parts = Breakdown(
         endpointing=endpointing,
+        previous_turn_wait=None,
         turn_callback=callback,
         tool_steps=speaking.at - first.at,
         llm_first_token=speaking.ttft,
         sentence_aggregation=None,
         tts_first_byte=None,
+        tts_retry=None,
         queue_wait=None if queue_wait is None else 0.0,
         playback=reply.playback_latency,
         preemptive_overlap=0.0,

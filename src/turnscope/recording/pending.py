@@ -31,6 +31,11 @@ class PendingTurn:
     unanswered: list[ev.UserTranscript] = field(default_factory=list)
     """No-reply turns: the final transcripts nobody answered."""
     user_window: tuple[float, float] | None = None
+    answers: str | None = None
+    """The user turn (its speech id) this speech may answer: it was created after that
+    turn was committed and before the next, with no user turn of its own."""
+    messages: list[ev.AgentMessage] | None = None
+    """What the speech said, once its turn was assembled (another turn may need its audio)."""
 
     @property
     def discarded(self) -> bool:

@@ -16,6 +16,7 @@ from livekit.agents import (
     DEFAULT_API_CONNECT_OPTIONS,
     APIConnectOptions,
     APIStatusError,
+    APITimeoutError,
     tts,
     utils,
 )
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["ScriptedTTS"]
 
 CHUNK_SECONDS = 0.1
+RETRY_TIMEOUT = 0.6
+"""Seconds a ``retry_on`` synthesis hangs before it times out (at speed 1)."""
 AMPLITUDE = 3000
 
 
@@ -41,6 +44,7 @@ class ScriptedTTS(tts.TTS[None]):
         sampler: LatencySampler,
         truth: SimulationTruth,
         fail_on: Iterable[str] = (),
+        retry_on: Iterable[str] = (),
         streaming: bool = False,
         provider: str = "api.openai.com",
         model: str = "tts-1",
@@ -55,6 +59,9 @@ class ScriptedTTS(tts.TTS[None]):
         self.truth = truth
         self.fail_on = tuple(fail_on)
         """Text fragments whose synthesis fails with a non-retryable provider error."""
+        self.retry_on = tuple(retry_on)
+        """Text fragments whose first attempt times out (a retryable error): the retry works."""
+        self._timed_out: set[str] = set()
         self.voice = voice
         self._provider = provider
         self._model = model
@@ -90,6 +97,15 @@ class ScriptedTTS(tts.TTS[None]):
         self.truth.tts_requests.append(record)
         return record
 
+    async def check_timeout(self, record: TTSRequestTruth) -> None:
+        """The first attempt at a ``retry_on`` text hangs, then times out."""
+        if record.text in self._timed_out or not any(f in record.text for f in self.retry_on):
+            return
+        self._timed_out.add(record.text)
+        record.failed = True
+        await asyncio.sleep(self.sampler.scaled(RETRY_TIMEOUT))
+        raise APITimeoutError("scripted synthesis timeout (simulated)")
+
     def check_failure(self, record: TTSRequestTruth) -> None:
         if any(fragment in record.text for fragment in self.fail_on):
             record.failed = True
@@ -122,6 +138,7 @@ class _ScriptedChunkedStream(tts.ChunkedStream):
             mime_type="audio/pcm",
         )
         record = scripted.begin_request(request_id, self.input_text)
+        await scripted.check_timeout(record)
         await asyncio.sleep(record.injected_ttfb)
         scripted.check_failure(record)
         await scripted.speak(self.input_text, output_emitter, record)

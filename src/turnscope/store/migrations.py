@@ -10,6 +10,23 @@ __all__ = ["BREAKDOWN_COLUMNS", "MIGRATIONS"]
 
 BREAKDOWN_COLUMNS = (
     "endpointing",
+    "previous_turn_wait",
+    "turn_callback",
+    "tool_steps",
+    "llm_first_token",
+    "sentence_aggregation",
+    "tts_first_byte",
+    "tts_retry",
+    "queue_wait",
+    "playback",
+    "preemptive_overlap",
+    "other",
+)
+"""Every part of the breakdown, one REAL column of ``turns`` each, in timeline order (the
+migration that added a part says so; Breakdown.PARTS is pinned to this by a test)."""
+
+_V1_BREAKDOWN_COLUMNS = (
+    "endpointing",
     "turn_callback",
     "tool_steps",
     "llm_first_token",
@@ -20,6 +37,7 @@ BREAKDOWN_COLUMNS = (
     "preemptive_overlap",
     "other",
 )
+"""The parts migration 1 created, frozen: a shipped migration never changes."""
 
 _V1 = f"""
 CREATE TABLE calls (
@@ -60,7 +78,7 @@ CREATE TABLE turns (
     preemptive INTEGER NOT NULL,
     discarded_attempts INTEGER NOT NULL,
     e2e REAL,
-    {", ".join(f"{c} REAL" for c in BREAKDOWN_COLUMNS)},
+    {", ".join(f"{c} REAL" for c in _V1_BREAKDOWN_COLUMNS)},
     total_latency REAL,
     transcription_delay REAL,
     end_of_utterance_delay REAL,
@@ -163,4 +181,15 @@ ALTER TABLE components ADD COLUMN output_audio_tokens INTEGER NOT NULL DEFAULT 0
 """5: realtime models, handoffs and text turns — how the user's input came (audio, text),
 the agent handed over to, the realtime model's cost, and audio tokens per request."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+_V7 = """
+ALTER TABLE turns ADD COLUMN previous_turn_wait REAL;
+ALTER TABLE turns ADD COLUMN tts_retry REAL;
+ALTER TABLE turns ADD COLUMN answered_by TEXT;
+ALTER TABLE calls ADD COLUMN joined_late INTEGER NOT NULL DEFAULT 0
+"""
+"""7: two parts of the breakdown — the wait for the previous turn's callback, and the time
+lost to retried TTS — and the speech that answered the user when it was not the turn's own
+(a tool's ``say()``/``generate_reply()``, a new agent speaking first); whether turnscope
+joined the call late (``instrument()`` after ``session.start()``)."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V7)

@@ -40,8 +40,8 @@ ON CONFLICT (call_id) DO UPDATE SET
 CALL_END_SQL = """
 INSERT INTO calls (call_id, session_id, started_at, ended_at, turns, close_reason, close_error,
     stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at,
-    cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced, summary)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced, summary, joined_late)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) DO UPDATE SET
     started_at = excluded.started_at, ended_at = excluded.ended_at, turns = excluded.turns,
     close_reason = excluded.close_reason, close_error = excluded.close_error,
@@ -50,7 +50,7 @@ ON CONFLICT (call_id) DO UPDATE SET
     unattributed_requests = excluded.unattributed_requests,
     cost_usd = excluded.cost_usd, cost_idle_stt = excluded.cost_idle_stt,
     cost_by_component = excluded.cost_by_component, cost_by_model = excluded.cost_by_model,
-    unpriced = excluded.unpriced, summary = excluded.summary
+    unpriced = excluded.unpriced, summary = excluded.summary, joined_late = excluded.joined_late
 """
 
 _TURN_COLUMNS = (
@@ -63,6 +63,7 @@ _TURN_COLUMNS = (
     "tools", "errors", "agent_name", "eou_detector",
     "cost_usd", "cost_stt", "cost_llm", "cost_tts", "cost_discarded", "unpriced",
     "heard_seconds", "input_modality", "handoff_to", "cost_realtime",
+    "answered_by",
 )  # fmt: skip
 TURN_SQL = (
     f"INSERT OR REPLACE INTO turns ({', '.join(_TURN_COLUMNS)}) "
@@ -117,6 +118,7 @@ def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
         time.time(),
         *_call_cost(call),
         json.dumps(summary_dict(call.summary)) if call.summary is not None else None,
+        int(call.joined_late),
     )
 
 
@@ -186,6 +188,7 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         turn.input_modality,
         turn.handoff_to,
         cost_realtime,
+        turn.answered_by,
     )
 
 
