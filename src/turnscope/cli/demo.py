@@ -18,7 +18,7 @@ from turnscope.cli.common import db_option, one_line_errors
 from turnscope.config import resolve_db_path
 from turnscope.report.queries import distributions, select_calls, turns_of
 from turnscope.report.text import render_call, render_percentiles, usd
-from turnscope.simulate import PROFILES, SCENARIOS, run
+from turnscope.simulate import PROFILES, SCENARIOS, STACKS, run
 from turnscope.sinks.memory import MemorySink
 from turnscope.store import open_for_reading
 from turnscope.store.writer import LocalStore
@@ -60,6 +60,13 @@ class _Progress(MemorySink):
 @click.option(
     "--profile", type=click.Choice(sorted(PROFILES)), default="realistic", show_default=True
 )
+@click.option(
+    "--stack",
+    type=click.Choice(sorted(STACKS)),
+    default="default",
+    show_default=True,
+    help="The providers the scripted parts present as ('example': examples/voice_agent's).",
+)
 @db_option
 @click.option("--verbose", is_flag=True, help="Show LiveKit's own log lines.")
 @one_line_errors
@@ -69,6 +76,7 @@ def demo(
     speed: float,
     seed: int,
     profile: str,
+    stack: str,
     db: Path | None,
     verbose: bool,
 ) -> None:
@@ -100,7 +108,11 @@ def demo(
         f"(scenario [cyan]{scenario}[/cyan], profile {profile}, speed {speed}x, seed {seed})"
     )
     with console.status("simulating the call…"):
-        asyncio.run(_simulate(scenario, turns, speed, seed, profile, attach, handles))
+        options: dict[str, Any] = {"turns": turns, "speed": speed, "seed": seed, "profile": profile}
+        if stack != "default":
+            # real plugins' STT reports usage every few seconds of audio sent, as a stream
+            options |= {"stack": STACKS[stack], "stt_usage": "periodic"}
+        asyncio.run(_simulate(scenario, options, attach, handles))
     store.close()
     connection = open_for_reading(path)
     call_id = handles[0].context.call_id
@@ -114,12 +126,9 @@ def demo(
 
 async def _simulate(
     scenario: str,
-    turns: int | None,
-    speed: float,
-    seed: int,
-    profile: str,
+    options: dict[str, Any],
     attach: Any,
     handles: list[turnscope.Instrumentation],
 ) -> None:
-    await run(scenario, turns=turns, speed=speed, seed=seed, profile=profile, on_session=attach)
+    await run(scenario, on_session=attach, **options)
     await handles[0].aflush(timeout=10)
