@@ -170,7 +170,6 @@ def _breakdown(
             queue_wait=answer.done.queue_wait if answer.done else None,
             created_at=pending.created_at,
             answer=(answer.created_at, answer.llm),
-            own_queue_wait=queue_wait,
         )
     if realtime:
         return realtime_breakdown(

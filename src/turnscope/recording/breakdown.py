@@ -68,18 +68,14 @@ def breakdown(
     queue_wait: float | None,
     created_at: float | None = None,
     answer: tuple[float, Sequence[LLMRequest]] | None = None,
-    own_queue_wait: float | None = None,
 ) -> Breakdown:
     """Split ``e2e`` into its parts; ``llm`` are the speech's own requests, in any order;
     ``created_at`` is when LiveKit created the speech (its ``speech_created``).
 
     ``answer`` is (creation time, LLM requests) of another speech whose audio answered the
     user (a ``say()`` or ``generate_reply()`` from a tool, a new agent speaking first):
-    ``reply`` is then its message, ``queue_wait`` its queue wait, ``own_queue_wait`` this
-    speech's, and the tool steps run from this speech's first LLM request to the start of
-    the step that spoke there."""
-    if answer is None:
-        own_queue_wait = queue_wait
+    ``reply`` is then its message, ``queue_wait`` its queue wait, and the tool steps run from
+    this speech's first LLM request to the start of the step that spoke there."""
     endpointing = user.end_of_turn_delay
     callback = user.on_user_turn_completed_delay
     ttft = reply.llm_node_ttft
@@ -91,9 +87,9 @@ def breakdown(
         first = min(llm, key=request_start)
         tool_steps = _speaking_start(llm, first, first_audio, answer) - request_start(first)
     began = min(request_start(r) for r in llm) if llm else created_at
-    overlap, wait = _start_gap(user, began, created_at, own_queue_wait)
-    if answer is not None and answer[1] and first_audio is not None and queue_wait is not None:
-        queue_wait = _queue_wait_not_overlapped(reply, answer, first_audio, queue_wait)
+    overlap, wait = _start_gap(user, began, created_at)
+    if first_audio is not None and queue_wait is not None:
+        queue_wait = _queue_wait_left(user, reply, llm, created_at, answer, first_audio, queue_wait)
     parts = Breakdown(
         endpointing=endpointing,
         previous_turn_wait=wait,
@@ -111,27 +107,50 @@ def breakdown(
     return replace(parts, other=e2e - parts.explained())
 
 
-def _queue_wait_not_overlapped(
+def _queue_wait_left(
+    user: UserMessage,
     reply: AgentMessage,
-    answer: tuple[float, Sequence[LLMRequest]],
+    llm: Sequence[LLMRequest],
+    created_at: float | None,
+    answer: tuple[float, Sequence[LLMRequest]] | None,
     first_audio: float,
     queue_wait: float,
 ) -> float:
-    """An answering speech made by a tool's ``generate_reply()`` waits to be authorized
-    while the speech that ran the tool finishes — and its LLM and TTS run meanwhile. Only
-    the part of that wait still left when its first audio was ready delayed the caller."""
-    created, answer_llm = answer
-    speaking = _speaking_step(answer_llm, first_audio)
-    if speaking is None:
-        return queue_wait
+    """The part of LiveKit's queue wait that delayed the first audio.
+
+    A reply's LLM and TTS run while its speech waits to be authorized (LiveKit starts the
+    generation at once and holds only the audio), so the wait delays the caller only by
+    what is left of it when the first audio is ready: authorized (scheduled + the queue
+    wait) minus ready (the speaking step's start + its first token + aggregation + TTS first
+    byte). A speech is scheduled when created, a preemptive one at the commit. A ``say()``
+    synthesizes only once authorized: its whole wait counts."""
+    if answer is not None:
+        scheduled, answer_llm = answer
+        speaking = _speaking_step(answer_llm, first_audio)
+        if speaking is None:
+            return queue_wait  # a say(): nothing runs before it is authorized
+        started = request_start(speaking)
+    else:
+        if user.stopped_speaking_at is None or (created_at is None and not llm):
+            return queue_wait
+        committed = (
+            user.stopped_speaking_at
+            + (user.end_of_turn_delay or 0.0)
+            + (user.on_user_turn_completed_delay or 0.0)
+        )
+        began = min(request_start(r) for r in llm) if llm else None
+        started_at = created_at if created_at is not None else began or 0.0
+        scheduled = max(started_at, committed)
+        speaking = _speaking_step(llm, first_audio) if llm else None
+        started = request_start(speaking) if speaking is not None else started_at
     ttft, ttfs = reply.llm_node_ttft or 0.0, reply.llm_node_ttfs
     aggregation = ttfs - ttft if ttfs is not None else 0.0
-    ready = request_start(speaking) + ttft + aggregation + (reply.tts_node_ttfb or 0.0)
-    return max(0.0, created + queue_wait - ready)
+    ready = started + ttft + aggregation + (reply.tts_node_ttfb or 0.0)
+    return max(0.0, scheduled + queue_wait - ready)
 
 
 def _start_gap(
-    user: UserMessage, began: float | None, created_at: float | None, queue_wait: float | None
+    user: UserMessage, began: float | None, created_at: float | None
 ) -> tuple[float, float | None]:
     """(preemptive overlap, previous-turn wait), against the commit of the user's turn as
     LiveKit's delays put it (end of speech + endpointing + turn callback).
@@ -140,15 +159,13 @@ def _start_gap(
     as when an ``llm_node`` yields text itself) began before the commit — preemptive
     generation, reported negative. The wait: the speech was created after the commit, so
     the turn waited (for the previous turn's ``on_user_turn_completed`` still running, or
-    its reply being stopped: LiveKit runs them one at a time) before its own callback ran.
-    The queue wait overlaps the work (the LLM runs while the speech waits to be
-    authorized), so it is not counted twice."""
+    its reply being stopped: LiveKit runs them one at a time) before its own callback ran."""
     if user.stopped_speaking_at is None:
         return 0.0, None
     endpointing = user.end_of_turn_delay or 0.0
     committed = user.stopped_speaking_at + endpointing + (user.on_user_turn_completed_delay or 0.0)
     if began is not None and began - committed < -OVERLAP_NOISE:
-        return began - committed - (queue_wait or 0.0), 0.0
+        return began - committed, 0.0
     if created_at is None:
         return 0.0, None
     return 0.0, max(created_at - committed, 0.0)
