@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from tests.conftest import store_call
 from turnscope.cli import main
+from turnscope.records import Breakdown
 from turnscope.store import open_for_writing
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ def test_demo_prints_a_breakdown_for_every_turn(demo_store: tuple[Path, str]) ->
     assert "call cost $" in output
     assert output.count("cost $") >= 4  # each turn as it is recorded, and the call
     timing_rows = [line.split() for line in output.splitlines() if line.strip()[:1].isdigit()]
-    breakdowns = [row for row in timing_rows if len(row) == 12 and row[1].isdigit()]
+    columns = 2 + len(Breakdown.PARTS)  # the turn, e2e, then each part
+    breakdowns = [row for row in timing_rows if len(row) == columns and row[1].isdigit()]
     assert len(breakdowns) == 3  # the three user turns; the greeting has no e2e
     for row in breakdowns:
         e2e, parts = int(row[1]), [int(x) for x in row[2:] if x.lstrip("-").isdigit()]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from livekit.agents.voice import SpeechHandle
     from livekit.agents.voice.events import EventTypes
 
-__all__ = ["LiveKitAdapter", "job_id", "livekit_tracing_on"]
+__all__ = ["LiveKitAdapter", "job_id", "livekit_tracing_on", "session_started"]
 
 logger = logging.getLogger("turnscope")
 
@@ -53,6 +53,12 @@ def _current_speech_id() -> str | None:
     except Exception:  # moved or renamed: requests are still matched by time
         return None
     return getattr(handle, "id", None)
+
+
+def session_started(session: Any) -> bool:
+    """Whether ``session.start()`` has run (private in 1.8.9: read defensively)."""
+    started = getattr(session, "_started", False)
+    return started if isinstance(started, bool) else False
 
 
 def livekit_tracing_on() -> bool:
@@ -94,6 +100,13 @@ def _quiet_registration() -> Iterator[None]:
         yield
     finally:
         target.removeFilter(notice_filter)
+
+
+def _tool_call_ids(items: list[Any]) -> tuple[str, ...]:
+    """The tool calls a speech made, in order: a call LiveKit could not run leaves only its
+    output among the speech's items."""
+    calls = (i.call_id for i in items if i.type in ("function_call", "function_call_output"))
+    return tuple(dict.fromkeys(calls))
 
 
 class LiveKitAdapter:
@@ -162,6 +175,15 @@ class LiveKitAdapter:
             self._handlers.append((name, guarded))
         if self._capture_llm_input:
             self._wrap_llm(self._session.llm)
+
+    def deliver_current_states(self) -> None:
+        """The user's and the agent's states now, as if they had just been entered: a
+        recorder attached mid-call counts time in each state from here."""
+        now = self._clock()
+        user = str(getattr(self._session, "user_state", "listening"))
+        agent = str(getattr(self._session, "agent_state", "initializing"))
+        self._guard(self._deliver)(events.UserStateChanged(now, user, user))
+        self._guard(self._deliver)(events.AgentStateChanged(now, agent, agent))
 
     def detach(self) -> None:
         """Unsubscribe everything and unwrap the LLM; pending speech handles report nothing."""
@@ -315,7 +337,7 @@ class LiveKitAdapter:
                 interrupted=bool(handle.interrupted),
                 scheduled=bool(handle.scheduled),
                 message_ids=tuple(i.id for i in items if i.type == "message"),
-                tool_call_ids=tuple(i.call_id for i in items if i.type == "function_call"),
+                tool_call_ids=_tool_call_ids(items),
                 queue_wait=convert.seconds(queue_wait()) if callable(queue_wait) else None,
             )
         )
@@ -349,6 +371,15 @@ class LiveKitAdapter:
 
     def _on_tools_executed(self, event: Any) -> None:
         at = convert.timestamp(event.created_at, self._clock())
+        for call in event.function_calls:
+            # a call LiveKit could not run (an unknown function, arguments that do not
+            # parse) has no start event: this is its only report. For a call that ran, the
+            # recorder keeps the start it already has.
+            if call is not None:
+                started = convert.timestamp(getattr(call, "created_at", None), at)
+                self._deliver(
+                    events.ToolStarted(min(started, at), call.call_id, call.name, call.arguments)
+                )
         for output in event.function_call_outputs:
             if output is None:
                 continue

@@ -39,11 +39,13 @@ E2E_NOTE = (
 
 _PARTS = (
     ("endpointing", "endp"),
+    ("previous_turn_wait", "wait"),
     ("turn_callback", "cb"),
     ("tool_steps", "tool"),
     ("llm_first_token", "llm"),
     ("sentence_aggregation", "sent"),
     ("tts_first_byte", "tts"),
+    ("tts_retry", "retry"),
     ("queue_wait", "q"),
     ("playback", "play"),
     ("preemptive_overlap", "ovl"),

@@ -6,11 +6,13 @@
 
   const PARTS = {
     endpointing: ["endpointing", "#4e79a7"],
+    previous_turn_wait: ["previous turn wait", "#edc948"],
     turn_callback: ["turn callback", "#a0cbe8"],
     tool_steps: ["tool steps", "#f28e2b"],
     llm_first_token: ["LLM first token", "#e15759"],
     sentence_aggregation: ["sentence aggregation", "#ff9d9a"],
     tts_first_byte: ["TTS first byte", "#59a14f"],
+    tts_retry: ["TTS retry", "#b07aa1"],
     queue_wait: ["queue wait", "#b6992d"],
     playback: ["playback", "#76b7b2"],
     preemptive_overlap: ["preemptive overlap", "#9c755f"],
