@@ -103,6 +103,10 @@ class ComponentRequest:
     cost_details: tuple[tuple[str, float], ...] = ()
     """The cost split (``input``, ``output``, ``total``), as Langfuse's cost_details."""
     unpriced: bool = False
+    unknown: tuple[tuple[str, str], ...] = ()
+    """(field, reason) of fields that hold no measurement, their 0 aside: e.g.
+    ``("reasoning_tokens", "not_reported_by_livekit")`` when the installed LiveKit version
+    does not report that count (see docs/livekit-versions.md)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,10 @@ DEPRECATION_NOTICE = "metrics_collected is deprecated"
 
 Payload = TypeVar("Payload")
 
+TOOLS_REMEMBERED = 256
+"""Announced tool calls remembered until their ``function_tools_executed``: a bound, so
+calls LiveKit never reports as executed cannot grow the adapter's memory."""
+
 
 def job_id() -> str | None:
     """The id of the LiveKit job this code runs in, if it runs in one."""
@@ -126,6 +130,8 @@ class LiveKitAdapter:
         self._unwraps: list[Callable[[], None]] = []
         self._watched_output: Any = None
         self._playback_handler: Callable[[Any], None] | None = None
+        self._tools_announced: dict[str, None] = {}
+        """Call ids LiveKit sent a ``tool_call_started`` for (1.6.5+), oldest first."""
 
     def attach(self) -> None:
         if self._attached:
@@ -336,17 +342,40 @@ class LiveKitAdapter:
         at = convert.timestamp(event.created_at, self._clock())
         if update.type == "tool_call_started":
             call = update.function_call
+            self._tools_announced[call.call_id] = None
+            while len(self._tools_announced) > TOOLS_REMEMBERED:
+                del self._tools_announced[next(iter(self._tools_announced))]
             self._deliver(events.ToolStarted(at, call.call_id, call.name, call.arguments))
         elif update.type == "tool_call_ended":
             self._deliver(events.ToolEnded(at, update.call_id, update.status, None))
 
     def _on_tools_executed(self, event: Any) -> None:
         at = convert.timestamp(event.created_at, self._clock())
+        self._announce_unannounced_tools(event, at)
         for output in event.function_call_outputs:
             if output is None:
                 continue
             status: Literal["done", "error"] = "error" if output.is_error else "done"
             self._deliver(events.ToolEnded(at, output.call_id, status, output.output))
+
+    def _announce_unannounced_tools(self, event: Any, at: float) -> None:
+        """Start (and end) the calls no ``tool_execution_updated`` announced: LiveKit before
+        1.6.5 has no such event, so ``function_tools_executed`` is the only word of a tool.
+        A call starts at its ``FunctionCall.created_at`` and ends at its output's
+        ``created_at`` (both LiveKit fields since 1.5.0), never after this event."""
+        outputs = {o.call_id: o for o in event.function_call_outputs if o is not None}
+        for call in event.function_calls:
+            if call.call_id in self._tools_announced:
+                del self._tools_announced[call.call_id]
+                continue  # announced: its status event's exact times were delivered
+            started = min(convert.timestamp(getattr(call, "created_at", None), at), at)
+            self._deliver(events.ToolStarted(started, call.call_id, call.name, call.arguments))
+            output = outputs.get(call.call_id)
+            if output is not None:
+                ended = convert.timestamp(getattr(output, "created_at", None), at)
+                status: Literal["done", "error"] = "error" if output.is_error else "done"
+                ended = min(max(ended, started), at)
+                self._deliver(events.ToolEnded(ended, call.call_id, status, output.output))
 
     def _on_false_interruption(self, event: Any) -> None:
         at = convert.timestamp(event.created_at, self._clock())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from turnscope import events as ev
 from turnscope.recording.breakdown import (
     breakdown,
     realtime_breakdown,
@@ -16,7 +17,6 @@ from turnscope.recording.requests import realtime_request as realtime_record
 from turnscope.records import InputModality, Outcome, Turn, TurnSource
 
 if TYPE_CHECKING:
-    from turnscope import events as ev
     from turnscope.recording.matching import TurnMatcher
     from turnscope.recording.pending import PendingTurn
     from turnscope.recording.stt_meter import STTMeter
@@ -51,15 +51,20 @@ def assemble(
     reply = reply or (messages[0] if messages else None)
     user = pending.user
     window = pending.window()
+    eou = pending.eou or _eou_from_message(user)
     realtime = matcher.claim_realtime(pending, messages, now)
     e2e = reply.e2e_latency if reply is not None and user is not None else None
-    parts = _breakdown(pending, e2e, reply, realtime, window)
+    if e2e is None and realtime and user is not None and reply is not None and window:
+        e2e = _realtime_e2e(reply, window)
+    parts = _breakdown(pending, eou, e2e, reply, realtime, window)
     requests = _requests(pending, window, messages, realtime, matcher, stt)
-    errors = matcher.take_errors(pending, requests, now)
+    errors = _repeats_once(matcher.take_errors(pending, requests, now))
     interrupted = bool(pending.done and pending.done.interrupted) or any(
         m.interrupted for m in messages
     )
     outcome = _outcome(pending, messages, errors, interrupted)
+    if outcome == "failed":
+        messages = []  # LiveKit < 1.8.6 keeps the failed reply, never played, in the history
     heard = matcher.heard(pending, messages, now, grace) if outcome == "interrupted" else None
     agent_start = messages[0].started_speaking_at if messages else None
     agent_stop = messages[-1].stopped_speaking_at if messages else None
@@ -87,13 +92,13 @@ def assemble(
         e2e=e2e,
         breakdown=parts,
         total_latency=(
-            realtime_total_latency(pending.eou, parts, realtime)
+            realtime_total_latency(eou, parts, realtime)
             if realtime
-            else total_latency(pending.eou, pending.llm, pending.tts)
+            else total_latency(eou, pending.llm, pending.tts)
         ),
         transcription_delay=user.transcription_delay if user else None,
-        end_of_utterance_delay=pending.eou.end_of_utterance_delay if pending.eou else None,
-        eou_detector=pending.eou.detector if pending.eou else None,
+        end_of_utterance_delay=eou.end_of_utterance_delay if eou else None,
+        eou_detector=eou.detector if eou else None,
         heard_seconds=heard,
         agent_name=pending.agent,
         input_modality=_input_modality(pending, window),
@@ -106,6 +111,7 @@ def assemble(
 
 def _breakdown(
     pending: PendingTurn,
+    eou: ev.EndOfTurn | None,
     e2e: float | None,
     reply: ev.AgentMessage | None,
     realtime: list[ev.RealtimeRequest],
@@ -121,7 +127,7 @@ def _breakdown(
             e2e=e2e,
             reply=reply,
             responses=realtime,
-            eou=pending.eou,
+            eou=eou,
             user_stopped_at=window[1] if window else None,
             committed_at=pending.created_at,
             queue_wait=queue_wait,
@@ -137,13 +143,60 @@ def _outcome(
 ) -> Outcome:
     if pending.speech_id is None:
         return "no_reply"
-    if not messages and any(not e.recoverable for e in errors):
+    # LiveKit < 1.8.6 adds a reply whose speech failed to the history: it never played
+    played = [m for m in messages if m.started_speaking_at is not None]
+    if not played and any(not e.recoverable for e in errors):
         return "failed"  # dropped by an error, even if closing then interrupted it
     if interrupted:
         return "interrupted"
     if messages:
         return "answered"
     return "failed" if errors else "no_reply"
+
+
+def _eou_from_message(user: ev.UserMessage | None) -> ev.EndOfTurn | None:
+    """A user turn's delays from its ``ChatMessage.metrics`` (LiveKit's replacement for the
+    deprecated session ``metrics_collected``): the same values ``EOUMetrics`` carries, all but
+    the detector, when no ``EOUMetrics`` came for the turn."""
+    if user is None or user.end_of_turn_delay is None:
+        return None
+    return ev.EndOfTurn(
+        at=user.at,
+        speech_id=None,
+        end_of_utterance_delay=user.end_of_turn_delay,
+        transcription_delay=user.transcription_delay,
+        on_user_turn_completed_delay=user.on_user_turn_completed_delay,
+        detector=None,
+    )
+
+
+def _realtime_e2e(reply: ev.AgentMessage, window: tuple[float, float]) -> float | None:
+    """A realtime reply's e2e when LiveKit (< 1.8.1) puts none on the message: LiveKit's own
+    formula (1.8.9 ``agent_activity``): the reply's first speaking time minus the user's end
+    of speech, the backdated ``user_state_changed`` time the window ends at."""
+    started = reply.started_speaking_at
+    if started is None or started < window[1]:
+        return None
+    return started - window[1]
+
+
+def _repeats_once(errors: tuple[ErrorRecord, ...]) -> tuple[ErrorRecord, ...]:
+    """Each TTS error once: LiveKit 1.4–1.5 retries a synthesis even when the provider said
+    it cannot succeed, so one failure arrives as the same error (type and message) once per
+    attempt. A repeat of the turn's previous TTS error replaces it: the last one says
+    whether the failure was final."""
+    kept: list[ErrorRecord] = []
+    last_tts: int | None = None
+    for e in errors:
+        if e.component == "tts" and last_tts is not None:
+            previous = kept[last_tts]
+            if (previous.error_type, previous.message) == (e.error_type, e.message):
+                kept[last_tts] = e
+                continue
+        if e.component == "tts":
+            last_tts = len(kept)
+        kept.append(e)
+    return tuple(kept)
 
 
 def _requests(

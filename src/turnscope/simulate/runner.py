@@ -144,6 +144,16 @@ def _turn_handling(scenario: Scenario, sampler: LatencySampler) -> TurnHandlingO
     }
 
 
+def _legacy_preemptive(scenario: Scenario) -> dict[str, Any]:
+    """LiveKit < 1.5.4 has no ``turn_handling["preemptive_generation"]``: it ignores the key
+    and keeps preemptive generation on, so there it takes the session keyword instead."""
+    from livekit.agents.voice.turn import TurnHandlingOptions
+
+    if "preemptive_generation" in TurnHandlingOptions.__annotations__:
+        return {}
+    return {"preemptive_generation": scenario.preemptive}
+
+
 def _build_session(
     scenario: Scenario,
     sampler: LatencySampler,
@@ -157,7 +167,9 @@ def _build_session(
     away = scenario.user_away_timeout
     conn_options = SessionConnectOptions(
         llm_conn_options=retry,
-        tts_conn_options=retry,
+        # the scripted TTS only ever fails for good: LiveKit < 1.6.5 retries even an error the
+        # provider marked non-retryable, so with retries every version would not fail alike
+        tts_conn_options=APIConnectOptions(max_retry=0, timeout=10.0),
         stt_conn_options=retry,
         max_unrecoverable_errors=max_unrecoverable_errors,
     )
@@ -186,6 +198,7 @@ def _build_session(
         else NOT_GIVEN
     )
     return AgentSession(
+        **_legacy_preemptive(scenario),
         vad=ScriptedVAD(min_speech=sampler.scaled(0.06), min_silence=sampler.scaled(0.3)),
         stt=hearing,
         llm=model,
