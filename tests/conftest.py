@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import turnscope
-from turnscope import simulate
+from turnscope import config, guard, simulate
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from livekit.agents import AgentSession
@@ -134,17 +135,28 @@ def simulations() -> SimulationCache:
 
 @pytest.fixture(autouse=True)
 def private_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own store and a clean environment: nothing reaches ./.turnscope."""
-    for name in (
-        "TURNSCOPE_DB",
-        "TURNSCOPE_CAPTURE_CONTENT",
-        "TURNSCOPE_DB_MAX_MB",
-        "LANGFUSE_PUBLIC_KEY",
-        "LANGFUSE_SECRET_KEY",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    """Every test gets its own store and a clean environment: nothing reaches ./.turnscope,
+    no setting of the developer's shell or of an earlier test's ``configure()`` applies."""
+    for setting in config.SETTINGS:
+        for name in setting.env:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(config, "_configured", {})
+    monkeypatch.setattr(config, "_reported", set())
     path = tmp_path / "store" / "turnscope.db"
     monkeypatch.setenv("TURNSCOPE_DB", str(path))
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def internal_errors_fail_tests() -> None:
+    """turnscope's own errors are logged, never raised, in an agent; here they fail the test."""
+    guard.raise_internal_errors(True)
+
+
+@pytest.fixture(autouse=True)
+def no_internal_error(internal_errors_fail_tests: None) -> Iterator[None]:
+    guard.caught.clear()
+    yield
+    found = list(guard.caught)
+    guard.caught.clear()
+    assert found == [], f"turnscope caught internal errors: {found!r}"

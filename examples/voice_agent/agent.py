@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from preflight import require
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
     from livekit import rtc
 
 DEPLOYMENT_ENV = os.environ.get("DEPLOYMENT_ENV", "development")
+PRICES = Path(__file__).with_name("prices.toml")
+"""Deepgram's multilingual rate for nova-3 with language="multi" (the plugin reports only
+"nova-3"); every other price comes from turnscope's catalog."""
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -65,6 +69,7 @@ async def entrypoint(ctx: JobContext) -> None:
         session,
         session_id=ctx.room.name,  # the Langfuse session: every turn of this call
         trace_name="Voice call",
+        prices=str(PRICES),
         tags=["voice_agent", DEPLOYMENT_ENV],
         metadata={
             "room_name": ctx.room.name,

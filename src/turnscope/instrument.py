@@ -11,12 +11,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from turnscope import events
-from turnscope.config import current_settings
+from turnscope.config import current_settings, report_problems
 from turnscope.context import CallContext, MetadataValue
-from turnscope.export.emf import emf_from_env
-from turnscope.export.exporters import langfuse_settings, shared_tracer_provider
-from turnscope.export.metrics import shared_meter_provider, shared_metrics_sink
-from turnscope.export.spans import SpanSink, shared_span_sink, trace_per_from_env
+from turnscope.export.configured import export_sinks
+from turnscope.export.spans import SpanSink
+from turnscope.guard import guarded, log_internal_error
 from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
 from turnscope.recording.recorder import CallRecorder
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 
     from livekit.agents import AgentSession
     from opentelemetry.metrics import MeterProvider
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.trace import TracerProvider
 
     from turnscope.pricing import Pricer
     from turnscope.records import Call, Turn
@@ -67,7 +66,8 @@ class Instrumentation:
         self._sinks = list(sinks)
         self.internal_errors: list[BaseException] = []
         """Errors turnscope caught in its own code (logged once each kind; never raised)."""
-        self._logged_kinds: set[str] = set()
+        self._arguments: dict[str, object] = {}
+        self._warned_again = False
         self._recorder = CallRecorder(
             context.call_id, on_turn=self._emit_turn, on_call=self._emit_call, grace=grace
         )
@@ -238,14 +238,18 @@ class Instrumentation:
     def _internal_error(self, error: BaseException) -> None:
         if len(self.internal_errors) < MAX_KEPT_ERRORS:
             self.internal_errors.append(error)
-        kind = type(error).__name__
-        if kind not in self._logged_kinds:
-            self._logged_kinds.add(kind)
+        log_internal_error(error, "recording a call (the record may be incomplete)")
+
+    def _instrumented_again(self, arguments: dict[str, object]) -> None:
+        """A second ``instrument()`` on this session: say once if its arguments differ."""
+        differ = sorted(k for k, v in arguments.items() if self._arguments.get(k) != v)
+        if differ and not self._warned_again:
+            self._warned_again = True
             logger.warning(
-                "turnscope: internal error (%s: %s); the agent is unaffected, the record may "
-                "be incomplete. Please report it.",
-                kind,
-                error,
+                "turnscope: instrument() was called again on the same session with other "
+                "arguments (%s); they are ignored: the first call's stand (detach() first to "
+                "change them)",
+                ", ".join(differ),
             )
 
 
@@ -272,31 +276,17 @@ def default_sinks(
     """The sinks the configuration asks for: spans to the given tracer provider (else to the
     configured Langfuse / OTLP backends); metrics to the given meter provider (else to the
     configured OTLP endpoint); CloudWatch EMF lines when asked; and the local store unless
-    it is off."""
-    provider = tracer_provider or shared_tracer_provider()
-    settings = current_settings(remote=True if provider is not None else None)
-    found: list[Sink] = []
-    if provider is not None:
-        found.append(
-            shared_span_sink(
-                provider,
-                capture_content=settings.capture_content,
-                trace_per=trace_per_from_env(),
-                langfuse=langfuse_settings(),
-            )
-        )
-    meters = meter_provider or shared_meter_provider()
-    if meters is not None:
-        found.append(shared_metrics_sink(meters))
-    emf = emf_from_env()
-    if emf is not None:
-        found.append(emf)
+    it is off. A part that fails to build is logged and left out."""
+    found, settings = export_sinks(tracer_provider, meter_provider)
     if settings.db is not None:
-        found.append(
-            LocalStore.shared(
-                settings.db, capture_content=settings.capture_content, max_mb=settings.db_max_mb
+        with guarded("setting up the local store"):
+            found.append(
+                LocalStore.shared(
+                    settings.db,
+                    capture_content=settings.capture_content,
+                    max_mb=settings.db_max_mb,
+                )
             )
-        )
     return found
 
 
@@ -318,20 +308,36 @@ def instrument(
 ) -> Instrumentation:
     """Record every turn of ``session``. Call it before ``session.start()``.
 
-    ``session_id`` groups the call's turns (the Langfuse session); by default it is the
-    LiveKit job id, else a fresh id. ``tracer_provider`` receives the spans (never the global
-    one unless you pass it); without it, one built from the environment (Langfuse, OTLP) and
-    shared by every session of the process is used; ``meter_provider`` likewise receives the
-    metrics (else the OTLP endpoint configured, if any). ``prompt_name``/``prompt_version`` link
-    the LLM generations to a Langfuse prompt. ``prices`` is a price override file (else
-    ``TURNSCOPE_PRICES``). ``sinks`` replaces the sinks the
-    configuration asks for (mainly for tests and embedding). ``grace`` is how long a finished
-    speech waits for late metrics before its turn is emitted. Instrumenting the same session
-    twice returns the first handle unchanged.
+    Args:
+        session: the LiveKit ``AgentSession`` to record.
+        session_id: groups the call's turns (the Langfuse session); by default the LiveKit
+            job id, else a fresh id.
+        user_id, trace_name, tags, metadata: the call's identity on every trace.
+        prompt_name, prompt_version: link the LLM generations to a Langfuse prompt.
+        tracer_provider: receives the spans (never the global one unless you pass it);
+            without it, one built from the settings (Langfuse, OTLP) and shared by every
+            session of the process.
+        meter_provider: receives the metrics (else the OTLP endpoint configured, if any).
+        prices: a price override file (else ``TURNSCOPE_PRICES``).
+        sinks: replaces the sinks the configuration asks for (tests and embedding).
+        grace: seconds a finished speech waits for late metrics before its turn is emitted.
+
+    Returns the handle. Instrumenting the same session twice returns the first handle
+    unchanged (with one warning if the arguments differ).
+
+    Never raises into the agent: a setting that cannot be used is logged once with the value
+    used instead, and a part of the set-up that fails (an exporter, the store, prices) is
+    logged once and left out while the rest runs.
     """
+    arguments: dict[str, object] = {
+        k: v for k, v in locals().items() if k not in ("session", "existing")
+    }
     existing = _instrumented.get(session)
     if existing is not None:
+        existing._instrumented_again(arguments)
         return existing
+    settings = current_settings(remote=True if tracer_provider is not None else None)
+    report_problems(settings)
     call_id = job_id() or uuid.uuid4().hex
     context = CallContext(
         call_id=call_id,
@@ -344,21 +350,35 @@ def instrument(
         prompt_version=prompt_version,
     )
     chosen = list(sinks) if sinks is not None else default_sinks(tracer_provider, meter_provider)
-    _note_livekit_tracing(chosen)
-    settings = current_settings()
-    prewarm()  # once per process, before any call: never while one is running
+    with guarded("checking LiveKit's tracing"):
+        _note_livekit_tracing(chosen)
+    with guarded("loading prices"):
+        prewarm()  # once per process, before any call: never while one is running
+    pricer = _pricer(str(prices) if prices is not None else settings.prices)
     handle = Instrumentation(
         session,
         context,
         chosen,
         grace=grace,
         capture_content=settings.capture_content,
-        pricer=shared_pricer(str(prices) if prices is not None else settings.prices),
+        pricer=pricer,
     )
+    handle._arguments = arguments
     _instrumented[session] = handle
-    handle._start()
-    _flush_at_job_shutdown(handle)
+    with guarded("attaching to the session"):
+        handle._start()
+    with guarded("registering the job shutdown flush"):
+        _flush_at_job_shutdown(handle)
     return handle
+
+
+def _pricer(overrides: str | None) -> Pricer:
+    """The prices of the override file; if it cannot be loaded at all, the packaged ones."""
+    try:
+        return shared_pricer(overrides)
+    except Exception as error:
+        log_internal_error(error, "loading prices (using the packaged prices)")
+        return shared_pricer(None)
 
 
 def _flush_at_job_shutdown(handle: Instrumentation) -> None:

@@ -135,3 +135,17 @@ def fresh_failure_notes() -> None:
 
     exporters._explained.clear()
     return
+
+
+def close_meter_providers() -> None:
+    """Shut down the process's shared meter providers while their receiver still answers,
+    so none exports once more at interpreter exit to a receiver already gone."""
+    from turnscope.export import metrics
+
+    with metrics._lock:
+        providers = list(metrics._shared.values())
+        metrics._shared.clear()
+    for provider in providers:
+        shutdown = getattr(provider, "shutdown", None)
+        if callable(shutdown):
+            shutdown()

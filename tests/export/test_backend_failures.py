@@ -49,9 +49,11 @@ def healthy() -> Iterator[Exported]:
 @pytest.mark.parametrize(
     ("status", "hint"), [(401, "LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY"), (500, "HTTP 500")]
 )
-def test_a_refusing_backend_leaves_records_intact_and_says_so_once(
+def test_a_refusing_backend_leaves_records_intact_and_says_so_once_per_export(
     healthy: Exported, status: int, hint: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """One line for the traces and one for the scores, each naming its export and the URL it
+    really used — never a line per batch."""
     receiver = OTLPReceiver(status=status).start()
     try:
         with caplog.at_level(logging.WARNING):
@@ -60,10 +62,14 @@ def test_a_refusing_backend_leaves_records_intact_and_says_so_once(
         receiver.stop()
     assert shape(failing) == shape(healthy)
     assert receiver.requests  # it really was asked
-    ours = [r for r in caplog.records if r.name == "turnscope"]
-    assert len(ours) == 1, [r.getMessage() for r in ours]
-    assert str(status) in ours[0].getMessage()
-    assert hint in ours[0].getMessage()
+    ours = sorted(r.getMessage() for r in caplog.records if r.name == "turnscope")
+    assert [line.split(" export to ")[0] for line in ours] == [
+        "turnscope: Langfuse scores",
+        "turnscope: Langfuse traces",
+    ], ours
+    assert f"{receiver.url}/api/public/scores failed" in ours[0]
+    assert f"{receiver.url}/api/public/otel/v1/traces failed" in ours[1]
+    assert all(str(status) in line and hint in line for line in ours)
     assert not [r for r in caplog.records if r.name.startswith("opentelemetry")]
     assert "sk-lf-test-secret" not in caplog.text
 

@@ -73,3 +73,32 @@ def test_an_unreachable_otlp_endpoint_is_explained(monkeypatch: pytest.MonkeyPat
     assert "[!!] OTLP cannot reach" in output
     assert f"http://127.0.0.1:{free_port}/v1/traces" in output
     assert "top-secret-token" not in output
+    assert "otlp_headers           authorization=…oken" in output  # the name, not the secret
+
+
+def test_every_setting_is_shown_with_where_it_came_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from turnscope.config import SETTINGS
+
+    code, output = run_doctor(
+        monkeypatch,
+        TURNSCOPE_RELEASE="2026.12.1",
+        TURNSCOPE_TRACE_PER="call",
+        LANGFUSE_TRACING_ENVIRONMENT="staging",
+        TURNSCOPE_EMF="stdout",
+    )
+    assert code == 0, output
+    rows = {
+        line.split()[0]: line
+        for line in output.split("settings (value, and where it came from)\n")[1].splitlines()
+        if line.startswith("  ") and not line.startswith("  [")
+    }
+    assert set(rows) >= {s.name for s in SETTINGS}
+    assert rows["release"].split()[1:] == ["2026.12.1", "from", "TURNSCOPE_RELEASE"]
+    assert rows["trace_per"].split()[1:] == ["call", "from", "TURNSCOPE_TRACE_PER"]
+    assert rows["environment"].split()[1:] == ["staging", "from", "LANGFUSE_TRACING_ENVIRONMENT"]
+    assert rows["emf"].split()[1:] == ["stdout", "from", "TURNSCOPE_EMF"]
+    assert rows["db_max_mb"].split()[1:] == ["500", "default"]
+    assert rows["service_name"].split()[1:] == ["livekit-agent", "default"]
+    assert "from TURNSCOPE_DB" in rows["db"]  # the test suite's private store

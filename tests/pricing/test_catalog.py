@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from turnscope.pricing import CatalogError, load_catalog
+from turnscope.pricing.catalog import UNITS, parse_catalog
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -14,11 +15,28 @@ if TYPE_CHECKING:
 
 def test_every_packaged_price_quotes_its_source_and_date() -> None:
     catalog = load_catalog()
-    assert catalog.units
-    for price in catalog.units.values():
-        assert price.source.startswith("https://")
+    assert len(catalog.entries()) >= 40
+    for price in catalog.entries():
+        assert price.source.startswith("https://"), price.model
         assert len(price.as_of) == 10
         assert price.usd > 0
+        assert price.unit in UNITS[price.kind]
+        if price.secondary:
+            # a figure not read on the provider's page names who it was read from, and when
+            assert price.secondary_source, price.model
+            assert price.source_date, price.model
+        if price.unit == "credit":
+            assert price.credits, price.model
+            assert price.credit_source, price.model
+
+
+def test_a_packaged_secondary_price_must_name_its_source() -> None:
+    entry = {
+        "provider": "x", "model": "m", "unit": "minute", "usd": 1.0, "secondary": True,
+        "source": "https://example.com/pricing", "as_of": "2026-12-06",
+    }  # fmt: skip
+    with pytest.raises(CatalogError, match="must name its 'secondary_source'"):
+        parse_catalog({"stt": [entry]}, "catalog.toml", allow_llm=False)
 
 
 def test_names_match_as_plugins_report_them() -> None:
@@ -34,7 +52,10 @@ def test_names_match_as_plugins_report_them() -> None:
 
 BAD_ENTRIES = [
     ('[[stt]]\nprovider = "x"\nmodel = "m"\nunit = "minute"\n', "'usd' must be a positive number"),
-    ('[[stt]]\nprovider = "x"\nmodel = "m"\nunit = "hour"\nusd = 1\n', "'unit' must be one of"),
+    (
+        '[[stt]]\nprovider = "x"\nmodel = "m"\nunit = "fortnight"\nusd = 1\n',
+        "'unit' must be one of",
+    ),
     (
         '[[tts]]\nprovider = "x"\nmodel = "m"\nunit = "minute"\nusd = -2\n',
         "'usd' must be a positive",

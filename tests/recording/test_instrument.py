@@ -8,6 +8,7 @@ import logging
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from livekit.agents import AgentSession
 
 import turnscope
@@ -18,8 +19,7 @@ from turnscope.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    import pytest
+    from pathlib import Path
 
 
 DEPRECATION = "metrics_collected is deprecated"
@@ -177,6 +177,134 @@ def test_inside_a_job_the_call_id_is_the_job_id_and_shutdown_flushes() -> None:
     assert call_id == job_id
     assert len(flushed) == 1
     assert 4.0 < flushed[0] <= 5.0  # the shutdown flush has 5 s, less what draining took
+
+
+def test_a_failing_part_of_the_set_up_is_left_out_once_and_the_rest_runs(
+    tmp_path: Path,
+    private_store: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An EMF file that cannot be opened: no EMF, one line with our frames only, the store
+    still records. (Under the test suite the same error would fail the test: that guard is
+    turned off here to see what an agent sees.)"""
+    from turnscope import guard, simulate
+    from turnscope.store import open_for_reading
+
+    monkeypatch.setattr(guard, "_strict", False)
+    monkeypatch.setenv("TURNSCOPE_EMF", str(tmp_path / "missing-folder" / "emf.log"))
+    handles: list[turnscope.Instrumentation] = []
+
+    async def scenario() -> None:
+        def attach(session: AgentSession[Any]) -> None:
+            handles.append(turnscope.instrument(session))
+            handles.append(turnscope.instrument(AgentSession()))  # a second session: no new line
+
+        await simulate.run("tool_with_preamble", speed=4, on_session=attach)
+        assert await handles[0].aflush(timeout=10)
+
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        asyncio.run(scenario())
+    lines = [r.getMessage() for r in caplog.records if "internal error" in r.getMessage()]
+    assert len(lines) == 1, lines
+    assert "setting up CloudWatch EMF (FileNotFoundError" in lines[0]
+    frames = [line for line in lines[0].splitlines() if line.lstrip().startswith("File ")]
+    assert frames
+    assert all("/turnscope/" in line for line in frames)  # trimmed to turnscope's frames
+    turns = open_for_reading(private_store).execute("SELECT COUNT(*) FROM turns").fetchone()
+    assert turns[0] == 2
+
+
+def test_under_the_test_suite_a_set_up_error_fails_loudly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from turnscope import guard
+
+    monkeypatch.setenv("TURNSCOPE_EMF", str(tmp_path / "missing-folder" / "emf.log"))
+
+    async def scenario() -> None:
+        turnscope.instrument(AgentSession())
+
+    with pytest.raises(FileNotFoundError):
+        asyncio.run(scenario())
+    assert [type(e) for e in guard.caught] == [FileNotFoundError]
+    guard.caught.clear()  # seen: this test is about exactly that error
+
+
+def test_bad_emf_dimensions_do_not_raise_into_the_entrypoint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from turnscope.export.emf import EMFSink
+
+    monkeypatch.setenv("TURNSCOPE_EMF", "stdout")
+    monkeypatch.setenv("TURNSCOPE_EMF_DIMENSIONS", "Agent,CallId")
+
+    async def scenario() -> turnscope.Instrumentation:
+        return turnscope.instrument(AgentSession())
+
+    handle = asyncio.run(scenario())
+    (emf,) = [s for s in handle._sinks if isinstance(s, EMFSink)]
+    assert emf.dimensions == ("Agent",)
+
+
+def test_a_tracer_provider_from_the_api_alone_flushes() -> None:
+    """The no-op provider has no force_flush: delivering to it is all a flush can do."""
+    from opentelemetry.trace import NoOpTracerProvider
+
+    async def scenario() -> bool:
+        handle = turnscope.instrument(AgentSession(), tracer_provider=NoOpTracerProvider())
+        return await handle.aflush(timeout=5)
+
+    assert asyncio.run(scenario()) is True
+
+
+def test_instrumenting_again_with_other_arguments_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        session: AgentSession[None] = AgentSession()
+        first = turnscope.instrument(session, session_id="room-1", sinks=[])
+        assert turnscope.instrument(session, session_id="room-1", sinks=[]) is first  # same
+        assert turnscope.instrument(session, session_id="room-2", sinks=[]) is first
+        assert turnscope.instrument(session, session_id="room-3", sinks=[]) is first
+
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        asyncio.run(scenario())
+    lines = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
+    assert len(lines) == 1
+    assert "instrument() was called again on the same session" in lines[0]
+    assert "(session_id)" in lines[0]
+
+
+def test_tracers_and_meters_carry_turnscopes_version(simulations: Any) -> None:
+    from importlib.metadata import version
+
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from turnscope.export.metrics import MetricsSink
+    from turnscope.export.spans import SpanSink
+
+    spans, reader = InMemorySpanExporter(), InMemoryMetricReader()
+    tracers = TracerProvider()
+    tracers.add_span_processor(SimpleSpanProcessor(spans))
+    span_sink = SpanSink(tracers)
+    metrics_sink = MetricsSink(MeterProvider(metric_readers=[reader]))
+    recorded = simulations.recorded("basic")
+    span_sink.start_call(recorded.handle.context)
+    for sink in (span_sink, metrics_sink):
+        sink.on_turn(recorded.turns[0])
+    assert span_sink.flush(5)
+    ours = version("turnscope")
+    scopes = {s.instrumentation_scope for s in spans.get_finished_spans()}
+    assert {scope.version if scope else None for scope in scopes} == {ours}
+    data = reader.get_metrics_data()
+    assert data is not None
+    versions = {m.scope.version for r in data.resource_metrics for m in r.scope_metrics}
+    assert versions == {ours}
 
 
 @contextlib.contextmanager

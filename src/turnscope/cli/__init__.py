@@ -22,6 +22,7 @@ COMMANDS = {
     "check": "turnscope.cli.reports",
     "prune": "turnscope.cli.reports",
     "doctor": "turnscope.cli.doctor",
+    "prices": "turnscope.cli.prices",
 }
 """Each command and the module that defines it (a ``click.Command`` of the same name)."""
 

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 import turnscope
-from turnscope.cli.common import db_option, one_line_errors
-from turnscope.config import resolve_db_path
+from turnscope.cli.common import db_option, fail, one_line_errors
+from turnscope.config import current_settings, resolve_db_path, shown_url
+from turnscope.export.configured import export_sinks
+from turnscope.export.emf import EMFSink
+from turnscope.export.exporters import deliveries
+from turnscope.export.metrics import MetricsSink
+from turnscope.export.spans import SpanSink
 from turnscope.report.queries import distributions, select_calls, turns_of
 from turnscope.report.text import render_call, render_percentiles, usd
-from turnscope.simulate import PROFILES, SCENARIOS, run
+from turnscope.simulate import PROFILES, SCENARIOS, STACKS, run
 from turnscope.sinks.memory import MemorySink
-from turnscope.store import open_for_reading
+from turnscope.store import StoreError, open_for_reading, open_for_writing
 from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
     from livekit.agents import AgentSession
 
     from turnscope.records import Turn
+    from turnscope.sinks import Sink
 
 __all__ = ["demo"]
 
@@ -55,10 +62,24 @@ class _Progress(MemorySink):
     "--scenario", type=click.Choice(sorted(SCENARIOS)), default="basic", show_default=True
 )
 @click.option("--turns", type=click.IntRange(min=1), help="Length of the 'long' scenario.")
-@click.option("--speed", type=click.FloatRange(min=0.25, max=8), default=1.0, show_default=True)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0.25, max=8),
+    default=1.0,
+    show_default=True,
+    help="Play the call N times faster: every latency shrinks by N, so budgets checked "
+    "against a fast demo mean nothing.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--profile", type=click.Choice(sorted(PROFILES)), default="realistic", show_default=True
+)
+@click.option(
+    "--stack",
+    type=click.Choice(sorted(STACKS)),
+    default="default",
+    show_default=True,
+    help="The providers the scripted parts present as ('example': examples/voice_agent's).",
 )
 @db_option
 @click.option("--verbose", is_flag=True, help="Show LiveKit's own log lines.")
@@ -69,18 +90,23 @@ def demo(
     speed: float,
     seed: int,
     profile: str,
+    stack: str,
     db: Path | None,
     verbose: bool,
 ) -> None:
-    """Run a simulated LiveKit call (no keys, no network), record it, and report it."""
+    """Run a simulated LiveKit call (no keys needed), record it into the store, export it
+    wherever the environment says (Langfuse, OTLP, metrics, EMF) as an agent would, and
+    report it."""
     if turns is not None and scenario != "long":
         raise click.UsageError("--turns applies only to --scenario long")
     if not verbose:
         logging.getLogger("livekit").setLevel(logging.CRITICAL)  # scripted failures log tracebacks
     console = Console()
     path = resolve_db_path(db)
+    _check_writable(path)
     store = LocalStore(path)
     progress = _Progress(console)
+    exporting, _ = export_sinks()
     handles: list[turnscope.Instrumentation] = []
 
     def attach(session: AgentSession[Any]) -> None:
@@ -91,16 +117,26 @@ def demo(
                 trace_name="turnscope demo",
                 tags=["demo", scenario],
                 metadata={"scenario": scenario, "profile": profile, "speed": speed, "seed": seed},
-                sinks=[store, progress],
+                sinks=[*exporting, store, progress],
             )
         )
 
     console.print(
         f"[bold]turnscope demo[/bold]: a real LiveKit AgentSession with scripted providers "
-        f"(scenario [cyan]{scenario}[/cyan], profile {profile}, speed {speed}x, seed {seed})"
+        f"(scenario [cyan]{scenario}[/cyan], profile {profile}, seed {seed})"
     )
+    if speed != 1:
+        console.print(
+            f"speed {speed:g}x: every latency is {speed:g} times shorter than at real speed "
+            "(budgets checked against this call mean nothing)",
+            soft_wrap=True,
+        )
     with console.status("simulating the call…"):
-        asyncio.run(_simulate(scenario, turns, speed, seed, profile, attach, handles))
+        options: dict[str, Any] = {"turns": turns, "speed": speed, "seed": seed, "profile": profile}
+        if stack != "default":
+            # real plugins' STT reports usage every few seconds of audio sent, as a stream
+            options |= {"stack": STACKS[stack], "stt_usage": "periodic"}
+        asyncio.run(_simulate(scenario, options, attach, handles))
     store.close()
     connection = open_for_reading(path)
     call_id = handles[0].context.call_id
@@ -110,16 +146,53 @@ def demo(
     render_call(console, calls[0], rows)
     render_percentiles(console, distributions(connection, [call_id]), calls=1, turns=len(rows))
     console.print(f"[dim]stored in {path}; `turnscope report` shows it again[/dim]")
+    _say_where_it_went(console, exporting, f"demo-{scenario}")
+
+
+def _check_writable(path: Path) -> None:
+    """Stop before playing the call if the store cannot be written (the agent's store
+    would turn itself off quietly; the demo's whole point is the stored call)."""
+    try:
+        open_for_writing(path).close()
+    except (OSError, sqlite3.Error, StoreError) as error:
+        reason = getattr(error, "strerror", None) or error
+        fail(f"cannot write the store at {path}: {reason} (choose another --db)")
+
+
+def _say_where_it_went(console: Console, sinks: list[Sink], session_id: str) -> None:
+    """One line per place the call was exported to, with what arrived and what to search."""
+    for sink in sinks:
+        if isinstance(sink, SpanSink):
+            for delivery in deliveries(sink.provider, session_id):
+                backend = delivery.backend.removesuffix(" traces")
+                if delivery.traces:
+                    console.print(
+                        f"sent to {backend} {delivery.target}: {delivery.traces} traces, "
+                        f"session {session_id}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
+                else:
+                    console.print(
+                        f"[yellow]nothing delivered to {backend} {delivery.target}[/yellow] "
+                        "(see the warning above; `turnscope doctor` checks the set-up)",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
+        elif isinstance(sink, MetricsSink):
+            url = current_settings().otlp_metrics_url
+            shown = shown_url(url or "your meter provider")
+            console.print(f"metrics sent to {shown}", highlight=False, soft_wrap=True)
+        elif isinstance(sink, EMFSink):
+            target = current_settings().emf
+            console.print(f"EMF lines written to {target}", highlight=False, soft_wrap=True)
 
 
 async def _simulate(
     scenario: str,
-    turns: int | None,
-    speed: float,
-    seed: int,
-    profile: str,
+    options: dict[str, Any],
     attach: Any,
     handles: list[turnscope.Instrumentation],
 ) -> None:
-    await run(scenario, turns=turns, speed=speed, seed=seed, profile=profile, on_session=attach)
+    await run(scenario, on_session=attach, **options)
     await handles[0].aflush(timeout=10)

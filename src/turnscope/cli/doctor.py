@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -11,20 +10,12 @@ from dataclasses import dataclass
 import click
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from turnscope.config import current_settings, otlp_configured
+from turnscope.config import SETTINGS, Settings, current_settings, mask, shown_url, shown_value
 from turnscope.export.exporters import langfuse_settings
-from turnscope.export.spans import trace_per_from_env
 
 __all__ = ["doctor"]
 
 PROBE_TIMEOUT = 5.0
-
-
-def mask(secret: str) -> str:
-    """Enough of a key to recognise it, never enough to use it."""
-    if len(secret) <= 8:
-        return "****"
-    return f"{secret[:6]}…{secret[-2:]} (masked)"
 
 
 @dataclass(frozen=True)
@@ -53,10 +44,12 @@ def probe(url: str, headers: dict[str, str]) -> Probe:
         )
     except TimeoutError:
         return Probe(False, None, f"{_host(url)} did not answer within {PROBE_TIMEOUT:.0f} s")
+    except ValueError as error:  # not a URL urllib can send to (no scheme, a bad port)
+        return Probe(False, None, f"{shown_url(url)} is not a usable URL ({error})")
 
 
 def _host(url: str) -> str:
-    return urllib.parse.urlsplit(url).netloc or url
+    return urllib.parse.urlsplit(url).netloc.rpartition("@")[2] or shown_url(url)
 
 
 def _explain_status(code: int, url: str) -> str:
@@ -74,63 +67,115 @@ def _explain_status(code: int, url: str) -> str:
     return f"HTTP {code} from {_host(url)}"
 
 
-def _otlp_target() -> tuple[str, dict[str, str], str]:
-    protocol = (
-        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        or "http/protobuf"
-    )
-    explicit = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
-    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    url = explicit or (base.rstrip("/") + "/v1/traces")
-    raw = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS") or os.environ.get(
-        "OTEL_EXPORTER_OTLP_HEADERS", ""
-    )
+def _headers(raw: str | None) -> dict[str, str]:
     headers = {}
-    for pair in raw.split(","):
+    for pair in (raw or "").split(","):
         if "=" in pair:
             key, value = pair.split("=", 1)
             headers[key.strip()] = urllib.parse.unquote(value.strip())
-    return url, headers, protocol
+    return headers
 
 
 def _line(ok: bool, text: str) -> None:
     click.echo(f"  [{'ok' if ok else '!!'}] {text}")
 
 
+def _origin(name: str, settings: Settings) -> str:
+    origin = settings.origins.get(name, "default")
+    if name == "db" and origin == "default" and settings.db is None:
+        return "default: off, a remote backend is configured (set TURNSCOPE_DB to keep a store)"
+    return origin if origin in ("default", "argument") else f"from {origin}"
+
+
+def _show_settings(settings: Settings) -> None:
+    """Every setting, its value (secrets masked) and where it came from."""
+    click.echo("settings (value, and where it came from)")
+    for setting in SETTINGS:
+        value = shown_value(setting.name, settings)
+        click.echo(f"  {setting.name:<22} {value:<34} {_origin(setting.name, settings)}")
+
+
+def _check_prices(settings: Settings) -> bool:
+    if settings.prices is None:
+        return True
+    from turnscope.pricing.catalog import CatalogError, load_catalog
+
+    try:
+        load_catalog(settings.prices)
+    except CatalogError as error:
+        _line(False, f"TURNSCOPE_PRICES: {error}; the packaged prices are used instead")
+        return False
+    return True
+
+
+def _check_langfuse(settings: Settings) -> bool:
+    langfuse = langfuse_settings(settings)
+    if langfuse is None:
+        if settings.langfuse_public_key or settings.langfuse_secret_key:
+            click.echo("Langfuse: off (both keys and a usable LANGFUSE_BASE_URL are needed)")
+        else:
+            click.echo("Langfuse: not configured (set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY)")
+        return True
+    click.echo(f"Langfuse traces: {shown_url(langfuse.endpoint)}")
+    click.echo(
+        f"  public key {mask(langfuse.public_key)}, secret key {mask(langfuse.secret_key)} (masked)"
+    )
+    result = probe(langfuse.endpoint, langfuse.headers())
+    _line(result.ok, f"Langfuse {result.explanation}")
+    return result.ok
+
+
+def _check_otlp(settings: Settings) -> bool:
+    url = settings.otlp_traces_url
+    if url is None:
+        click.echo("OTLP traces: not configured (set OTEL_EXPORTER_OTLP_ENDPOINT)")
+        return True
+    if not settings.otlp_traces:
+        click.echo(f"OTLP traces: not sent to {shown_url(url)}: it is the Langfuse above")
+        return True
+    headers = _headers(settings.otlp_headers)
+    shown = ", ".join(f"{k}={mask(v)}" for k, v in headers.items()) or "none"
+    click.echo(f"OTLP traces: {shown_url(url)} ({settings.otlp_protocol}; headers: {shown})")
+    if settings.otlp_protocol == "grpc":
+        click.echo("  (gRPC endpoints are not probed; spans go there as configured)")
+        return True
+    result = probe(url, headers)
+    _line(result.ok, f"OTLP {result.explanation}")
+    return result.ok
+
+
+def _show_metrics(settings: Settings) -> None:
+    url = settings.otlp_metrics_url
+    if url is not None:
+        click.echo(f"OTLP metrics: {shown_url(url)}")
+    elif settings.otlp_metrics_endpoint or settings.otlp_endpoint:
+        click.echo("OTLP metrics: not sent (the endpoint is Langfuse, which accepts traces only)")
+    else:
+        click.echo("OTLP metrics: not configured (set OTEL_EXPORTER_OTLP_ENDPOINT)")
+
+
 @click.command()
 def doctor() -> None:
-    """Show the resolved configuration (secrets masked) and test each configured backend."""
+    """Show every resolved setting and where it came from (secrets masked), name the
+    mistakes it recognises, and test each configured backend."""
     settings = current_settings()
     click.echo("turnscope configuration")
     store = f"on, at {settings.db}" if settings.db is not None else "off"
     click.echo(f"  local store: {store} (size cap {settings.db_max_mb:g} MB)")
     click.echo(f"  content capture: {'on' if settings.capture_content else 'off'}")
-    click.echo(f"  traces: one per {trace_per_from_env()}")
-    healthy = True
-    langfuse = langfuse_settings()
-    if langfuse is None:
-        click.echo("  Langfuse: not configured (set LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY)")
-    else:
-        click.echo(f"  Langfuse: {langfuse.endpoint}")
-        click.echo(f"    public key {langfuse.public_key}, secret key {mask(langfuse.secret_key)}")
-        result = probe(langfuse.endpoint, langfuse.headers())
-        healthy &= result.ok
-        _line(result.ok, f"Langfuse {result.explanation}")
-    if not otlp_configured():
-        click.echo("  OTLP: not configured (set OTEL_EXPORTER_OTLP_ENDPOINT)")
-    else:
-        url, headers, protocol = _otlp_target()
-        shown = ", ".join(f"{k}={mask(v)}" for k, v in headers.items()) or "none"
-        click.echo(f"  OTLP: {url} ({protocol}; headers: {shown})")
-        if protocol == "grpc":
-            click.echo("    (gRPC endpoints are not probed; spans go there as configured)")
-        else:
-            result = probe(url, headers)
-            healthy &= result.ok
-            _line(result.ok, f"OTLP {result.explanation}")
+    click.echo(f"  traces: one per {settings.trace_per}")
+    _show_settings(settings)
+    healthy = not settings.problems
+    if settings.problems:
+        click.echo("problems")
+    for problem in settings.problems:
+        _line(False, problem.message)
+    healthy &= _check_prices(settings)
+    healthy &= _check_langfuse(settings)
+    healthy &= _check_otlp(settings)
+    _show_metrics(settings)
     click.echo(
-        "  LiveKit's built-in tracing: doctor runs outside your agent and cannot see it. If your "
+        "LiveKit's built-in tracing: doctor runs outside your agent and cannot see it. If your "
         "agent calls livekit.agents.telemetry.set_tracer_provider, each call appears twice "
         "(LiveKit's tree and turnscope's); see docs/troubleshooting.md."
     )

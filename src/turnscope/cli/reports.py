@@ -50,6 +50,10 @@ def report(
     if call_id is None and last is None and not summary:
         last = 1
     calls = select_calls(connection, call=call_id, last=last)
+    if not calls and as_json:  # a script gets valid JSON: no calls is an answer, not an error
+        empty: dict[str, Any] = {"note": E2E_NOTE, "calls": [], "percentiles": {}}
+        click.echo(json.dumps(empty if summary else {**empty, "turns": []}, indent=2))
+        return
     if not calls:
         fail("the store has no calls yet (run `turnscope demo`, or instrument an agent)")
     if html_file is not None:

@@ -5,29 +5,30 @@ the agent's hot path (lines are written on turnscope's pipeline thread). Dimensi
 and low-cardinality (the agent, the service); the session and call ids ride along as
 properties, searchable in Logs Insights without multiplying metrics.
 
-Configured by ``TURNSCOPE_EMF`` (``stdout`` or a file path), ``TURNSCOPE_EMF_NAMESPACE``
-(default ``VoiceAgent``) and ``TURNSCOPE_EMF_DIMENSIONS`` (comma-separated, from ``Agent``,
-``Service``, ``Environment``; default ``Agent``).
+Configured by the settings ``emf`` (``stdout`` or a file path), ``emf_namespace`` (default
+``VoiceAgent``) and ``emf_dimensions`` (from ``Agent``, ``Service``, ``Environment``; default
+``Agent``): see ``turnscope.config.SETTINGS`` for their environment variables.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from turnscope.config import EMF_DIMENSIONS
 from turnscope.records import MODEL_KINDS, Breakdown
 
 if TYPE_CHECKING:
+    from turnscope.config import Settings
     from turnscope.context import CallContext
     from turnscope.records import Call, Turn
 
-__all__ = ["DIMENSIONS", "EMFSink", "emf_from_env"]
+__all__ = ["DIMENSIONS", "EMFSink", "emf_sink"]
 
-DIMENSIONS = ("Agent", "Service", "Environment")
+DIMENSIONS = EMF_DIMENSIONS
 """The dimensions a user may choose: all low-cardinality."""
 
 _METRICS: tuple[tuple[str, str], ...] = (
@@ -66,10 +67,8 @@ class EMFSink:
         self._lock = threading.Lock()
         self.namespace = namespace
         self.dimensions = dimensions
-        self._service = service or os.environ.get("OTEL_SERVICE_NAME") or "livekit-agent"
-        self._environment = (
-            environment or os.environ.get("LANGFUSE_TRACING_ENVIRONMENT") or "default"
-        )
+        self._service = service or "livekit-agent"
+        self._environment = environment or "default"
         self._sessions: dict[str, str] = {}
 
     def start_call(self, context: CallContext) -> None:
@@ -152,21 +151,30 @@ _shared: dict[str, EMFSink] = {}
 _shared_lock = threading.Lock()
 
 
-def emf_from_env() -> EMFSink | None:
-    """The EMF sink ``TURNSCOPE_EMF`` asks for, shared by the process; None when unset."""
-    target = os.environ.get("TURNSCOPE_EMF", "").strip()
-    if not target or target.lower() in ("off", "false", "0"):
+def emf_sink(settings: Settings) -> EMFSink | None:
+    """The EMF sink the settings ask for, shared by the process; None when EMF is off."""
+    target = settings.emf
+    if target is None:
         return None
-    dimensions = tuple(
-        d.strip()
-        for d in os.environ.get("TURNSCOPE_EMF_DIMENSIONS", "Agent").split(",")
-        if d.strip()
+    dimensions = settings.emf_dimensions
+    key = "|".join(
+        (
+            target,
+            settings.emf_namespace,
+            ",".join(dimensions),
+            settings.service_name,
+            settings.environment or "",
+        )
     )
-    namespace = os.environ.get("TURNSCOPE_EMF_NAMESPACE", "").strip() or "VoiceAgent"
-    key = f"{target}|{namespace}|{','.join(dimensions)}"
     with _shared_lock:
         sink = _shared.get(key)
         if sink is None:
             stream: IO[str] = sys.stdout if target == "stdout" else Path(target).open("a")  # noqa: SIM115
-            sink = _shared[key] = EMFSink(stream, namespace=namespace, dimensions=dimensions)
+            sink = _shared[key] = EMFSink(
+                stream,
+                namespace=settings.emf_namespace,
+                dimensions=dimensions,
+                service=settings.service_name,
+                environment=settings.environment,
+            )
         return sink

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import threading
+import weakref
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
@@ -27,7 +27,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from turnscope.config import otlp_configured
+from turnscope.config import DEFAULT_LANGFUSE, Settings, current_settings, mask, shown_url
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,8 +35,10 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
 
 __all__ = [
+    "Delivery",
     "LangfuseSettings",
     "build_tracer_provider",
+    "deliveries",
     "explain_failure",
     "explained_metric_exporter",
     "langfuse_settings",
@@ -45,9 +47,10 @@ __all__ = [
 
 logger = logging.getLogger("turnscope")
 
-DEFAULT_LANGFUSE = "https://cloud.langfuse.com"
 LANGFUSE_TRACES_PATH = "/api/public/otel/v1/traces"
 EXPORT_TIMEOUT = 10.0
+MAX_SESSIONS = 1_000
+"""Sessions whose delivered traces are counted (for ``turnscope demo``'s last line)."""
 METRICS_EXPORT_TIMEOUT = 5.0
 _OTLP_LOGGERS = (
     "opentelemetry.exporter.otlp.proto.http.trace_exporter",
@@ -79,30 +82,19 @@ class LangfuseSettings:
 
     def __repr__(self) -> str:  # never show the secret
         return (
-            f"LangfuseSettings(public_key={self.public_key!r}, secret_key='***', "
-            f"base_url={self.base_url!r})"
+            f"LangfuseSettings(public_key={mask(self.public_key)!r}, "
+            f"secret_key={mask(self.secret_key)!r}, base_url={shown_url(self.base_url)!r})"
         )
 
 
-def langfuse_settings() -> LangfuseSettings | None:
-    public = os.environ.get("LANGFUSE_PUBLIC_KEY", "").strip()
-    secret = os.environ.get("LANGFUSE_SECRET_KEY", "").strip()
-    if not public or not secret:
+def langfuse_settings(settings: Settings | None = None) -> LangfuseSettings | None:
+    """Langfuse's keys and host, as resolved by the settings table (None when not both keys
+    are set, or the host is unusable)."""
+    settings = settings or current_settings()
+    public, secret = settings.langfuse_public_key, settings.langfuse_secret_key
+    if not settings.langfuse or not public or not secret:
         return None
-    base = (
-        os.environ.get("LANGFUSE_BASE_URL", "").strip()
-        or os.environ.get("LANGFUSE_HOST", "").strip()
-        or DEFAULT_LANGFUSE
-    )
-    return LangfuseSettings(public, secret, base)
-
-
-def _otlp_protocol() -> str:
-    return (
-        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "").strip()
-        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "").strip()
-        or "http/protobuf"
-    ).lower()
+    return LangfuseSettings(public, secret, settings.langfuse_base_url or DEFAULT_LANGFUSE)
 
 
 def _langfuse_exporter(settings: LangfuseSettings) -> SpanExporter:
@@ -117,8 +109,8 @@ def _langfuse_exporter(settings: LangfuseSettings) -> SpanExporter:
     )
 
 
-def _generic_exporter() -> SpanExporter:
-    if _otlp_protocol() == "grpc":
+def _generic_exporter(settings: Settings) -> SpanExporter:
+    if settings.otlp_protocol == "grpc":
         try:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
                 OTLPSpanExporter as GrpcSpanExporter,
@@ -180,12 +172,17 @@ class _FailureNotes:
 
 
 class _ExplainedExporter(SpanExporter):
-    """Wraps a span exporter: its failures are explained, never a line per batch."""
+    """Wraps a span exporter: its failures are explained, never a line per batch; what it
+    delivered is counted (traces by their root span)."""
 
     def __init__(self, inner: SpanExporter, backend: str, target: str) -> None:
         self._inner = inner
+        self.backend = backend
+        self.target = target
         self.notes = _FailureNotes(backend, target)
         self.failures = 0
+        self.delivered_roots: dict[str, int] = {}
+        """Root spans delivered, by the ``session.id`` they carry (bounded by sessions)."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         _exporting.notes = self.notes
@@ -198,7 +195,16 @@ class _ExplainedExporter(SpanExporter):
             _exporting.notes = None
         if result is not SpanExportResult.SUCCESS:
             self.failures += 1
+        else:
+            self._count(spans)
         return result
+
+    def _count(self, spans: Sequence[ReadableSpan]) -> None:
+        for span in spans:
+            if span.parent is None:
+                session = str((span.attributes or {}).get("session.id", ""))
+                if session in self.delivered_roots or len(self.delivered_roots) < MAX_SESSIONS:
+                    self.delivered_roots[session] = self.delivered_roots.get(session, 0) + 1
 
     def shutdown(self) -> None:
         self._inner.shutdown()
@@ -219,12 +225,15 @@ def explain_failure(backend: str, target: str, kind: str, detail: str) -> None:
             return
         _explained.add((backend, kind))
     logger.warning(
-        "turnscope: %s export to %s failed: %s", backend, target, _fix(kind, backend, detail)
+        "turnscope: %s export to %s failed: %s",
+        backend,
+        shown_url(target),
+        _fix(kind, backend, detail),
     )
 
 
 def _fix(kind: str, backend: str, detail: str) -> str:
-    if backend == "Langfuse":
+    if backend.startswith("Langfuse"):
         keys = "LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY"
     else:
         keys = "OTEL_EXPORTER_OTLP_HEADERS"
@@ -250,26 +259,55 @@ def _fix(kind: str, backend: str, detail: str) -> str:
     return f"{detail}; check the endpoint and the network."
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """Where one of turnscope's span exporters sends, and what it delivered."""
+
+    backend: str
+    """``Langfuse traces`` or ``OTLP traces``."""
+    target: str
+    """The URL really used (credentials removed)."""
+    traces: int
+    """Traces delivered for the session asked about (root spans accepted)."""
+    failures: int
+    """Export requests that failed, for every session."""
+
+
+_exporters: weakref.WeakKeyDictionary[TracerProvider, list[_ExplainedExporter]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def build_tracer_provider(
     exporters: Sequence[tuple[SpanExporter, str, str]], resource: Resource
 ) -> TracerProvider:
     provider = TracerProvider(resource=resource)
+    explained = _exporters.setdefault(provider, [])
     for exporter, backend, target in exporters:
-        provider.add_span_processor(
-            BatchSpanProcessor(_ExplainedExporter(exporter, backend, target))
-        )
+        wrapped = _ExplainedExporter(exporter, backend, target)
+        explained.append(wrapped)
+        provider.add_span_processor(BatchSpanProcessor(wrapped))
     return provider
 
 
-def _resource() -> Resource:
-    attributes: dict[str, str] = {
-        "service.version": os.environ.get("TURNSCOPE_RELEASE", "") or "unknown"
-    }
-    if not os.environ.get("OTEL_SERVICE_NAME"):
-        attributes["service.name"] = "livekit-agent"
-    environment = os.environ.get("LANGFUSE_TRACING_ENVIRONMENT", "").strip()
-    if environment:
-        attributes["deployment.environment.name"] = environment
+def deliveries(provider: object, session_id: str) -> list[Delivery]:
+    """What turnscope's exporters on ``provider`` delivered for a session (none for a
+    provider turnscope did not build)."""
+    found = _exporters.get(provider, []) if isinstance(provider, TracerProvider) else []
+    return [
+        Delivery(e.backend, shown_url(e.target), e.delivered_roots.get(session_id, 0), e.failures)
+        for e in found
+    ]
+
+
+def _resource(settings: Settings) -> Resource:
+    attributes: dict[str, str] = {}
+    if settings.release:
+        attributes["service.version"] = settings.release
+    if settings.origins.get("service_name") == "default":
+        attributes["service.name"] = settings.service_name
+    if settings.environment:
+        attributes["deployment.environment.name"] = settings.environment
     return Resource.create(attributes)  # merges OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME
 
 
@@ -277,34 +315,36 @@ _shared_lock = threading.Lock()
 _shared: dict[tuple[object, ...], TracerProvider] = {}
 
 
-def shared_tracer_provider() -> TracerProvider | None:
-    """The process's tracer provider for the configured backends (None when none is)."""
-    langfuse = langfuse_settings()
-    otlp = otlp_configured()
-    if langfuse is None and not otlp:
+def shared_tracer_provider(settings: Settings | None = None) -> TracerProvider | None:
+    """The process's tracer provider for the configured backends (None when none is). An
+    OTLP endpoint that is the Langfuse already configured gets no second copy of each span."""
+    settings = settings or current_settings()
+    langfuse = langfuse_settings(settings)
+    otlp = settings.otlp_traces_url if settings.otlp_traces else None
+    if langfuse is None and otlp is None:
         return None
-    key = (langfuse, otlp, os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"), _otlp_protocol())
+    key = (langfuse, otlp, settings.otlp_protocol, settings.release, settings.environment)
     with _shared_lock:
         provider = _shared.get(key)
         if provider is None:
             exporters: list[tuple[SpanExporter, str, str]] = []
             if langfuse is not None:
-                exporters.append((_langfuse_exporter(langfuse), "Langfuse", langfuse.endpoint))
-            if otlp:
-                target = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT", ""
+                exporters.append(
+                    (_langfuse_exporter(langfuse), "Langfuse traces", langfuse.endpoint)
                 )
-                exporters.append((_generic_exporter(), "OTLP", target))
-            provider = _shared[key] = build_tracer_provider(exporters, _resource())
+            if otlp is not None:
+                exporters.append((_generic_exporter(settings), "OTLP traces", otlp))
+            provider = _shared[key] = build_tracer_provider(exporters, _resource(settings))
         return provider
 
 
 def explained_metric_exporter(backend: str, target: str) -> MetricExporter:
-    """The OTLP/HTTP metric exporter, its failures explained like the spans' (one line per
-    kind, with the fix) and bounded in time so a dead backend cannot hold up exit."""
+    """The OTLP/HTTP metric exporter to ``target``, its failures explained like the spans'
+    (one line per kind, with the fix) and bounded in time so a dead backend cannot hold up
+    exit."""
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
-    inner = OTLPMetricExporter(timeout=METRICS_EXPORT_TIMEOUT)
+    inner = OTLPMetricExporter(endpoint=target, timeout=METRICS_EXPORT_TIMEOUT)
     notes = _FailureNotes(backend, target)
 
     class _Explained(MetricExporter):

@@ -8,10 +8,11 @@ aggregate, they do not list calls). Recorded on turnscope's pipeline thread, nev
 
 from __future__ import annotations
 
-import os
 import threading
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
+from turnscope.config import current_settings
 from turnscope.records import MODEL_KINDS, Breakdown
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0,
 class MetricsSink:
     def __init__(self, provider: MeterProvider) -> None:
         self.provider = provider
-        meter = provider.get_meter("turnscope")
+        meter = provider.get_meter("turnscope", version("turnscope"))
 
         def histogram(name: str, description: str) -> Any:
             return meter.create_histogram(
@@ -160,12 +161,9 @@ def _token_counts(r: ComponentRequest) -> dict[str, int]:
 
 
 def shared_meter_provider() -> MeterProvider | None:
-    """A meter provider exporting to the configured generic OTLP endpoint (Langfuse discards
-    metrics, so it gets none), shared by the process; never the global one."""
-    endpoint = (
-        os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "").strip()
-        or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
-    )
+    """A meter provider exporting to the configured generic OTLP endpoint (never to Langfuse,
+    which accepts traces only), shared by the process; never the global one."""
+    endpoint = current_settings().otlp_metrics_url
     if not endpoint:
         return None
     with _lock:

@@ -106,7 +106,7 @@ class ScorePoster:
             self.posted += 1
         except urllib.error.HTTPError as error:
             self.failed += 1
-            explain_failure("Langfuse", self._url, str(error.code), str(error))
+            explain_failure("Langfuse scores", self._url, str(error.code), str(error))
         except (OSError, ValueError) as error:
             self.failed += 1
-            explain_failure("Langfuse", self._url, "timeout", str(error))
+            explain_failure("Langfuse scores", self._url, "timeout", str(error))

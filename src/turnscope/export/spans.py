@@ -12,11 +12,11 @@ close (a crash leaves the turns without their root).
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import TYPE_CHECKING, Literal
 
 from opentelemetry import trace
@@ -25,28 +25,23 @@ from opentelemetry.trace import Status, StatusCode
 from turnscope.export import semconv as sc
 from turnscope.export.scores import Score, ScorePoster
 from turnscope.export.spantree import PlannedSpan, call_summary_plan, context_attributes, turn_plan
+from turnscope.guard import log_internal_error
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.trace import Span, Tracer
+    from opentelemetry.trace import Span, Tracer, TracerProvider
     from opentelemetry.util.types import AttributeValue
 
     from turnscope.context import CallContext
     from turnscope.export.exporters import LangfuseSettings
     from turnscope.records import Call, Turn
 
-__all__ = ["SpanSink", "TracePer", "shared_span_sink", "trace_per_from_env"]
+__all__ = ["SpanSink", "TracePer", "shared_span_sink"]
 
 logger = logging.getLogger("turnscope")
 
 TracePer = Literal["turn", "call"]
 QUEUE_LIMIT = 10_000
-
-
-def trace_per_from_env() -> TracePer:
-    value = os.environ.get("TURNSCOPE_TRACE_PER", "turn").strip().lower()
-    return "call" if value == "call" else "turn"
 
 
 def _ns(seconds: float) -> int:
@@ -61,7 +56,9 @@ class _CallState:
 
 
 class SpanSink:
-    """Sends calls to an OpenTelemetry tracer provider (never the global one)."""
+    """Sends calls to an OpenTelemetry tracer provider (never the global one): the SDK's, or
+    any of the API's (one without ``force_flush``, like the no-op provider, is flushed by
+    delivering to it)."""
 
     def __init__(
         self,
@@ -70,6 +67,8 @@ class SpanSink:
         capture_content: bool = True,
         trace_per: TracePer = "turn",
         scores: ScorePoster | None = None,
+        environment: str | None = None,
+        release: str | None = None,
     ) -> None:
         self.provider = provider
         self.scores = scores
@@ -77,9 +76,9 @@ class SpanSink:
         self.capture_content = capture_content
         self.trace_per = trace_per
         self.dropped = 0
-        self._tracer: Tracer = provider.get_tracer("turnscope")
-        self._environment = os.environ.get("LANGFUSE_TRACING_ENVIRONMENT", "").strip() or None
-        self._release = os.environ.get("TURNSCOPE_RELEASE", "").strip() or None
+        self._tracer: Tracer = provider.get_tracer("turnscope", version("turnscope"))
+        self._environment = environment
+        self._release = release
         self._calls: dict[str, _CallState] = {}
         self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=QUEUE_LIMIT)
         self._thread = threading.Thread(target=self._run, name="turnscope-spans", daemon=True)
@@ -104,7 +103,10 @@ class SpanSink:
         while self._queue.unfinished_tasks and time.monotonic() < deadline:
             time.sleep(0.005)
         remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
-        done = self._queue.unfinished_tasks == 0 and self.provider.force_flush(remaining_ms)
+        force_flush = getattr(self.provider, "force_flush", None)
+        done = self._queue.unfinished_tasks == 0
+        if done and callable(force_flush):
+            done = bool(force_flush(remaining_ms))
         if self.scores is not None:
             done = self.scores.flush(max(0.0, deadline - time.monotonic())) and done
         return done
@@ -124,8 +126,8 @@ class SpanSink:
             kind, record = self._queue.get()
             try:
                 self._handle(kind, record)
-            except Exception:  # a bug here must not stop the thread: log it once per kind
-                logger.exception("turnscope: could not build spans for a %s record", kind)
+            except Exception as error:  # a bug here must not stop the thread: once per kind
+                log_internal_error(error, f"building spans for a {kind} record")
             finally:
                 self._queue.task_done()
 
@@ -248,15 +250,22 @@ def shared_span_sink(
     capture_content: bool,
     trace_per: TracePer,
     langfuse: LangfuseSettings | None = None,
+    environment: str | None = None,
+    release: str | None = None,
 ) -> SpanSink:
     """One sink (one worker thread) per tracer provider and options, for the whole process.
     With Langfuse configured, it also posts numeric scores there."""
-    key = (id(provider), capture_content, trace_per, langfuse)
+    key = (id(provider), capture_content, trace_per, langfuse, environment, release)
     with _shared_lock:
         sink = _shared.get(key)
         if sink is None or sink.provider is not provider:
             scores = ScorePoster(langfuse) if langfuse is not None else None
             sink = _shared[key] = SpanSink(
-                provider, capture_content=capture_content, trace_per=trace_per, scores=scores
+                provider,
+                capture_content=capture_content,
+                trace_per=trace_per,
+                scores=scores,
+                environment=environment,
+                release=release,
             )
         return sink

@@ -15,7 +15,7 @@ from turnscope.pricing.linear import FIELDS, LinearRates, linear_rates
 from turnscope.records import MODEL_KINDS, CallCost, TurnCost
 
 if TYPE_CHECKING:
-    from turnscope.pricing.catalog import Catalog, LLMPrice, UnitPrice
+    from turnscope.pricing.catalog import Catalog, LLMPrice
     from turnscope.records import Call, ComponentRequest, Turn
 
 __all__ = ["CallTotals", "Pricer", "prewarm", "price_call", "price_turn", "shared_pricer"]
@@ -32,6 +32,10 @@ _PROVIDER_IDS = {
     "azure openai": "azure",
     "gemini": "google",
 }
+
+
+_INFERENCE_VENDORS = {"xai": "x-ai", "deepseek-ai": "deepseek"}
+"""LiveKit Inference's vendor prefixes that genai-prices spells differently."""
 
 
 def model_label(provider: str | None, model: str | None) -> str:
@@ -73,6 +77,11 @@ class Pricer:
             self._models[key] = found
         return found
 
+    def model_price(self, provider: str | None, model: str | None) -> Any:
+        """genai-prices' price for an LLM or realtime model, or None: it is unpriced."""
+        found = self._model_price(provider, model)
+        return found.price if found is not None else None
+
     def llm(self, r: ComponentRequest) -> tuple[float | None, dict[str, float]]:
         """USD for one LLM request or realtime response and its split (input, output,
         total); None: unpriced. Audio tokens are priced at their own rates."""
@@ -103,17 +112,41 @@ class Pricer:
 
     # -- STT / TTS -----------------------------------------------------------------------------
 
-    def stt_seconds(self, provider: str | None, model: str | None, seconds: float) -> float | None:
-        price = self.catalog.unit_price("stt", provider, model)
+    def stt_seconds(
+        self,
+        provider: str | None,
+        model: str | None,
+        seconds: float,
+        *,
+        streamed: bool | None = None,
+    ) -> float | None:
+        """USD for metered STT audio that is not one whole request (a stream's audio, the
+        call's idle audio): no per-request rounding; the streaming price where a model has
+        two."""
+        price = self.catalog.unit_price("stt", provider, model, streamed=streamed)
         if price is None:
             return None
-        return _per_unit(price, seconds=seconds, characters=0)
+        return price.cost(seconds, whole_request=False)
+
+    def stt(self, r: ComponentRequest) -> float | None:
+        """USD for a turn's share of one STT usage report. A report that is not part of a
+        stream is one billed request: it is rounded up to its provider's increment (and
+        minimum), and the turn pays its share of the rounded amount."""
+        price = self.catalog.unit_price("stt", r.provider, r.model, streamed=r.streamed)
+        if price is None:
+            return None
+        metered = max(r.metered_audio, r.audio_duration)
+        if r.streamed or metered <= 0:
+            return price.cost(r.audio_duration, whole_request=False)
+        return price.cost(metered, whole_request=True) * (r.audio_duration / metered)
 
     def tts(self, r: ComponentRequest) -> float | None:
-        price = self.catalog.unit_price("tts", r.provider, r.model)
+        """USD for one synthesis request, rounded as its provider bills a request."""
+        price = self.catalog.unit_price("tts", r.provider, r.model, streamed=r.streamed)
         if price is None:
             return None
-        return _per_unit(price, seconds=r.audio_duration, characters=r.characters)
+        quantity = r.characters if price.per == "character" else r.audio_duration
+        return price.cost(quantity, whole_request=True)
 
     def request(self, r: ComponentRequest) -> ComponentRequest:
         if r.kind in MODEL_KINDS:
@@ -122,17 +155,9 @@ class Pricer:
             usd = self.tts(r)
             details = {"total": usd} if usd is not None else {}
         else:
-            usd = self.stt_seconds(r.provider, r.model, r.audio_duration)
+            usd = self.stt(r)
             details = {"total": usd} if usd is not None else {}
         return replace(r, cost_usd=usd, cost_details=tuple(details.items()), unpriced=usd is None)
-
-
-def _per_unit(price: UnitPrice, *, seconds: float, characters: int) -> float:
-    if price.unit == "minute":
-        return seconds / 60.0 * price.usd
-    if price.unit == "connection_second":
-        return seconds * price.usd
-    return characters / 1_000_000 * price.usd  # million_characters
 
 
 def _override_cost(price: LLMPrice, r: ComponentRequest) -> tuple[float, dict[str, float]]:
@@ -157,6 +182,12 @@ def _genai_model_price(provider: str | None, model: str | None) -> Any:
     from genai_prices import Usage, calc_price
 
     provider_id = _PROVIDER_IDS.get((provider or "").lower(), (provider or "").lower() or None)
+    if provider_id == "livekit" and "/" in model:
+        # LiveKit Inference ("openai/gpt-4o-mini") passes LLM tokens through at the model
+        # provider's rates (livekit.com/pricing/inference as read by secondary sources,
+        # 2026-09; see catalog.toml's header)
+        vendor, model = model.split("/", 1)
+        provider_id = _INFERENCE_VENDORS.get(vendor, vendor)
     for candidate in (provider_id, None):
         try:
             return calc_price(

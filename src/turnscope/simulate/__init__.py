@@ -15,11 +15,15 @@ from turnscope.simulate.llm import Reply, ToolCall
 from turnscope.simulate.profiles import PROFILES, LatencyProfile
 from turnscope.simulate.runner import RecordedEvent, SimulationResult, SimulationTimeout, run
 from turnscope.simulate.scenarios import SCENARIOS, Scenario, Utterance, build_scenario
+from turnscope.simulate.stack import DEFAULT_STACK, EXAMPLE_STACK, STACKS, Stack
 from turnscope.simulate.truth import SimulationTruth
 
 __all__ = [
+    "DEFAULT_STACK",
+    "EXAMPLE_STACK",
     "PROFILES",
     "SCENARIOS",
+    "STACKS",
     "LatencyProfile",
     "RecordedEvent",
     "Reply",
@@ -27,6 +31,7 @@ __all__ = [
     "SimulationResult",
     "SimulationTimeout",
     "SimulationTruth",
+    "Stack",
     "ToolCall",
     "Utterance",
     "build_scenario",

@@ -22,6 +22,7 @@ from turnscope.simulate.llm import ScriptedLLM
 from turnscope.simulate.profiles import PROFILES, LatencySampler
 from turnscope.simulate.realtime import ScriptedRealtimeModel
 from turnscope.simulate.scenarios import Scenario, Utterance, build_scenario
+from turnscope.simulate.stack import DEFAULT_STACK, Stack
 from turnscope.simulate.stt import ScriptedSTT, STTUsageMode
 from turnscope.simulate.truth import SayTruth, SimulationTruth, TypedTruth
 from turnscope.simulate.tts import ScriptedTTS
@@ -162,6 +163,7 @@ def _build_session(
     stt_usage: STTUsageMode,
     tts_streaming: bool,
     max_unrecoverable_errors: int,
+    stack: Stack = DEFAULT_STACK,
 ) -> AgentSession[None]:
     retry = APIConnectOptions(max_retry=2, retry_interval=sampler.scaled(0.2), timeout=10.0)
     away = scenario.user_away_timeout
@@ -173,9 +175,16 @@ def _build_session(
         stt_conn_options=retry,
         max_unrecoverable_errors=max_unrecoverable_errors,
     )
+    llm_provider, llm_model = stack.llm
     if scenario.mode == "text":
         return AgentSession(
-            llm=ScriptedLLM(scenario.replies, sampler=sampler, truth=truth),
+            llm=ScriptedLLM(
+                scenario.replies,
+                sampler=sampler,
+                truth=truth,
+                provider=llm_provider,
+                model=llm_model,
+            ),
             vad=None,
             turn_handling={"turn_detection": "manual"},  # nobody speaks: no detector at all
             conn_options=conn_options,
@@ -183,17 +192,31 @@ def _build_session(
     model: llm.LLM[Any] | llm.RealtimeModel = (
         ScriptedRealtimeModel(scenario.replies, scenario.transcripts, sampler=sampler, truth=truth)
         if scenario.mode == "realtime"
-        else ScriptedLLM(scenario.replies, sampler=sampler, truth=truth)
+        else ScriptedLLM(
+            scenario.replies, sampler=sampler, truth=truth, provider=llm_provider, model=llm_model
+        )
     )
     speech = (
         ScriptedTTS(
-            sampler=sampler, truth=truth, fail_on=scenario.tts_fail_on, streaming=tts_streaming
+            sampler=sampler,
+            truth=truth,
+            fail_on=scenario.tts_fail_on,
+            streaming=tts_streaming,
+            provider=stack.tts[0],
+            model=stack.tts[1],
         )
         if scenario.mode == "pipeline"
         else NOT_GIVEN
     )
     hearing = (
-        ScriptedSTT(scenario.transcripts, sampler=sampler, truth=truth, usage=stt_usage)
+        ScriptedSTT(
+            scenario.transcripts,
+            sampler=sampler,
+            truth=truth,
+            usage=stt_usage,
+            provider=stack.stt[0],
+            model=stack.stt[1],
+        )
         if scenario.mode == "pipeline"
         else NOT_GIVEN
     )
@@ -229,6 +252,7 @@ async def run(
     on_session: Callable[[AgentSession[None]], object] | None = None,
     timeout: float | None = None,
     agent: Callable[[], Agent] | None = None,
+    stack: Stack = DEFAULT_STACK,
 ) -> SimulationResult:
     """Play a scenario through a real ``AgentSession`` and return what happened.
 
@@ -237,7 +261,9 @@ async def run(
     place of the scripted travel assistant: its instructions and tools run for real, while
     the scenario's replies still script the LLM (a ``Reply`` with a ``ToolCall`` calls one of
     your tools; the reply keyed by that tool's output answers it). The scenario's ``ignore``
-    applies to the scripted assistant only.
+    applies to the scripted assistant only. ``stack`` is the providers the scripted parts
+    present themselves as (``EXAMPLE_STACK``: examples/voice_agent's Deepgram, OpenAI and
+    Cartesia, as their plugins name themselves on metrics).
     """
     if profile not in PROFILES:
         raise ValueError(
@@ -253,6 +279,7 @@ async def run(
         stt_usage=stt_usage,
         tts_streaming=tts_streaming,
         max_unrecoverable_errors=max_unrecoverable_errors,
+        stack=stack,
     )
     output = ScriptedAudioOutput(truth=truth)
     conversation = _Conversation(session, output, truth)

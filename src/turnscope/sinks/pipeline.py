@@ -12,6 +12,8 @@ import queue
 import threading
 from typing import TYPE_CHECKING
 
+from turnscope.guard import log_internal_error
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -53,8 +55,8 @@ class RecordPipeline:
             job = self._queue.get()
             try:
                 job()
-            except Exception:  # a sink or pricing bug must not stop the thread
-                logger.exception("turnscope: a record could not be delivered")
+            except Exception as error:  # a sink or pricing bug must not stop the thread
+                log_internal_error(error, "delivering a record")
             finally:
                 self._queue.task_done()
 

@@ -22,6 +22,9 @@ __all__ = ["StoreError", "connect", "open_for_reading", "open_for_writing"]
 
 BUSY_TIMEOUT_MS = 10_000
 
+GITIGNORE = "# created by turnscope: the store holds transcripts\n*\n"
+"""Written into a store folder turnscope creates, so ``git add .`` leaves it out."""
+
 
 class StoreError(Exception):
     """The store cannot be used; the message says why in one line."""
@@ -38,6 +41,8 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
     folder = path.parent
     if not folder.exists():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # the folder is ours and holds transcripts: never committed by accident
+        (folder / ".gitignore").write_text(GITIGNORE)
     if not path.exists():
         descriptor = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
         os.close(descriptor)
