@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks import agent_impact, long_call, per_turn, store_scale, throughput
+from benchmarks import agent_impact, long_call, per_turn, reliability, store_scale, throughput
 from benchmarks.common import Recording, Row, print_table, record
 
 if TYPE_CHECKING:
@@ -37,12 +37,15 @@ class Sizes:
     export_turns: int
     store_turns: int
     cli_repeat: int
+    outage: float
+    """Seconds of backend outage (reliability); ``python -m benchmarks.reliability --outage
+    30 --memory-seconds 600`` runs the 30-second outage and the 10-minute watch."""
 
 
-FULL = Sizes(40, 15, 15, 4.0, 2, 10_000, 5_000, 1_000_000, 3)
-QUICK = Sizes(4, 1, 3, 8.0, 1, 60, 40, 500, 1)
+FULL = Sizes(40, 15, 15, 4.0, 2, 10_000, 5_000, 1_000_000, 3, 5.0)
+QUICK = Sizes(4, 1, 3, 8.0, 1, 60, 40, 500, 1, 1.0)
 
-NAMES = ("per_turn", "agent_impact", "long_call", "throughput", "store_scale")
+NAMES = ("per_turn", "agent_impact", "long_call", "throughput", "store_scale", "reliability")
 
 
 def benchmarks(sizes: Sizes) -> dict[str, Callable[[Recording], list[Row]]]:
@@ -56,6 +59,7 @@ def benchmarks(sizes: Sizes) -> dict[str, Callable[[Recording], list[Row]]]:
         "store_scale": lambda r: _in_loop(
             lambda: store_scale.measure(r, sizes.store_turns, repeat=sizes.cli_repeat)
         ),
+        "reliability": lambda r: reliability.measure(r, sizes.outage, sizes.outage),
     }
 
 

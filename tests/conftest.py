@@ -6,18 +6,19 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import turnscope
 from turnscope import config, guard, simulate
+from turnscope.config import DEFAULT_DB
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from livekit.agents import AgentSession
 
@@ -133,13 +134,52 @@ def simulations() -> SimulationCache:
     return SimulationCache()
 
 
+ISOLATED_ENVIRONMENT = (
+    "TURNSCOPE_DB",
+    "TURNSCOPE_CAPTURE_CONTENT",
+    "TURNSCOPE_DB_MAX_MB",
+    "LANGFUSE_PUBLIC_KEY",
+    "LANGFUSE_SECRET_KEY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+)
+"""What a developer's shell may set that would send tests' records somewhere real."""
+
+
+def _isolated_names() -> set[str]:
+    """Every variable of turnscope's settings table, and the OpenTelemetry ones above."""
+    return {name for setting in config.SETTINGS for name in setting.env} | set(ISOLATED_ENVIRONMENT)
+
+
+def _user_store_state() -> list[tuple[str, int, int]]:
+    """Each file of the user's default store (./.turnscope): name, size, modification time."""
+    folder = (Path.cwd() / DEFAULT_DB).parent
+    if not folder.is_dir():
+        return []
+    return sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Before any fixture of any scope (a module-scoped simulated call included): the
+    session's own store and a clean environment. At the end, the check that no test wrote
+    into the user's ./.turnscope."""
+    before = _user_store_state()
+    path = tmp_path_factory.mktemp("session-store") / "turnscope.db"
+    with pytest.MonkeyPatch.context() as patch:
+        for name in _isolated_names():
+            patch.delenv(name, raising=False)
+        patch.setenv("TURNSCOPE_DB", str(path))
+        yield path
+    assert _user_store_state() == before, "a test wrote into the user's ./.turnscope"
+
+
 @pytest.fixture(autouse=True)
 def private_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own store and a clean environment: nothing reaches ./.turnscope,
     no setting of the developer's shell or of an earlier test's ``configure()`` applies."""
-    for setting in config.SETTINGS:
-        for name in setting.env:
-            monkeypatch.delenv(name, raising=False)
+    for name in _isolated_names():
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(config, "_configured", {})
     monkeypatch.setattr(config, "_reported", set())
     path = tmp_path / "store" / "turnscope.db"

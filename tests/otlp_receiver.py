@@ -1,7 +1,12 @@
 """A real OTLP/HTTP receiver on 127.0.0.1 that decodes what it gets (opentelemetry-proto).
 
-It records every request's path, headers and decoded spans, and can be told to answer with
-an error status or to hang, as a broken backend would.
+It records every request's path, headers and decoded spans, and can be told to fail as a
+broken backend would — each mode can change while it runs (an outage that recovers):
+
+- ``status``: answer every request with this HTTP status (503: overloaded, 401: bad keys);
+- ``delay``: answer only after this many seconds (a slow backend);
+- ``black_hole``: accept the connection, read the request, never answer (until ``stop``);
+- ``hang``: like a black hole until the event is set (then answer ``status``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class ReceivedRequest:
     headers: dict[str, str]
     raw_encoding: str | None
     request: ExportTraceServiceRequest
+    status: int | None = None
+    """What it was answered (None: never answered)."""
 
 
 @dataclass
@@ -60,12 +67,30 @@ def value_of(value: AnyValue) -> Any:
 class OTLPReceiver:
     status: int = 200
     hang: threading.Event | None = None
+    delay: float = 0.0
+    black_hole: bool = False
+    max_batch: int | None = None
+    """Answer 413 to a score batch with more events than this (a proxy's body limit)."""
     requests: list[ReceivedRequest] = field(default_factory=list)
     scores: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    """Langfuse scores accepted: (headers, the score's JSON body)."""
+    score_requests: list[int] = field(default_factory=list)
+    """Scores per ingestion request received (answered or not)."""
     metrics: list[ExportMetricsServiceRequest] = field(default_factory=list)
-    """Langfuse score posts: (headers, JSON body)."""
     handler_threads: set[str] = field(default_factory=set)
     _server: ThreadingHTTPServer | None = None
+    _stopped: threading.Event = field(default_factory=threading.Event)
+
+    def answer(self) -> int | None:
+        """Wait as the current mode says; the status to answer, or None (stopped meanwhile)."""
+        if self.black_hole:
+            self._stopped.wait()
+            return None
+        if self.hang is not None:
+            self.hang.wait(30)
+        if self.delay and self._stopped.wait(self.delay):
+            return None
+        return self.status
 
     @property
     def url(self) -> str:
@@ -80,11 +105,36 @@ class OTLPReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                if self.path == "/api/public/ingestion":
+                    status = receiver.answer()
+                    if status is None:
+                        return
+                    events = json.loads(body)["batch"]
+                    receiver.score_requests.append(len(events))
+                    if receiver.max_batch is not None and len(events) > receiver.max_batch:
+                        status = 413
+                    if status < 300:
+                        headers = {k.lower(): v for k, v in self.headers.items()}
+                        receiver.scores += [(headers, e["body"]) for e in events]
+                        status = 207
+                        answer = {"successes": [{"id": e["id"], "status": 201} for e in events]}
+                        payload = json.dumps({**answer, "errors": []}).encode()
+                    else:
+                        payload = b"{}"
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 if self.path == "/api/public/scores":
-                    receiver.scores.append(
-                        ({k.lower(): v for k, v in self.headers.items()}, json.loads(body))
-                    )
-                    self.send_response(receiver.status)
+                    status = receiver.answer()
+                    if status is None:
+                        return
+                    if status < 300:
+                        receiver.scores.append(
+                            ({k.lower(): v for k, v in self.headers.items()}, json.loads(body))
+                        )
+                    self.send_response(status)
                     self.end_headers()
                     return
                 encoding = self.headers.get("Content-Encoding")
@@ -99,17 +149,18 @@ class OTLPReceiver:
                     return
                 message = ExportTraceServiceRequest()
                 message.ParseFromString(body)
-                receiver.requests.append(
-                    ReceivedRequest(
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        encoding,
-                        message,
-                    )
+                received = ReceivedRequest(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    encoding,
+                    message,
                 )
-                if receiver.hang is not None:
-                    receiver.hang.wait(30)
-                self.send_response(receiver.status)
+                receiver.requests.append(received)
+                status = receiver.answer()
+                if status is None:
+                    return
+                received.status = status
+                self.send_response(status)
                 self.send_header("Content-Type", "application/x-protobuf")
                 self.end_headers()
 
@@ -122,15 +173,22 @@ class OTLPReceiver:
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         if self.hang is not None:
             self.hang.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
 
-    def spans(self) -> list[ReceivedSpan]:
+    def delivered(self) -> list[ReceivedSpan]:
+        """The spans of requests answered with success: what the backend really kept."""
+        return self.spans(delivered_only=True)
+
+    def spans(self, *, delivered_only: bool = False) -> list[ReceivedSpan]:
         found = []
         for received in self.requests:
+            if delivered_only and not (received.status is not None and received.status < 300):
+                continue
             for resource_spans in received.request.resource_spans:
                 resource = {a.key: value_of(a.value) for a in resource_spans.resource.attributes}
                 for scope_spans in resource_spans.scope_spans:

@@ -355,13 +355,20 @@ LATEST_TIME = 1e11
 """Wall-clock times past this (the year 5138) are junk too."""
 
 
+CHECKED_SIGNED = frozenset({"e2e_latency"})
+"""Fields kept even when negative: the recorder's plausibility rules flag a negative one as
+suspect with its raw value, instead of it vanishing here without a reason."""
+
+
 def _usable(name: str, value: object) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value) or (value < 0 and name not in CHECKED_SIGNED):
         return False
     is_time = name == "at" or name.endswith("_at")
-    return value < LATEST_TIME if is_time else isinstance(value, int) or value <= LONGEST_DURATION
+    if is_time:
+        return value < LATEST_TIME
+    return isinstance(value, int) or abs(value) <= LONGEST_DURATION
 
 
 def sanitized(event: Event) -> Event | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import time
 import uuid
 import weakref
@@ -14,12 +16,14 @@ from turnscope import events
 from turnscope.config import current_settings, report_problems
 from turnscope.context import CallContext, MetadataValue
 from turnscope.export.configured import export_sinks
+from turnscope.export.processor import flush_ran_out_of_time
 from turnscope.export.spans import SpanSink
 from turnscope.guard import guarded, log_internal_error
 from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
 from turnscope.recording.recorder import CallRecorder
 from turnscope.recording.summary import SummaryTotals, summarize
+from turnscope.sinks.clean import clean
 from turnscope.sinks.pipeline import pipeline
 from turnscope.store.writer import LocalStore
 
@@ -115,22 +119,31 @@ class Instrumentation:
 
     async def aflush(self, timeout: float = 5.0) -> bool:
         """Hand every finished turn to the sinks and wait (at most ``timeout`` s) for them to
-        deliver it. Returns False if a sink did not finish in time."""
+        deliver it. Returns False if a sink did not finish in time.
+
+        Bounded for real: the waiting runs in daemon threads, so a backend that never answers
+        holds up neither the loop's shutdown nor the process's exit past ``timeout``. What is
+        undelivered then stays queued while the process lives; at exit it is given up, counted
+        and logged once.
+        """
         self._recorder.advance(self._now())
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
 
         async def deliver() -> bool:
-            if not await loop.run_in_executor(None, pipeline().drain, timeout):
+            if not await _off_loop(loop, pipeline().drain, timeout):
                 return False
             left = max(0.0, deadline - loop.time())
-            jobs = [loop.run_in_executor(None, sink.flush, left) for sink in self._sinks]
+            jobs = [_off_loop(loop, sink.flush, left) for sink in self._sinks]
             return all(await asyncio.gather(*jobs))
 
         try:
-            return await asyncio.wait_for(deliver(), timeout)
+            done = await asyncio.wait_for(deliver(), timeout)
         except Exception:  # a timeout, or a sink that failed: either way not delivered
-            return False
+            done = False
+        if not done:
+            _note_late(timeout)
+        return done
 
     def detach(self) -> None:
         """Stop listening to the session. Turns already complete stay recorded."""
@@ -195,8 +208,9 @@ class Instrumentation:
         """In order with the turns: through the pipeline, never straight from the loop."""
 
         def deliver() -> None:
+            cleaned = clean(record)
             for sink in self._sinks:
-                self._safely(getattr(sink, method), record)
+                self._safely(getattr(sink, method), cleaned)
 
         pipeline().submit(deliver)
 
@@ -211,6 +225,7 @@ class Instrumentation:
         except Exception as error:  # never lose a turn to a pricing bug
             self._internal_error(error)
             priced = turn
+        priced = clean(priced)  # one value from the agent must not break a sink
         self._totals.add(priced)
         self._summary.add(priced)
         for sink in self._sinks:
@@ -226,6 +241,7 @@ class Instrumentation:
             priced = replace(priced, summary=summarize(priced, self._summary))
         except Exception as error:
             self._internal_error(error)
+        priced = clean(priced)
         for sink in self._sinks:
             self._safely(sink.on_call, priced)
 
@@ -251,6 +267,49 @@ class Instrumentation:
                 "change them)",
                 ", ".join(differ),
             )
+
+
+def _off_loop(loop: asyncio.AbstractEventLoop, function: Any, *args: Any) -> asyncio.Future[Any]:
+    """``function(*args)`` in a daemon thread, its result on ``loop``. Unlike the loop's
+    executor, a thread still blocked at the deadline holds up neither ``asyncio.run``'s
+    shutdown (which joins the executor) nor the process's exit."""
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():  # given up already
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def run() -> None:
+        result, error = None, None
+        try:
+            result = function(*args)
+        except BaseException as caught:
+            error = caught
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="turnscope-flush", daemon=True).start()
+    return future
+
+
+_noted_late = False
+
+
+def _note_late(timeout: float) -> None:
+    flush_ran_out_of_time()
+    global _noted_late
+    if not _noted_late:
+        _noted_late = True
+        logger.warning(
+            "turnscope: aflush(timeout=%s) ran out of time with records undelivered (a backend "
+            "is slow or down). They stay queued while the process lives; if it exits now they "
+            "are given up and counted.",
+            timeout,
+        )
 
 
 _noted_livekit_tracing = False

@@ -23,10 +23,12 @@ __all__ = [
     "ErrorRecord",
     "InputModality",
     "Outcome",
+    "Suspect",
     "ToolRecord",
     "Turn",
     "TurnCost",
     "TurnSource",
+    "Unknown",
 ]
 
 Outcome = Literal["answered", "interrupted", "no_reply", "failed"]
@@ -41,6 +43,27 @@ InputModality = Literal["audio", "text"]
 
 MODEL_KINDS = ("llm", "realtime")
 """Request kinds that are the model answering: their tokens, TTFT and cost count alike."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suspect:
+    """A value the framework reported that cannot be true (``recording/plausibility.py``
+    says why). The record's own field holds ``None`` instead, so the value stays out of
+    percentiles, budgets, scores and metrics; here it is kept, raw, to be shown."""
+
+    field: str
+    """The record's field it would have filled (``e2e``, ``heard_seconds``, …)."""
+    reason: str
+    """``negative``, ``implausible``, ``contradictory`` or ``over_metered``."""
+    value: float
+    """What was reported (seconds, tokens or USD, as the field)."""
+
+
+Unknown = tuple[str, str]
+"""(field, reason): a field that holds no measurement, and why — ``cancelled``,
+``not_reported``, ``not_measured``, ``unpriced`` or ``not_reported_by_livekit`` (the installed
+LiveKit version has no such field: docs/livekit-versions.md). A count the store must keep as 0 (its
+column allows no NULL) is not a measurement when it is named here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +126,10 @@ class ComponentRequest:
     cost_details: tuple[tuple[str, float], ...] = ()
     """The cost split (``input``, ``output``, ``total``), as Langfuse's cost_details."""
     unpriced: bool = False
-    unknown: tuple[tuple[str, str], ...] = ()
-    """(field, reason) of fields that hold no measurement, their 0 aside: e.g.
-    ``("reasoning_tokens", "not_reported_by_livekit")`` when the installed LiveKit version
-    does not report that count (see docs/livekit-versions.md)."""
+    unknown: tuple[Unknown, ...] = ()
+    """Fields of this request that hold no measurement (e.g. the tokens of a request
+    cancelled before its usage arrived), and why."""
+    suspect: tuple[Suspect, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,17 +158,22 @@ class ErrorRecord:
 class TurnCost:
     """USD of a turn's priced requests; what could not be priced is listed, not counted."""
 
-    total: float
+    total: float | None
+    """None when no request could be priced (never a $0 that looks like a price)."""
     by_component: tuple[tuple[str, float], ...]
     discarded: float
     """Part of the total spent on discarded preemptive attempts."""
     unpriced: tuple[str, ...]
     """``kind:provider/model`` of the requests that have no known price."""
+    uncounted: tuple[str, ...] = ()
+    """``kind:provider/model (reason)`` of requests whose usage is not known (cancelled,
+    not reported, contradictory): not counted either."""
 
 
 @dataclass(frozen=True, slots=True)
 class CallCost:
-    total: float
+    total: float | None
+    """None when nothing in the call could be priced."""
     by_component: tuple[tuple[str, float], ...]
     by_model: tuple[tuple[str, float], ...]
     idle_stt: float | None
@@ -177,6 +205,8 @@ class CallSummary:
     """(start, end) of each time the user was away."""
     time_to_first_greeting: float | None
     """Session start → first agent audio."""
+    suspect_values: int = 0
+    """Values of the call's turns flagged suspect: kept out of the percentiles above."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +299,11 @@ class Turn:
     """How the user's input came, spoken or typed; None when the turn answered no input."""
     handoff_to: str | None = None
     """The agent the session handed over to during this turn (a tool returned it)."""
+    suspect: tuple[Suspect, ...] = ()
+    """Values LiveKit reported for this turn that cannot be true, kept raw; the field each
+    would have filled is None."""
+    unknown: tuple[Unknown, ...] = ()
+    """Fields of this turn that hold no measurement, and why."""
 
     @property
     def realtime(self) -> bool:
@@ -321,6 +356,12 @@ class Call:
     summary: CallSummary | None = None
     handoffs: tuple[tuple[float, str, str], ...] = ()
     """(when, from, to) of every switch of agent during the call."""
+    suspect: tuple[Suspect, ...] = ()
+    """Call-level values that cannot be true: STT audio metered beyond the call's own
+    duration (``stt_audio``, ``over_metered``), a close time before the last event seen."""
+    unknown: tuple[Unknown, ...] = ()
+    stt_duplicates: int = 0
+    """STT usage reports dropped as a repeat of audio already counted."""
 
 
 def _rendered(request: ComponentRequest) -> ComponentRequest:

@@ -67,7 +67,7 @@ def test_a_refusing_backend_leaves_records_intact_and_says_so_once_per_export(
         "turnscope: Langfuse scores",
         "turnscope: Langfuse traces",
     ], ours
-    assert f"{receiver.url}/api/public/scores failed" in ours[0]
+    assert f"{receiver.url}/api/public/ingestion failed" in ours[0]
     assert f"{receiver.url}/api/public/otel/v1/traces failed" in ours[1]
     assert all(str(status) in line and hint in line for line in ours)
     assert not [r for r in caplog.records if r.name.startswith("opentelemetry")]

@@ -15,7 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from turnscope import events as ev
+from turnscope.pricing import price_turn
+from turnscope.pricing.catalog import load_catalog
+from turnscope.pricing.pricer import Pricer
 from turnscope.recording.recorder import CallRecorder
+from turnscope.records import MODEL_KINDS, Breakdown
 
 if TYPE_CHECKING:
     from tests.conftest import SimulationCache
@@ -34,6 +38,7 @@ STREAMS = [
     ("text", {}),
 ]
 ODD_NUMBERS: list[object] = [None, math.nan, math.inf, -1.0, -0.5, 0.0, 1e12]
+PRICER = Pricer(load_catalog(None))
 
 
 def replay(stream: list[ev.Event]) -> tuple[list[Turn], Call]:
@@ -203,3 +208,103 @@ def test_events_after_close_change_nothing_already_emitted(
     assert len(calls) == 1  # and the call was emitted once
     assert emitted >= 1
     assert calls[0].turns == emitted
+
+
+# -- what LiveKit really sends: repeats, zeros for "unknown", contradictions -----------------
+
+
+@st.composite
+def livekit_odd(draw: st.DrawFn, stream: list[ev.Event]) -> list[ev.Event]:
+    """The stream with the odd reports real deployments send (issue 17): STT usage reported
+    twice, requests whose usage came as zeros (cancelled or not reported), EOU delays of 0.0,
+    user messages that stop before they start, negative or huge e2e, cached tokens above the
+    prompt — each applied to events hypothesis picks."""
+    events = list(stream)
+    picked = draw(st.sets(st.integers(0, len(events) - 1), max_size=len(events) // 2))
+    variants = draw(st.lists(st.integers(0, 2), min_size=len(picked), max_size=len(picked)))
+    for i, variant in zip(sorted(picked, reverse=True), variants, strict=True):
+        e = events[i]
+        if isinstance(e, ev.STTUsage):
+            events.insert(i, e)  # the same report twice
+        elif isinstance(e, ev.LLMRequest) and variant == 2:
+            events[i] = dataclasses.replace(e, cached_tokens=e.prompt_tokens + 50)
+        elif isinstance(e, ev.LLMRequest):
+            events[i] = dataclasses.replace(
+                e, prompt_tokens=0, completion_tokens=0, total_tokens=0, cancelled=variant == 1
+            )
+        elif isinstance(e, ev.EndOfTurn):
+            events[i] = dataclasses.replace(e, end_of_utterance_delay=0.0)
+        elif isinstance(e, ev.UserMessage) and e.started_speaking_at is not None:
+            events[i] = dataclasses.replace(e, stopped_speaking_at=e.started_speaking_at - 200)
+        elif isinstance(e, ev.AgentMessage) and e.e2e_latency is not None:
+            events[i] = dataclasses.replace(e, e2e_latency=(-0.4, 204.0, 12.0)[variant])
+    return events
+
+
+NON_NEGATIVE_TURN = (
+    "e2e",
+    "total_latency",
+    "transcription_delay",
+    "end_of_utterance_delay",
+    "heard_seconds",
+)
+SIGNED_PARTS = ("preemptive_overlap", "other")
+"""Breakdown parts that are signed by design (an overlap; what the parts do not explain)."""
+
+
+def assert_measured_or_explained(turns: list[Turn], call: Call, fed: list[ev.Event]) -> None:
+    """Nothing negative, nothing counted twice, every null has a reason."""
+    assert call.ended_at >= call.started_at
+    reported = {(e.request_id, e.at, e.audio_duration) for e in fed if isinstance(e, ev.STTUsage)}
+    assert call.stt_audio <= sum(audio for _, _, audio in reported) + 1e-6
+    assert sum(r.audio_duration for t in turns for r in t.requests if r.kind == "stt") <= (
+        call.stt_audio + 1e-6
+    )
+    for turn in turns:
+        for name in NON_NEGATIVE_TURN:
+            value = getattr(turn, name)
+            assert value is None or value >= 0, (name, value)
+        if turn.breakdown is not None:
+            for part in Breakdown.PARTS:
+                value = getattr(turn.breakdown, part)
+                assert part in SIGNED_PARTS or value is None or value >= 0, (part, value)
+        for flag in turn.suspect:
+            assert getattr(turn, flag.field, None) is None  # shown raw, never counted
+        if turn.end_of_utterance_delay is None and turn.eou_detector is not None:
+            assert "end_of_utterance_delay" in dict(turn.unknown)
+        priced = price_turn(turn, PRICER)
+        for r in priced.requests:
+            assert r.duration is None or r.duration >= 0
+            if r.kind in MODEL_KINDS and not (r.prompt_tokens or r.completion_tokens):
+                assert "prompt_tokens" in dict(r.unknown)  # a zero is never a measurement
+            if r.cost_usd is None:
+                assert "cost_usd" in dict(r.unknown) or r.suspect, r
+            else:
+                assert r.cost_usd >= 0
+        assert priced.cost is not None
+        if priced.cost.total is None:
+            assert "cost_usd" in dict(priced.unknown)
+        else:
+            assert priced.cost.total >= 0
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_repeated_zeroed_and_contradictory_reports_are_counted_once_or_explained(
+    streams: list[list[ev.Event]], data: st.DataObject
+) -> None:
+    stream = _signal(data.draw(st.sampled_from(streams)))
+    events = data.draw(livekit_odd(stream))
+    turns, call = replay(events)
+    assert_consistent(turns, call)
+    assert_measured_or_explained(turns, call, events)
+
+
+def test_stt_reported_twice_counts_as_once(streams: list[list[ev.Event]]) -> None:
+    for stream in streams:
+        doubled = [x for e in stream for x in ([e, e] if isinstance(e, ev.STTUsage) else [e])]
+        _, once = replay(stream)
+        _, twice = replay(doubled)
+        assert twice.stt_audio == pytest.approx(once.stt_audio)
+        metered = sum(isinstance(e, ev.STTUsage) and e.audio_duration > 0 for e in stream)
+        assert twice.stt_duplicates == once.stt_duplicates + metered

@@ -23,6 +23,8 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "bargein": [("user", "interrupted"), ("user", "answered"), ("user", "answered")],
     "falseint": [("user", "answered")] * 2,
     "errors": [("user", "answered"), ("user", "failed"), ("user", "answered")],
+    "retries": [("user", "answered")] * 2,
+    "cut_off_stream": [("user", "interrupted"), ("user", "answered"), ("user", "answered")],
     "preemptive": [("user", "answered")] * 2,
     "queued_say": [("user", "answered"), ("say", "answered"), ("user", "answered")],
     "no_reply": [("user", "answered"), ("none", "no_reply"), ("user", "answered")],

@@ -67,6 +67,8 @@ class Stores:
     """(user, agent) text of each hostile turn."""
     troubled: Path
     """Two calls: one with STT/LLM/TTS errors, one the user barged in on."""
+    odd: Path
+    """A call with a suspect e2e (204 s) and a cancelled request's unknown usage."""
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +79,23 @@ def stores(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCach
     texts = _store_hostile(folder / "hostile.db", simulations.recorded("basic", speed=8.0))
     for scenario in ("errors", "bargein"):
         store_call(folder / "troubled.db", simulations.recorded(scenario, speed=8.0))
-    return Stores(folder / "long.db", folder / "hostile.db", texts, folder / "troubled.db")
+    _store_odd(folder / "odd.db")
+    return Stores(
+        folder / "long.db", folder / "hostile.db", texts, folder / "troubled.db", folder / "odd.db"
+    )
+
+
+def _store_odd(path: Path) -> None:
+    from tests.export.test_data_quality_spans import _odd_call
+    from turnscope.context import CallContext
+
+    turns, call = _odd_call()
+    store = LocalStore(path, capture_content=True)
+    store.start_call(CallContext(call_id="call", session_id="room-7"))
+    for turn in turns:
+        store.on_turn(turn)
+    store.on_call(call)
+    assert store.close(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -235,3 +253,20 @@ def test_hostile_transcripts_render_as_text_and_never_run(
     assert page.locator("#turn-tooltip .agent-text").text_content() == SEPARATORS
     assert TITLE in (page.locator("section.call p.meta").first.text_content() or "")
     assert page.evaluate("window.__pwned") is None
+
+
+def test_suspect_and_unknown_values_are_shown_raw_and_explained(
+    stores: Stores, open_report: OpenedReport
+) -> None:
+    html = _html_report(stores.odd)
+    page = open_report.page
+    page.goto(html.as_uri())
+    assert open_report.errors == []
+    quality = page.locator("ul.quality li").all_text_contents()
+    assert (
+        "turn 2: e2e 204 ! implausible (shown raw, kept out of percentiles, budgets and scores)"
+        in quality
+    )
+    assert "turn 2: prompt_tokens unknown (cancelled)" in quality
+    e2e = page.locator("table.turns tbody tr td:nth-child(6)").all_text_contents()
+    assert e2e == ["1100 ms", "204000 ms !"]

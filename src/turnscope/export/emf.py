@@ -144,6 +144,13 @@ def turn_values(turn: Turn) -> dict[str, float]:
         for part in Breakdown.PARTS:
             name = "".join(w.title() for w in part.split("_"))
             values[name] = getattr(turn.breakdown, part)
+    for field, _reason in turn.unknown:  # not a measurement: no metric value at all
+        values.pop(
+            {"prompt_tokens": "PromptTokens", "completion_tokens": "CompletionTokens"}.get(
+                field, ""
+            ),
+            None,
+        )
     return {k: v for k, v in values.items() if v is not None}
 
 

@@ -15,6 +15,7 @@ the exporter's line per batch.
 from __future__ import annotations
 
 import base64
+import http
 import logging
 import threading
 import weakref
@@ -25,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from turnscope.config import DEFAULT_LANGFUSE, Settings, current_settings, mask, shown_url
+from turnscope.export.processor import BoundedSpanProcessor
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,6 +60,7 @@ _OTLP_LOGGERS = (
     "opentelemetry.exporter.otlp.common.http",
     "opentelemetry.exporter.otlp.proto.grpc.exporter",
     "opentelemetry.exporter.otlp.proto.grpc.trace_exporter",
+    "opentelemetry.exporter.otlp.proto.common._internal",
 )
 
 
@@ -148,32 +151,55 @@ for _name in _OTLP_LOGGERS:
     logging.getLogger(_name).addFilter(_notes_filter)
 
 
+_REASONS = {status.phrase: status.value for status in http.HTTPStatus}
+RETRYABLE_KINDS = frozenset({"timeout", "retries"})
+"""Failures worth trying the same batch again: the backend may come back."""
+
+
 class _FailureNotes:
     """Turns an exporter's failure log records into one line per kind, with the fix."""
 
     def __init__(self, backend: str, target: str) -> None:
         self.backend = backend
         self.target = target
+        self.last_kind: str | None = None
+        """The kind of the last failure seen (None: none since ``reset``)."""
+        self._transient: object = None
+
+    def reset(self) -> None:
+        self.last_kind, self._transient = None, None
 
     def note_failure(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        code = next((a for a in (record.args or ()) if isinstance(a, int)), None)
+        args = record.args if isinstance(record.args, tuple) else ()
+        code = next((a for a in args if isinstance(a, int)), None)
         if "Transient error" in message:
+            self._transient = args[0] if args else None
             return  # retrying; the final outcome is what we report
-        if code is not None:
+        if "Failed to encode key" in message:  # newer encoders leave the attribute out
+            self._explain("attribute", message.split(":", 1)[0])
+        elif "Failed to encode" in message:
+            self.last_kind = "encode"  # the exporter wrapper drops the spans at fault alone
+        elif code is not None:
             self._explain(str(code), message)
         elif "timeout" in message or "max retries" in message:
-            self._explain("timeout", message)
+            reason = self._transient
+            if isinstance(reason, str) and reason in _REASONS:  # an HTTP answer, every time
+                self._explain("retries", f"HTTP {_REASONS[reason]} ({reason})")
+            else:
+                self._explain("timeout", message)
         else:
             self._explain("other", message)
 
     def _explain(self, kind: str, detail: str) -> None:
+        self.last_kind = kind
         explain_failure(self.backend, self.target, kind, detail)
 
 
 class _ExplainedExporter(SpanExporter):
-    """Wraps a span exporter: its failures are explained, never a line per batch; what it
-    delivered is counted (traces by their root span)."""
+    """Wraps a span exporter: its failures are explained, never a line per batch; a span
+    the encoder refuses is dropped alone, not with its batch; it says whether a failure is
+    worth a retry; what it delivered is counted (traces by their root span)."""
 
     def __init__(self, inner: SpanExporter, backend: str, target: str) -> None:
         self._inner = inner
@@ -183,16 +209,15 @@ class _ExplainedExporter(SpanExporter):
         self.failures = 0
         self.delivered_roots: dict[str, int] = {}
         """Root spans delivered, by the ``session.id`` they carry (bounded by sessions)."""
+        self.unencodable = 0
+        """Spans the OTLP encoder refused, each dropped alone."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        _exporting.notes = self.notes
-        try:
-            result = self._inner.export(spans)
-        except Exception as error:  # an exporter bug must not kill the export thread
-            self.notes._explain("error", f"{type(error).__name__}: {error}")
-            result = SpanExportResult.FAILURE
-        finally:
-            _exporting.notes = None
+        result = self._export(spans)
+        if result is not SpanExportResult.SUCCESS and self.notes.last_kind == "encode":
+            kept = [span for span in spans if _encodes(span)]
+            self._note_unencodable(len(spans) - len(kept))
+            result = self._export(kept) if kept else SpanExportResult.SUCCESS
         if result is not SpanExportResult.SUCCESS:
             self.failures += 1
         else:
@@ -206,11 +231,45 @@ class _ExplainedExporter(SpanExporter):
                 if session in self.delivered_roots or len(self.delivered_roots) < MAX_SESSIONS:
                     self.delivered_roots[session] = self.delivered_roots.get(session, 0) + 1
 
+    def retryable(self) -> bool:
+        return self.notes.last_kind in RETRYABLE_KINDS
+
+    def _export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.notes.reset()
+        _exporting.notes = self.notes
+        try:
+            return self._inner.export(spans)
+        except Exception as error:  # an exporter bug must not kill the export thread
+            self.notes._explain("error", f"{type(error).__name__}: {error}")
+            return SpanExportResult.FAILURE
+        finally:
+            _exporting.notes = None
+
+    def _note_unencodable(self, count: int) -> None:
+        self.unencodable += count
+        if count and self.unencodable == count:
+            logger.warning(
+                "turnscope: %d span(s) could not be encoded for %s and were dropped alone; "
+                "the rest of their batch was sent. Please report it.",
+                count,
+                self.backend,
+            )
+
     def shutdown(self) -> None:
         self._inner.shutdown()
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self._inner.force_flush(timeout_millis)
+
+
+def _encodes(span: ReadableSpan) -> bool:
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+    try:
+        encode_spans([span]).SerializePartialToString()
+    except Exception:
+        return False
+    return True
 
 
 _explained: set[tuple[str, str]] = set()
@@ -248,13 +307,27 @@ def _fix(kind: str, backend: str, detail: str) -> str:
             "/api/public/otel/v1/traces (turnscope adds it to LANGFUSE_BASE_URL)."
         )
     if kind == "413":
-        return "HTTP 413: batches too large for the backend; they were dropped."
+        return (
+            "HTTP 413: a request was larger than the backend, or a proxy in front of it, "
+            "accepts: raise that proxy's body size limit (e.g. nginx client_max_body_size). "
+            "Score batches are split and resent; that span batch was dropped."
+        )
     if kind.isdigit():
         return f"HTTP {kind} from the backend; this batch was dropped, recording goes on."
+    if kind == "attribute":
+        return (
+            f"{detail}: a span attribute held invalid text and was left out; the span was "
+            "sent. Please report it."
+        )
+    if kind == "retries":
+        return (
+            f"{detail} through every retry (the backend is overloaded or down); "
+            f"{_what_happens(backend)}, recording goes on."
+        )
     if kind == "timeout":
         return (
-            "no answer in time (backend down, slow, or unreachable); this batch was "
-            "dropped, recording goes on."
+            "no answer in time (backend down, slow, or unreachable); "
+            f"{_what_happens(backend)}, recording goes on."
         )
     return f"{detail}; check the endpoint and the network."
 
@@ -278,15 +351,22 @@ _exporters: weakref.WeakKeyDictionary[TracerProvider, list[_ExplainedExporter]] 
 )
 
 
+def _what_happens(backend: str) -> str:
+    if "metrics" in backend:
+        return "these points were dropped (the next export carries the running totals)"
+    return "the batch stays queued and is retried while the queue holds"
+
+
 def build_tracer_provider(
     exporters: Sequence[tuple[SpanExporter, str, str]], resource: Resource
 ) -> TracerProvider:
-    provider = TracerProvider(resource=resource)
+    # no shutdown at exit: the SDK's would wait up to 30 s per processor; ours is bounded
+    provider = TracerProvider(resource=resource, shutdown_on_exit=False)
     explained = _exporters.setdefault(provider, [])
     for exporter, backend, target in exporters:
         wrapped = _ExplainedExporter(exporter, backend, target)
         explained.append(wrapped)
-        provider.add_span_processor(BatchSpanProcessor(wrapped))
+        provider.add_span_processor(BoundedSpanProcessor(wrapped))
     return provider
 
 

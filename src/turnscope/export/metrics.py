@@ -8,11 +8,14 @@ aggregate, they do not list calls). Recorded on turnscope's pipeline thread, nev
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import threading
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 from turnscope.config import current_settings
+from turnscope.export.processor import a_flush_ran_out_of_time
 from turnscope.records import MODEL_KINDS, Breakdown
 
 if TYPE_CHECKING:
@@ -176,8 +179,34 @@ def shared_meter_provider() -> MeterProvider | None:
 
             exporter = explained_metric_exporter("OTLP metrics", endpoint)
             reader = PeriodicExportingMetricReader(exporter, export_timeout_millis=5_000)
-            provider = _shared[endpoint] = SDKMeterProvider(metric_readers=[reader])
+            # no SDK shutdown at exit: it would wait on a dead backend; ours is bounded
+            provider = _shared[endpoint] = SDKMeterProvider(
+                metric_readers=[reader], shutdown_on_exit=False
+            )
         return provider
+
+
+EXIT_EXPORT_TIMEOUT = 1.0
+"""Seconds the process's exit waits for the last metrics export (none after a flush ran out
+of time: the backend is known to be slow or down)."""
+
+
+@atexit.register
+def _last_export_at_exit() -> None:
+    if not _shared or a_flush_ran_out_of_time():
+        return
+    providers = list(_shared.values())
+
+    def shut_down() -> None:
+        for provider in providers:
+            shutdown = getattr(provider, "shutdown", None)  # the SDK's, which we built
+            with contextlib.suppress(Exception):
+                if shutdown is not None:
+                    shutdown(timeout_millis=EXIT_EXPORT_TIMEOUT * 1000)
+
+    worker = threading.Thread(target=shut_down, name="turnscope-metrics-exit", daemon=True)
+    worker.start()
+    worker.join(EXIT_EXPORT_TIMEOUT)
 
 
 _sinks: dict[int, MetricsSink] = {}

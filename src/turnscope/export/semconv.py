@@ -10,6 +10,7 @@ in seconds unless the name says otherwise.
 from __future__ import annotations
 
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
+from opentelemetry.semconv.attributes import error_attributes
 
 # -- trace context (on every span) -----------------------------------------------------------
 SESSION_ID = "session.id"
@@ -155,3 +156,34 @@ CALL_E2E_P95 = "voice.call.e2e_p95"
 CALL_E2E_MAX = "voice.call.e2e_max"
 CALL_STT_AUDIO = "voice.call.stt_audio"
 CALL_IDLE_STT_AUDIO = "voice.call.idle_stt_audio"
+
+# -- data quality (recording/plausibility.py) ---------------------------------------------
+TURN_SUSPECT = "voice.turn.suspect"
+"""``field:reason`` of each value LiveKit reported for the turn that cannot be true (its own
+attribute is left out, so no backend averages it)."""
+TURN_SUSPECT_VALUE = "voice.turn.suspect_value"
+"""Prefix: ``voice.turn.suspect_value.<field>`` = the raw value that was flagged."""
+TURN_UNKNOWN = "voice.turn.unknown"
+"""``field:reason`` of each turn field that holds no measurement (not measured, cancelled…)."""
+REQUEST_SUSPECT = "voice.request.suspect"
+REQUEST_SUSPECT_VALUE = "voice.request.suspect_value"
+"""Prefix: ``voice.request.suspect_value.<field>`` = the raw value that was flagged."""
+REQUEST_UNKNOWN = "voice.request.unknown"
+"""``field:reason``: e.g. ``prompt_tokens:cancelled`` (the usage attributes are left out)."""
+CALL_SUSPECT = "voice.call.suspect"
+CALL_SUSPECT_VALUE = "voice.call.suspect_value"
+"""Prefix: ``voice.call.suspect_value.<field>`` = the raw value that was flagged."""
+CALL_UNKNOWN = "voice.call.unknown"
+CALL_SUSPECT_VALUES = "voice.call.suspect_values"
+"""How many values of the call's turns were flagged suspect (kept out of the percentiles)."""
+CALL_STT_REPEATED = "voice.call.stt_repeated_reports"
+"""STT usage reports dropped or trimmed because they repeated audio already counted."""
+
+# -- errors (on the span the error hit) -----------------------------------------------------
+ERROR_TYPE = error_attributes.ERROR_TYPE
+"""OpenTelemetry's ``error.type``: the exception class (``APITimeoutError``, …)."""
+ERROR_MESSAGE = "voice.error.message"
+ERROR_COMPONENT = "voice.error.component"
+"""``stt``, ``llm``, ``tts``, ``realtime`` or ``other``."""
+ERROR_RECOVERABLE = "voice.error.recoverable"
+"""True when LiveKit retried after it (the level is then WARNING, else ERROR)."""

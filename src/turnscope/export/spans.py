@@ -42,6 +42,12 @@ logger = logging.getLogger("turnscope")
 
 TracePer = Literal["turn", "call"]
 QUEUE_LIMIT = 10_000
+EARLIEST_SPAN_TIME = 946_684_800.0
+LATEST_SPAN_TIME = 4_102_444_800.0
+"""Span times accepted, in seconds since 1970: 2000-01-01 to 2100-01-01 UTC. OTLP carries
+times as unsigned 64-bit nanoseconds (to the year 2554), and backends reject times near 1970;
+a time outside this range is a clock or plugin bug: that span (with its children) is dropped
+alone, counted and logged, rather than failing its whole batch."""
 
 
 def _ns(seconds: float) -> int:
@@ -76,6 +82,8 @@ class SpanSink:
         self.capture_content = capture_content
         self.trace_per = trace_per
         self.dropped = 0
+        self.out_of_range = 0
+        """Spans dropped (with their children) for a time outside the range OTLP can carry."""
         self._tracer: Tracer = provider.get_tracer("turnscope", version("turnscope"))
         self._environment = environment
         self._release = release
@@ -104,9 +112,11 @@ class SpanSink:
             time.sleep(0.005)
         remaining_ms = int(max(0.0, deadline - time.monotonic()) * 1000)
         force_flush = getattr(self.provider, "force_flush", None)
-        done = self._queue.unfinished_tasks == 0
-        if done and callable(force_flush):
-            done = bool(force_flush(remaining_ms))
+        exported = True
+        if callable(force_flush):
+            # asked even when out of time: the processors then know a flush came too late
+            exported = bool(force_flush(remaining_ms))
+        done = self._queue.unfinished_tasks == 0 and exported
         if self.scores is not None:
             done = self.scores.flush(max(0.0, deadline - time.monotonic())) and done
         return done
@@ -162,7 +172,7 @@ class SpanSink:
         _link_prompt(plan, state.context)
         parent = trace.set_span_in_context(state.root) if state.root is not None else None
         span = self._emit(plan, parent, state.base)
-        if self.scores is not None:
+        if span is not None and self.scores is not None:
             self._score_turn(turn, span, state)
 
     def _call(self, call: Call) -> None:
@@ -181,10 +191,12 @@ class SpanSink:
             for child in summary.children:
                 self._emit(child, inside, state.base)
             for name, at, attributes in summary.events:
-                state.root.add_event(name, attributes, timestamp=_ns(at))
+                if _in_range(at, at):
+                    state.root.add_event(name, attributes, timestamp=_ns(at))
             if summary.error:
                 state.root.set_status(Status(StatusCode.ERROR, summary.error))
-            state.root.end(end_time=_ns(call.ended_at))
+            in_range = _in_range(call.ended_at, call.ended_at)
+            state.root.end(end_time=_ns(call.ended_at) if in_range else None)
             return
         name = f"{state.context.trace_name or 'voice call'} summary"
         self._emit(summary, None, {**state.base, "langfuse.trace.name": name})
@@ -211,7 +223,10 @@ class SpanSink:
         plan: PlannedSpan,
         parent: Context | None,
         base: dict[str, AttributeValue],
-    ) -> Span:
+    ) -> Span | None:
+        if not _in_range(plan.start, plan.end):
+            self._out_of_range(plan)
+            return None
         span = self._tracer.start_span(
             plan.name,
             context=parent if parent is not None else trace.set_span_in_context(trace.INVALID_SPAN),
@@ -221,12 +236,31 @@ class SpanSink:
         if plan.error is not None:
             span.set_status(Status(StatusCode.ERROR, plan.error))
         for name, at, attributes in plan.events:
-            span.add_event(name, attributes, timestamp=_ns(at))
+            if _in_range(at, at):
+                span.add_event(name, attributes, timestamp=_ns(at))
         inside = trace.set_span_in_context(span)
         for child in plan.children:
             self._emit(child, inside, base)
         span.end(end_time=_ns(max(plan.end, plan.start)))
         return span
+
+    def _out_of_range(self, plan: PlannedSpan) -> None:
+        self.out_of_range += len(plan.walk())
+        if self.out_of_range == len(plan.walk()):
+            logger.warning(
+                "turnscope: span %r has a time outside 2000-2100 (start %r, end %r: a clock or "
+                "plugin bug); it was dropped with its children, the rest of the turn is sent.",
+                plan.name,
+                plan.start,
+                plan.end,
+            )
+
+
+def _in_range(start: float, end: float) -> bool:
+    return (
+        EARLIEST_SPAN_TIME <= start <= LATEST_SPAN_TIME
+        and EARLIEST_SPAN_TIME <= end <= LATEST_SPAN_TIME
+    )
 
 
 def _link_prompt(plan: PlannedSpan, context: CallContext) -> None:

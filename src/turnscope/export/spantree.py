@@ -29,7 +29,15 @@ if TYPE_CHECKING:
     from opentelemetry.util.types import AttributeValue
 
     from turnscope.context import CallContext
-    from turnscope.records import Call, ComponentRequest, ErrorRecord, ToolRecord, Turn
+    from turnscope.records import (
+        Call,
+        ComponentRequest,
+        ErrorRecord,
+        Suspect,
+        ToolRecord,
+        Turn,
+        Unknown,
+    )
 
 __all__ = ["PlannedSpan", "call_summary_plan", "context_attributes", "turn_plan"]
 
@@ -100,6 +108,10 @@ def _level(span: PlannedSpan, errors: Sequence[ErrorRecord]) -> None:
     message = f"{worst.component} {worst.error_type}: {worst.message}"
     span.attributes[sc.OBSERVATION_LEVEL] = "ERROR" if final else "WARNING"
     span.attributes[sc.OBSERVATION_STATUS_MESSAGE] = message
+    span.attributes[sc.ERROR_TYPE] = worst.error_type
+    span.attributes[sc.ERROR_MESSAGE] = worst.message
+    span.attributes[sc.ERROR_COMPONENT] = worst.component
+    span.attributes[sc.ERROR_RECOVERABLE] = worst.recoverable
     if final:
         span.error = message
 
@@ -109,6 +121,42 @@ _UNREPORTED_COUNTS = {
     "cache_creation_tokens": (sc.CACHE_CREATION_TOKENS, sc.LLM_CACHE_CREATION_TOKENS),
 }
 """An LLM span's attributes for counts older LiveKit versions do not report."""
+
+
+_USAGE_ATTRIBUTES = (
+    sc.OBSERVATION_USAGE,
+    sc.INPUT_TOKENS,
+    sc.OUTPUT_TOKENS,
+    sc.CACHE_READ_TOKENS,
+    sc.CACHE_CREATION_TOKENS,
+    sc.REASONING_TOKENS,
+    sc.LLM_PROMPT_TOKENS,
+    sc.LLM_COMPLETION_TOKENS,
+    sc.LLM_CACHED_TOKENS,
+    sc.LLM_CACHE_CREATION_TOKENS,
+    sc.LLM_TOTAL_TOKENS,
+    sc.REALTIME_INPUT_AUDIO_TOKENS,
+    sc.REALTIME_CACHED_AUDIO_TOKENS,
+    sc.REALTIME_OUTPUT_AUDIO_TOKENS,
+)
+"""What a model request says about its tokens: left out when they are not a measurement."""
+
+
+def _quality(
+    attributes: dict[str, AttributeValue],
+    suspect: Sequence[Suspect],
+    unknown: Sequence[Unknown],
+    names: tuple[str, str, str],
+) -> None:
+    """The suspect values (``field:reason`` and each raw value) and the unknown fields
+    (``field:reason``) of a record, under the ``(suspect, suspect value, unknown)`` names."""
+    listed, value_prefix, unknown_name = names
+    if suspect:
+        attributes[listed] = [f"{s.field}:{s.reason}" for s in suspect]
+        for s in suspect:
+            attributes[f"{value_prefix}.{s.field}"] = s.value
+    if unknown:
+        attributes[unknown_name] = [f"{field}:{reason}" for field, reason in unknown]
 
 
 def _llm(r: ComponentRequest, *, capture: bool) -> PlannedSpan:
@@ -248,6 +296,15 @@ _PLANNERS = {"llm": _llm, "realtime": _realtime}
 def _request(r: ComponentRequest, *, capture: bool) -> PlannedSpan:
     planner = _PLANNERS.get(r.kind)
     span = planner(r, capture=capture) if planner else _tts(r) if r.kind == "tts" else _stt(r)
+    if any(f == "prompt_tokens" for f, _ in r.unknown):
+        for name in _USAGE_ATTRIBUTES:
+            span.attributes.pop(name, None)
+    _quality(
+        span.attributes,
+        r.suspect,
+        r.unknown,
+        (sc.REQUEST_SUSPECT, sc.REQUEST_SUSPECT_VALUE, sc.REQUEST_UNKNOWN),
+    )
     if r.cost_usd is not None:
         # only leaf generations carry cost: turn and call totals would be counted twice
         span.attributes[sc.OBSERVATION_COST] = json.dumps(dict(r.cost_details))
@@ -315,8 +372,15 @@ def _turn_attributes(turn: Turn, *, capture: bool) -> dict[str, AttributeValue]:
         attributes[sc.TURN_INPUT_MODALITY] = turn.input_modality
     if turn.handoff_to:
         attributes[sc.TURN_HANDOFF_TO] = turn.handoff_to
+    _quality(
+        attributes,
+        turn.suspect,
+        turn.unknown,
+        (sc.TURN_SUSPECT, sc.TURN_SUSPECT_VALUE, sc.TURN_UNKNOWN),
+    )
     if turn.cost is not None:
-        attributes[sc.TURN_COST] = turn.cost.total
+        if turn.cost.total is not None:
+            attributes[sc.TURN_COST] = turn.cost.total
         for component, usd in turn.cost.by_component:
             attributes[f"{sc.TURN_COST_PART}.{component}"] = usd
         if turn.cost.discarded:
@@ -396,8 +460,17 @@ def call_summary_plan(call: Call) -> PlannedSpan:
     }
     if call.close_reason:
         attributes[sc.CALL_CLOSE_REASON] = call.close_reason
+    _quality(
+        attributes,
+        call.suspect,
+        call.unknown,
+        (sc.CALL_SUSPECT, sc.CALL_SUSPECT_VALUE, sc.CALL_UNKNOWN),
+    )
+    if call.stt_duplicates:
+        attributes[sc.CALL_STT_REPEATED] = call.stt_duplicates
     if call.cost is not None:
-        attributes[sc.CALL_COST] = call.cost.total
+        if call.cost.total is not None:
+            attributes[sc.CALL_COST] = call.cost.total
         for component, usd in call.cost.by_component:
             attributes[f"{sc.CALL_COST_PART}.{component}"] = usd
         if call.cost.idle_stt is not None:
@@ -432,6 +505,7 @@ def _summarize(span: PlannedSpan, call: Call) -> None:
     a[sc.CALL_FALSE_INTERRUPTIONS] = summary.false_interruptions
     a[sc.CALL_FALSE_INTERRUPTIONS_RESUMED] = summary.false_interruptions_resumed
     a[sc.CALL_UNRECOVERABLE_ERRORS] = summary.unrecoverable_errors
+    a[sc.CALL_SUSPECT_VALUES] = summary.suspect_values
     for component, count in summary.errors_by_component:
         a[f"{sc.CALL_ERRORS}.{component}"] = count
     for state, seconds in summary.user_time_in_state:

@@ -71,6 +71,13 @@ def livekit_tracing_on() -> bool:
     return isinstance(provider, TracerProvider)
 
 
+def wall_clock() -> float:
+    """The wall clock, read when called: ``time.time`` looked up on every call, never a
+    reference taken at import, so a harness that patches time (LiveKit's virtual-time test
+    loop does) moves every timestamp turnscope takes together with LiveKit's own."""
+    return time.time()
+
+
 class _DropOurDeprecationNotice(logging.Filter):
     """Drops LiveKit's notice about ``metrics_collected`` while we register for it.
 
@@ -117,13 +124,13 @@ class LiveKitAdapter:
         deliver: Callable[[events.Event], None],
         *,
         on_internal_error: Callable[[BaseException], None],
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         capture_llm_input: bool = False,
     ) -> None:
         self._session = session
         self._deliver = deliver
         self._on_internal_error = on_internal_error
-        self._clock = clock
+        self._clock = clock if clock is not None else wall_clock
         self._handlers: list[tuple[EventTypes, Callable[[Any], None]]] = []
         self._attached = False
         self._capture_llm_input = capture_llm_input

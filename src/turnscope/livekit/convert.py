@@ -47,16 +47,45 @@ def seconds(value: object) -> float | None:
     return number
 
 
+CLOCK_DISAGREEMENT = 600.0
+"""Seconds between a time LiveKit stamped on an event and the clock read when the event is
+handed over beyond which the two come from different clocks. Every event reaches us while
+LiveKit emits it, and what it backdates (VAD speech start, a response's creation, a message's
+first word) lies within one utterance or response of now. Under a harness that patches
+``time.time`` (LiveKit's virtual-time tests), LiveKit's pydantic events still stamp
+``created_at`` with the *unpatched* function their ``default_factory`` captured at import,
+while its metrics read the patched one: such a time is replaced by the clock read now, so a
+call never carries two timelines."""
+
+
+def signed_seconds(value: object) -> float | None:
+    """A difference of two times LiveKit reported, negative if they were out of order: kept,
+    so the recorder can flag it with its raw value rather than lose it."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
 def timestamp(value: object, fallback: float) -> float:
-    """A wall-clock time LiveKit reported, or ``fallback`` when it is unusable."""
+    """A wall-clock time LiveKit reported, or ``fallback`` (the clock read now) when it is
+    unusable or from another clock (see ``CLOCK_DISAGREEMENT``)."""
     number = seconds(value)
-    return number if number is not None and number > 0 else fallback
+    if number is None or number <= 0 or abs(number - fallback) > CLOCK_DISAGREEMENT:
+        return fallback
+    return number
+
+
+COUNT_LIMIT = 2**63
+"""Counts at or beyond this fit no store or OTLP integer (signed 64-bit): not a measurement."""
 
 
 def count(value: object) -> int:
+    """A token or character count LiveKit reported; 0 (LiveKit's own "none") when it is
+    missing, negative, non-finite or too large to be real."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value) or value < 0 or value >= COUNT_LIMIT:
         return 0
     return int(value)
 
@@ -216,7 +245,7 @@ def agent_message(message: llm.ChatMessage, now: float) -> events.AgentMessage:
         llm_node_ttfs=seconds(m.get("llm_node_ttfs")),
         tts_node_ttfb=seconds(m.get("tts_node_ttfb")),
         playback_latency=seconds(m.get("playback_latency")),
-        e2e_latency=seconds(m.get("e2e_latency")),
+        e2e_latency=signed_seconds(m.get("e2e_latency")),
         provider_request_ids=tuple(
             str(i) for i in m.get("provider_request_ids") or () if isinstance(i, str)
         ),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from turnscope.pricing.linear import FIELDS, LinearRates, linear_rates
+from turnscope.recording import plausibility as pl
 from turnscope.records import MODEL_KINDS, CallCost, TurnCost
 
 if TYPE_CHECKING:
@@ -149,6 +150,11 @@ class Pricer:
         return price.cost(quantity, whole_request=True)
 
     def request(self, r: ComponentRequest) -> ComponentRequest:
+        """The request with its cost: None with a reason when its usage is not a
+        measurement (``r.unknown`` names ``cost_usd``) or its model has no price; a cost
+        that comes out negative is never kept (None, flagged suspect)."""
+        if any(f == "cost_usd" for f, _ in r.unknown):
+            return replace(r, cost_usd=None, cost_details=())
         if r.kind in MODEL_KINDS:
             usd, details = self.llm(r)
         elif r.kind == "tts":
@@ -157,7 +163,13 @@ class Pricer:
         else:
             usd = self.stt(r)
             details = {"total": usd} if usd is not None else {}
-        return replace(r, cost_usd=usd, cost_details=tuple(details.items()), unpriced=usd is None)
+        if usd is None:
+            unknown = (*r.unknown, ("cost_usd", pl.UNPRICED))
+            return replace(r, cost_usd=None, cost_details=(), unpriced=True, unknown=unknown)
+        usd, negative = pl.non_negative("cost_usd", usd)
+        if negative is not None:
+            return replace(r, cost_usd=None, cost_details=(), suspect=(*r.suspect, negative))
+        return replace(r, cost_usd=usd, cost_details=tuple(details.items()))
 
 
 def _override_cost(price: LLMPrice, r: ComponentRequest) -> tuple[float, dict[str, float]]:
@@ -199,25 +211,46 @@ def _genai_model_price(provider: str | None, model: str | None) -> Any:
 
 
 def price_turn(turn: Turn, pricer: Pricer) -> Turn:
-    """The turn with every request priced and its cost summed by component."""
+    """The turn with every request priced and its cost summed by component. What has no
+    price is listed (``unpriced``), what has no usage or a suspect cost too
+    (``uncounted``); neither is counted, and a turn where nothing was priced has no total
+    (never a $0 that looks like a price)."""
     requests = tuple(pricer.request(r) for r in turn.requests)
     by_component: dict[str, float] = {}
     unpriced: list[str] = []
+    uncounted: list[str] = []
     discarded = 0.0
     for r in requests:
         if r.cost_usd is None:
-            unpriced.append(f"{r.kind}:{model_label(r.provider, r.model)}")
+            label = f"{r.kind}:{model_label(r.provider, r.model)}"
+            if r.unpriced:
+                unpriced.append(label)
+            else:
+                uncounted.append(f"{label} ({_why_uncounted(r)})")
             continue
         by_component[r.kind] = by_component.get(r.kind, 0.0) + r.cost_usd
         if r.discarded:
             discarded += r.cost_usd
+    nothing_priced = not by_component and bool(unpriced or uncounted)
     cost = TurnCost(
-        total=sum(by_component.values()),
+        total=None if nothing_priced else sum(by_component.values()),
         by_component=tuple(sorted(by_component.items())),
         discarded=discarded,
         unpriced=tuple(dict.fromkeys(unpriced)),
+        uncounted=tuple(dict.fromkeys(uncounted)),
     )
-    return replace(turn, requests=requests, cost=cost)
+    unknown = turn.unknown
+    if nothing_priced:
+        reason = pl.UNPRICED if unpriced else _why_uncounted(requests[0])
+        unknown = (*unknown, ("cost_usd", reason))
+    return replace(turn, requests=requests, cost=cost, unknown=unknown)
+
+
+def _why_uncounted(r: ComponentRequest) -> str:
+    reasons = dict(r.unknown)
+    if "cost_usd" in reasons:
+        return reasons["cost_usd"]
+    return r.suspect[-1].reason if r.suspect else pl.UNPRICED
 
 
 class CallTotals:
@@ -227,12 +260,17 @@ class CallTotals:
         self.by_component: dict[str, float] = {}
         self.by_model: dict[str, float] = {}
         self.unpriced: list[str] = []
+        self.uncounted = 0
+        """Requests with no usage or a suspect cost: not counted, not unpriced either."""
 
     def add(self, turn: Turn) -> None:
         for r in turn.requests:
             label = model_label(r.provider, r.model)
             if r.cost_usd is None:
-                self.unpriced.append(f"{r.kind}:{label}")
+                if r.unpriced:
+                    self.unpriced.append(f"{r.kind}:{label}")
+                else:
+                    self.uncounted += 1
                 continue
             self.by_component[r.kind] = self.by_component.get(r.kind, 0.0) + r.cost_usd
             self.by_model[label] = self.by_model.get(label, 0.0) + r.cost_usd
@@ -244,9 +282,15 @@ def price_call(call: Call, totals: CallTotals, pricer: Pricer) -> Call:
     by_model = dict(totals.by_model)
     unpriced = list(totals.unpriced)
     idle: float | None = 0.0
+    over_metered = any(s.reason == pl.OVER_METERED for s in call.suspect)
+    unknown = list(call.unknown)
     for provider, model, _total, idle_seconds in call.stt_by_model:
-        usd = pricer.stt_seconds(provider, model, idle_seconds)
         label = model_label(provider, model)
+        if over_metered:  # the plugin over-reported: its idle audio is not priced blindly
+            idle = None
+            unknown.append(("cost_idle_stt", pl.OVER_METERED))
+            continue
+        usd = pricer.stt_seconds(provider, model, idle_seconds)
         if usd is None:
             idle = None
             unpriced.append(f"stt:{label}")
@@ -255,14 +299,17 @@ def price_call(call: Call, totals: CallTotals, pricer: Pricer) -> Call:
             idle += usd
         by_component["stt"] = by_component.get("stt", 0.0) + usd
         by_model[label] = by_model.get(label, 0.0) + usd
+    nothing_priced = not by_component and bool(unpriced or totals.uncounted)
+    if nothing_priced:
+        unknown.append(("cost_usd", pl.UNPRICED))
     cost = CallCost(
-        total=sum(by_component.values()),
+        total=None if nothing_priced else sum(by_component.values()),
         by_component=tuple(sorted(by_component.items())),
         by_model=tuple(sorted(by_model.items())),
         idle_stt=idle,
         unpriced=tuple(dict.fromkeys(unpriced)),
     )
-    return replace(call, cost=cost)
+    return replace(call, cost=cost, unknown=tuple(dict.fromkeys(unknown)))
 
 
 _pricers: dict[str | None, Pricer] = {}

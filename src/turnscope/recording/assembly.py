@@ -3,9 +3,11 @@ tools and errors, claimed from the call's pools at the moment the turn is emitte
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from turnscope import events as ev
+from turnscope.recording import plausibility as pl
 from turnscope.recording.breakdown import (
     breakdown,
     realtime_breakdown,
@@ -14,13 +16,13 @@ from turnscope.recording.breakdown import (
 )
 from turnscope.recording.requests import llm_outputs, llm_request, realtime_output, tts_request
 from turnscope.recording.requests import realtime_request as realtime_record
-from turnscope.records import InputModality, Outcome, Turn, TurnSource
+from turnscope.records import MODEL_KINDS, InputModality, Outcome, Turn, TurnSource
 
 if TYPE_CHECKING:
     from turnscope.recording.matching import TurnMatcher
     from turnscope.recording.pending import PendingTurn
     from turnscope.recording.stt_meter import STTMeter
-    from turnscope.records import Breakdown, ComponentRequest, ErrorRecord
+    from turnscope.records import Breakdown, ComponentRequest, ErrorRecord, Suspect, Unknown
 
 __all__ = ["assemble"]
 
@@ -34,6 +36,7 @@ def assemble(
     stt: STTMeter,
     now: float,
     grace: float,
+    call_started_at: float | None = None,
 ) -> Turn:
     """The finished turn. Claims (removes) what it uses from ``matcher``'s pools.
 
@@ -45,6 +48,7 @@ def assemble(
         stt: the call's STT meter; the turn takes its share of the user's speech window.
         now: the recorder's time (seconds), the end of a speech not yet done.
         grace: seconds late reports are still taken after a speech is done.
+        call_started_at: the call's first event; an e2e measured from before it is suspect.
     """
     messages = matcher.take_messages(pending)
     reply = next((m for m in messages if m.e2e_latency is not None), None)
@@ -52,20 +56,35 @@ def assemble(
     user = pending.user
     window = pending.window()
     eou = pending.eou or _eou_from_message(user)
+    suspect: list[Suspect] = list(pending.suspect)
     realtime = matcher.claim_realtime(pending, messages, now)
-    e2e = reply.e2e_latency if reply is not None and user is not None else None
-    if e2e is None and realtime and user is not None and reply is not None and window:
-        e2e = _realtime_e2e(reply, window)
-    parts = _breakdown(pending, eou, e2e, reply, realtime, window)
+    measured = reply.e2e_latency if reply is not None and user is not None else None
+    if measured is None and realtime and user is not None and reply is not None and window:
+        measured = _realtime_e2e(reply, window)
+    e2e, odd = pl.check_e2e(
+        measured,
+        first_audio_at=reply.started_speaking_at if reply is not None else None,
+        window=window,
+        call_started_at=call_started_at,
+    )
+    suspect += [odd] if odd else []
+    parts = _checked(_breakdown(pending, eou, e2e, reply, realtime, window), e2e, suspect)
     requests = _requests(pending, window, messages, realtime, matcher, stt)
-    errors = _repeats_once(matcher.take_errors(pending, requests, now))
+    errors = matcher.take_errors(pending, requests, now)
     interrupted = bool(pending.done and pending.done.interrupted) or any(
         m.interrupted for m in messages
     )
     outcome = _outcome(pending, messages, errors, interrupted)
     if outcome == "failed":
         messages = []  # LiveKit < 1.8.6 keeps the failed reply, never played, in the history
-    heard = matcher.heard(pending, messages, now, grace) if outcome == "interrupted" else None
+    heard, odd = pl.non_negative(
+        "heard_seconds",
+        matcher.heard(pending, messages, now, grace) if outcome == "interrupted" else None,
+    )
+    suspect += [odd] if odd else []
+    eou_delay, not_measured = pl.measured_delay(
+        "end_of_utterance_delay", eou.end_of_utterance_delay if eou else None
+    )
     agent_start = messages[0].started_speaking_at if messages else None
     agent_stop = messages[-1].stopped_speaking_at if messages else None
     started = window[0] if window else pending.created_at
@@ -97,7 +116,7 @@ def assemble(
             else total_latency(eou, pending.llm, pending.tts)
         ),
         transcription_delay=user.transcription_delay if user else None,
-        end_of_utterance_delay=eou.end_of_utterance_delay if eou else None,
+        end_of_utterance_delay=eou_delay,
         eou_detector=eou.detector if eou else None,
         heard_seconds=heard,
         agent_name=pending.agent,
@@ -106,7 +125,34 @@ def assemble(
         requests=requests,
         tools=matcher.take_tools(pending),
         errors=errors,
+        suspect=tuple(suspect),
+        unknown=(*([not_measured] if not_measured else []), *_unknown_usage(requests)),
     )
+
+
+def _checked(
+    parts: Breakdown | None, e2e: float | None, suspect: list[Suspect]
+) -> Breakdown | None:
+    """The breakdown with a negative sentence aggregation (LiveKit's first sentence before
+    its first token) clamped if it is noise, else left out and flagged."""
+    if parts is None or e2e is None:
+        return parts
+    aggregation, odd = pl.non_negative("sentence_aggregation", parts.sentence_aggregation)
+    if aggregation == parts.sentence_aggregation:
+        return parts
+    suspect += [odd] if odd else []
+    fixed = replace(parts, sentence_aggregation=aggregation, other=0.0)
+    return replace(fixed, other=e2e - fixed.explained())
+
+
+def _unknown_usage(requests: tuple[ComponentRequest, ...]) -> tuple[Unknown, ...]:
+    """The turn's token sums are not measurements when one of its model requests' are not."""
+    for r in requests:
+        reasons = dict(r.unknown)
+        if r.kind in MODEL_KINDS and "prompt_tokens" in reasons:
+            reason = reasons["prompt_tokens"]
+            return (("prompt_tokens", reason), ("completion_tokens", reason))
+    return ()
 
 
 def _breakdown(
@@ -180,25 +226,6 @@ def _realtime_e2e(reply: ev.AgentMessage, window: tuple[float, float]) -> float 
     return started - window[1]
 
 
-def _repeats_once(errors: tuple[ErrorRecord, ...]) -> tuple[ErrorRecord, ...]:
-    """Each TTS error once: LiveKit 1.4–1.5 retries a synthesis even when the provider said
-    it cannot succeed, so one failure arrives as the same error (type and message) once per
-    attempt. A repeat of the turn's previous TTS error replaces it: the last one says
-    whether the failure was final."""
-    kept: list[ErrorRecord] = []
-    last_tts: int | None = None
-    for e in errors:
-        if e.component == "tts" and last_tts is not None:
-            previous = kept[last_tts]
-            if (previous.error_type, previous.message) == (e.error_type, e.message):
-                kept[last_tts] = e
-                continue
-        if e.component == "tts":
-            last_tts = len(kept)
-        kept.append(e)
-    return tuple(kept)
-
-
 def _requests(
     pending: PendingTurn,
     window: tuple[float, float] | None,
@@ -228,8 +255,11 @@ def _requests(
 def _source(pending: PendingTurn, window: tuple[float, float] | None) -> TurnSource:
     if pending.speech_id is None:
         return "none"
-    if window is not None or (pending.user is not None and pending.modality == "text"):
+    user = pending.user
+    if window is not None or (user is not None and pending.modality == "text"):
         return "user"
+    if user is not None and user.stopped_speaking_at is not None:
+        return "user"  # LiveKit timed the user's speech (even if its window contradicts)
     return "say" if pending.source == "say" else "generate_reply"
 
 

@@ -88,8 +88,8 @@ def total_latency(
 ) -> float | None:
     """The requirements' formula: EOU delay + first LLM ttft + first TTS ttfb; None if any
     part is missing (never a partial sum that looks like a measurement)."""
-    if eou is None or eou.end_of_utterance_delay is None or not llm or not tts:
-        return None
+    if eou is None or not eou.end_of_utterance_delay or not llm or not tts:
+        return None  # LiveKit's EOU delay of 0.0 is "not measured" (see plausibility)
     first_llm = min(llm, key=request_start)
     first_tts = min(tts, key=request_start)
     if first_llm.ttft is None or first_tts.ttfb is None:

@@ -7,12 +7,13 @@ errors wait here until the turn they belong to is assembled; each is claimed at 
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from turnscope import events as ev
-from turnscope.recording.requests import error_record
+from turnscope.recording.requests import ERROR_CLOCK_SLACK, error_record
 from turnscope.records import ToolRecord
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class TurnMatcher:
         self._tools_ended: dict[str, ev.ToolEnded] = {}
         self.errors: list[ev.ErrorRaised] = []
         """Errors no turn has claimed; at close, the call's own."""
+        self._taken_until: dict[str, float] = {}
+        """Per component, the end of the last request a turn took: errors before it are
+        earlier turns' (or the call's)."""
         self.repeated_realtime = 0
         """Realtime responses reported again after a turn claimed them."""
         self.dropped_realtime = 0
@@ -82,6 +86,18 @@ class TurnMatcher:
             self._tools_ended[e.call_id] = ev.ToolEnded(known.at, e.call_id, e.status, e.output)
 
     def add_error(self, e: ev.ErrorRaised) -> None:
+        """Pools an error; a TTS error repeating one still unclaimed replaces it. LiveKit
+        1.4–1.5 retries a synthesis the provider said cannot succeed, so one failure arrives
+        once per attempt (recoverable, then final): it counts once, as its last word."""
+        if e.component == "tts":
+            same = (e.error_type, e.message)
+            self.errors = [
+                x
+                for x in self.errors
+                if not (
+                    x.component == "tts" and x.recoverable and (x.error_type, x.message) == same
+                )
+            ]
         self.errors.append(e)
 
     @property
@@ -192,9 +208,33 @@ class TurnMatcher:
     def take_errors(
         self, pending: PendingTurn, requests: tuple[ComponentRequest, ...], now: float
     ) -> tuple[ErrorRecord, ...]:
-        """Errors carry no speech id: those that fell inside this speech's lifetime are its."""
+        """Errors carry no speech id; a turn takes, in order, those that came while its
+        speech was alive (a recoverable one only if the turn has a request of its component:
+        else the retry that recovered from it is another turn's), and the recoverable ones
+        its own requests recovered from: an
+        error of a component before one of the turn's requests of that component ended,
+        after every request of it an earlier turn took (the retry LiveKit reports is the
+        request that followed the failed attempt, whenever that one began)."""
         start = min([pending.created_at] + [r.started_at for r in requests])
         end = pending.end(now)
-        mine = [e for e in self.errors if start - 0.05 <= e.at <= end + 0.05]
+        ends: dict[str, float] = {}
+        for r in requests:
+            ends[r.kind] = max(ends.get(r.kind, r.ended_at), r.ended_at)
+        mine = [
+            e
+            for e in self.errors
+            if (
+                start - ERROR_CLOCK_SLACK <= e.at <= end + ERROR_CLOCK_SLACK
+                and (e.component in ends or not e.recoverable)
+            )
+            or (
+                e.recoverable
+                and self._taken_until.get(e.component, -math.inf)
+                < e.at
+                <= ends.get(e.component, -math.inf) + ERROR_CLOCK_SLACK
+            )
+        ]
+        for kind, until in ends.items():
+            self._taken_until[kind] = max(self._taken_until.get(kind, until), until)
         self.errors = [e for e in self.errors if e not in mine]
         return tuple(error_record(e, requests) for e in mine)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from turnscope import events as ev
+    from turnscope.records import Suspect
 
 __all__ = ["PendingTurn"]
 
@@ -31,6 +32,8 @@ class PendingTurn:
     unanswered: list[ev.UserTranscript] = field(default_factory=list)
     """No-reply turns: the final transcripts nobody answered."""
     user_window: tuple[float, float] | None = None
+    suspect: list[Suspect] = field(default_factory=list)
+    """Values seen while gathering (a contradictory speaking window) that cannot be true."""
 
     @property
     def discarded(self) -> bool:

@@ -26,6 +26,12 @@ from turnscope.recording.assembly import assemble
 from turnscope.recording.breakdown import request_start
 from turnscope.recording.matching import TurnMatcher
 from turnscope.recording.pending import PendingTurn
+from turnscope.recording.plausibility import (
+    call_end,
+    dropped_values,
+    over_metered,
+    user_window,
+)
 from turnscope.recording.requests import error_record
 from turnscope.recording.stt_meter import STTMeter
 from turnscope.recording.utterances import UserSpeech
@@ -34,12 +40,19 @@ from turnscope.records import Call
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from turnscope.records import Turn
+    from turnscope.records import Suspect, Turn
 
 __all__ = ["CallRecorder"]
 
+MAX_FLAGGED_VALUES = 32
+"""Unusable event values kept (raw) on the call; beyond, they are only dropped."""
+
 ADOPT_WINDOW = 0.5
 """Seconds a realtime user message may precede the speech created for it."""
+OPEN_LIMIT = 500
+"""Speeches held open at once. Beyond it, the oldest one known from metrics alone (no speech
+created, no user message: a plugin reporting ids that never complete) is let go, its
+requests counted as unattributed, so pending state and the work per event stay bounded."""
 
 
 class CallRecorder:
@@ -66,6 +79,10 @@ class CallRecorder:
         self._started_at = started_at
         self._now = started_at or 0.0
         self._open: dict[str, PendingTurn] = {}
+        self._done: dict[str, PendingTurn] = {}
+        """The open speeches LiveKit reported done: the only ones ``advance`` looks at."""
+        self._announced: set[str] = set()
+        """Open speeches LiveKit created or finished (not known from metrics alone)."""
         self._no_reply: list[PendingTurn] = []
         self._awaiting_user: list[str] = []
         self._handoffs: list[ev.AgentHandoff] = []
@@ -76,6 +93,7 @@ class CallRecorder:
         self._turns = 0
         self._late = 0
         self._dropped = 0
+        self._odd_values: list[Suspect] = []
         self._unattributed = 0
         self._agent_states: list[tuple[float, str]] = []
         self._false_interruptions: list[tuple[float, bool]] = []
@@ -116,6 +134,8 @@ class CallRecorder:
         if clean is None:
             self._dropped += 1
             return
+        if clean is not event and len(self._odd_values) < MAX_FLAGGED_VALUES:
+            self._odd_values += dropped_values(event, clean)
         event = clean
         if self._started_at is None:
             self._started_at = event.at
@@ -131,7 +151,7 @@ class CallRecorder:
             return
         self._now = max(self._now, now)
         self._expire_unanswered(self._now)
-        ready = [p for p in self._open.values() if self._ready(p, self._now)]
+        ready = [p for p in self._done.values() if self._ready(p, self._now)]
         ready += [p for p in self._no_reply if p.created_at + self.grace <= self._now]
         self._emit(ready)
 
@@ -142,10 +162,12 @@ class CallRecorder:
         end = at if at is not None else self._now
         self._now = max(self._now, end)
         self._expire_unanswered(math.inf)
-        pending = [p for p in self._open.values() if not p.discarded] + self._no_reply
-        self._emit(pending)
-        self._unattributed += sum(1 for p in self._open.values() for _ in p.llm + p.tts)
+        turns = [p for p in self._open.values() if not p.discarded and self._is_turn(p)]
+        self._emit(turns + self._no_reply)
+        self._unattributed += sum(len(p.llm) + len(p.tts) for p in self._open.values())
         self._open.clear()
+        self._done.clear()
+        self._announced.clear()
         self._closed = True
         self._on_call(self._call(end))
 
@@ -160,12 +182,29 @@ class CallRecorder:
             return None
         pending = self._open.get(speech_id)
         if pending is None:
+            if len(self._open) >= OPEN_LIMIT:
+                self._let_go_of_one()
             pending = self._open[speech_id] = PendingTurn(speech_id=speech_id, created_at=at)
         return pending
+
+    def _is_turn(self, pending: PendingTurn) -> bool:
+        """A speech LiveKit created or finished, or one a user message went to: never one
+        known from metrics alone."""
+        return pending.speech_id in self._announced or pending.user is not None
+
+    def _let_go_of_one(self) -> None:
+        """Make room: the oldest speech known from metrics alone goes (normally the first)."""
+        for speech_id, pending in self._open.items():
+            if not self._is_turn(pending):
+                del self._open[speech_id]
+                self._unattributed += len(pending.llm) + len(pending.tts)
+                self._dropped += 1
+                return
 
     def _speech_created(self, e: ev.SpeechCreated) -> None:
         pending = self._turn(e.speech_id, e.at)
         if pending is not None:
+            self._announced.add(e.speech_id)
             pending.created_at = min(pending.created_at, e.at)
             pending.source = e.source
             pending.agent = e.agent
@@ -176,6 +215,8 @@ class CallRecorder:
         pending = self._turn(e.speech_id, e.at)
         if pending is not None and pending.done is None:
             pending.done = e
+            self._done[e.speech_id] = pending
+            self._announced.add(e.speech_id)
 
     def _llm(self, e: ev.LLMRequest) -> None:
         pending = self._turn(e.speech_id, request_start(e))
@@ -214,7 +255,8 @@ class CallRecorder:
             if pending.user is None and pending.done is None and pending.source == "generate_reply":
                 self._give_user(pending, e)
                 return
-        orphan = PendingTurn(speech_id=None, created_at=e.started_speaking_at or e.at, user=e)
+        orphan = PendingTurn(speech_id=None, created_at=e.started_speaking_at or e.at)
+        self._give_user(orphan, e)
         self._no_reply.append(orphan)
 
     def _adopt_orphan(self, pending: PendingTurn) -> None:
@@ -234,10 +276,14 @@ class CallRecorder:
                 return
 
     def _give_user(self, pending: PendingTurn, e: ev.UserMessage) -> None:
-        """A spoken message without LiveKit's speaking times (a realtime model transcribed
-        it) takes them from the user's last stretch of speech before it."""
+        """A spoken message without usable speaking times — none (a realtime model
+        transcribed it) or contradictory ones (stopped before it started) — takes them from
+        the user's last stretch of speech before it (VAD)."""
         pending.user = e
-        if e.stopped_speaking_at is None and pending.modality != "text":
+        window, contradiction = user_window(e.started_speaking_at, e.stopped_speaking_at)
+        if contradiction is not None:
+            pending.suspect.append(contradiction)
+        if window is None and pending.modality != "text":
             pending.user_window = self._user.window_before(e.at)
 
     def _agent_state_changed(self, e: ev.AgentStateChanged) -> None:
@@ -281,6 +327,8 @@ class CallRecorder:
         for pending in sorted(ready, key=PendingTurn.start):
             if pending.speech_id is not None:
                 self._open.pop(pending.speech_id, None)
+                self._done.pop(pending.speech_id, None)
+                self._announced.discard(pending.speech_id)
                 self._fold_discarded_into(pending)
                 self._emitted.append(pending.speech_id)
             elif pending in self._no_reply:
@@ -294,6 +342,7 @@ class CallRecorder:
                 stt=self._stt,
                 now=self._now,
                 grace=self.grace,
+                call_started_at=self._started_at,
             )
             self._on_turn(turn)
         self._forget_old_stt()
@@ -304,18 +353,31 @@ class CallRecorder:
         self._stt.forget_before(min(starts, default=self._now))
 
     def _fold_discarded_into(self, target: PendingTurn) -> None:
-        for speech_id, pending in list(self._open.items()):
+        for speech_id, pending in list(self._done.items()):
             if pending.discarded and pending.created_at <= target.created_at:
                 target.folded.append(pending)
                 del self._open[speech_id]
+                del self._done[speech_id]
+                self._announced.discard(speech_id)
                 self._emitted.append(speech_id)
 
-    def _call(self, end: float) -> Call:
+    def _call(self, closed_at: float) -> Call:
         close = self._close
+        started = self._started_at if self._started_at is not None else closed_at
+        end, contradiction = call_end(closed_at, max(self._now, started))
+        suspect = [contradiction] if contradiction else []
+        suspect += self._odd_values
+        suspect += [
+            odd
+            for _provider, _model, metered, _idle in self._stt.by_model()
+            if (odd := over_metered(metered, end - started))
+        ]
         return Call(
             call_id=self.call_id,
-            started_at=self._started_at if self._started_at is not None else end,
+            started_at=started,
             ended_at=end,
+            suspect=tuple(suspect),
+            stt_duplicates=self._stt.repeated,
             turns=self._turns,
             close_reason=close.reason if close else None,
             close_error=close.error_type if close else None,

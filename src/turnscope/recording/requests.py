@@ -7,11 +7,13 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from turnscope.recording import plausibility as pl
 from turnscope.recording.breakdown import request_start
 from turnscope.records import ComponentRequest, ErrorRecord
 
 if TYPE_CHECKING:
     from turnscope import events as ev
+    from turnscope.records import Suspect, Unknown
 
 __all__ = [
     "error_record",
@@ -20,7 +22,25 @@ __all__ = [
     "realtime_output",
     "realtime_request",
     "tts_request",
+    "usage_quality",
 ]
+
+TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def usage_quality(
+    *, cancelled: bool, prompt: int, completion: int, cached: int, cache_creation: int
+) -> tuple[tuple[Unknown, ...], tuple[Suspect, ...]]:
+    """What a model request's token counts are worth (see ``plausibility``): unknown with a
+    reason when LiveKit's zeros mean "not reported" (the cost too), a suspect when cached
+    tokens exceed the prompt (its cost would come out negative)."""
+    reason = pl.unreported_usage(cancelled=cancelled, input_tokens=prompt, output_tokens=completion)
+    if reason is not None:
+        return (*((f, reason) for f in TOKEN_FIELDS), ("cost_usd", reason)), ()
+    contradiction = pl.usage_contradiction(prompt, cached, cache_creation)
+    if contradiction is not None:
+        return (("cost_usd", pl.CONTRADICTORY),), (contradiction,)
+    return (), ()
 
 
 def realtime_output(
@@ -56,6 +76,13 @@ def realtime_output(
 
 def realtime_request(r: ev.RealtimeRequest, output: str | None) -> ComponentRequest:
     """A realtime model's response as a request record (``kind="realtime"``)."""
+    unknown, suspect = usage_quality(
+        cancelled=r.cancelled,
+        prompt=r.input_tokens,
+        completion=r.output_tokens,
+        cached=r.cached_tokens,
+        cache_creation=0,
+    )
     return ComponentRequest(
         kind="realtime",
         request_id=r.request_id,
@@ -76,6 +103,8 @@ def realtime_request(r: ev.RealtimeRequest, output: str | None) -> ComponentRequ
         cached_audio_tokens=r.cached_audio_tokens,
         output_audio_tokens=r.output_audio_tokens,
         output=output,
+        unknown=unknown,
+        suspect=suspect,
     )
 
 
@@ -115,6 +144,13 @@ def llm_request(
 ) -> ComponentRequest:
     """An LLM request as a record; ``discarded`` for a thrown-away preemptive attempt's."""
     start = request_start(r)
+    unknown, suspect = usage_quality(
+        cancelled=r.cancelled,
+        prompt=r.prompt_tokens,
+        completion=r.completion_tokens,
+        cached=r.cached_tokens,
+        cache_creation=r.cache_creation_tokens or 0,
+    )
     return ComponentRequest(
         kind="llm",
         request_id=r.request_id,
@@ -135,19 +171,16 @@ def llm_request(
         total_tokens=r.total_tokens,
         tokens_per_second=r.tokens_per_second,
         output=output,
-        unknown=_unreported_counts(r),
+        unknown=(*unknown, *_unreported_counts(r)),
+        suspect=suspect,
     )
-
-
-NOT_REPORTED_BY_LIVEKIT = "not_reported_by_livekit"
-"""Why a count is unknown: the installed LiveKit version has no such field (it came later)."""
 
 
 def _unreported_counts(r: ev.LLMRequest) -> tuple[tuple[str, str], ...]:
     """The counts this LiveKit version does not report (cache writes before 1.6.10,
     reasoning tokens before 1.8.0): their record holds 0, named here as no measurement."""
     names = ("cache_creation_tokens", "reasoning_tokens")
-    return tuple((n, NOT_REPORTED_BY_LIVEKIT) for n in names if getattr(r, n) is None)
+    return tuple((n, pl.NOT_REPORTED_BY_LIVEKIT) for n in names if getattr(r, n) is None)
 
 
 def tts_request(r: ev.TTSRequest, *, discarded: bool) -> ComponentRequest:
@@ -172,21 +205,25 @@ def tts_request(r: ev.TTSRequest, *, discarded: bool) -> ComponentRequest:
     )
 
 
+ERROR_CLOCK_SLACK = 0.05
+"""Seconds an error's time may fall outside the request it hit: LiveKit stamps the error and
+the request's metrics in different tasks."""
+
+
 def error_record(e: ev.ErrorRaised, requests: tuple[ComponentRequest, ...]) -> ErrorRecord:
-    """An error as a record, naming the request of its component it fell inside, if any."""
-    hit = next(
-        (
-            r.request_id
-            for r in requests
-            if r.kind == e.component and r.started_at - 0.05 <= e.at <= r.ended_at + 0.05
-        ),
-        None,
-    )
+    """An error as a record, naming the attempt it belongs to, by order: the first request of
+    its component to end at or after it. A recoverable error is followed by a retry, whose
+    request (the one LiveKit reports) may have started after it; an unrecoverable one ended
+    the attempt, so it names a request only if that one was already running."""
+    own = sorted((r for r in requests if r.kind == e.component), key=lambda r: r.ended_at)
+    hit = next((r for r in own if r.ended_at >= e.at - ERROR_CLOCK_SLACK), None)
+    if hit is not None and not e.recoverable and hit.started_at > e.at + ERROR_CLOCK_SLACK:
+        hit = None
     return ErrorRecord(
         at=e.at,
         component=e.component,
         error_type=e.error_type,
         message=e.message,
         recoverable=e.recoverable,
-        request_id=hit,
+        request_id=hit.request_id if hit is not None else None,
     )

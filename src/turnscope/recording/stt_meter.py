@@ -10,6 +10,7 @@ as the call's idle STT audio. Pure: no clock, no I/O.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from turnscope.records import ComponentRequest
@@ -26,6 +27,15 @@ covers at most a few seconds of audio)."""
 UTTERANCE_REPORT_LAG = 3.0
 """How long after the user stops speaking a per-utterance report may arrive."""
 
+REPORT_JITTER = 0.25
+"""Seconds two reports of one stream may seem to overlap without repeating audio: a report's
+window ends when LiveKit processed it, not when the audio was sent, so consecutive windows
+shift by the change in that lag. A larger overlap (or one over half a short report) is audio
+reported again (an exact duplicate, a cumulative or over-reporting plugin), counted once."""
+
+KEPT_STREAMS = 64
+"""Streams whose covered audio is remembered, to recognize audio they report again."""
+
 Model = tuple[str | None, str | None]
 
 
@@ -37,6 +47,10 @@ class STTMeter:
         self._recent_ids: deque[str] = deque(maxlen=64)
         self._stream_ids: set[str] = set()
         """Request ids that reported more than once: metered streams."""
+        self._covered: dict[str, list[tuple[float, float]]] = {}
+        """Per request id, the audio windows already counted (merged, in time order)."""
+        self.repeated = 0
+        """Reports dropped or trimmed because they repeated audio already counted."""
         self.total = 0.0
         self.attributed = 0.0
         self._metered: dict[Model, float] = {}
@@ -45,6 +59,10 @@ class STTMeter:
     def add(self, report: ev.STTUsage) -> None:
         if report.audio_duration <= 0:
             return  # LiveKit's connection-acquired report: no audio
+        fresh = self._fresh(report)
+        if fresh is None:
+            return
+        report = fresh
         if report.request_id in self._recent_ids:
             self._stream_ids.add(report.request_id)  # one request reporting again: a stream
         self._recent_ids.append(report.request_id)
@@ -52,6 +70,26 @@ class STTMeter:
         self.total += report.audio_duration
         key = (report.provider, report.model)
         self._metered[key] = self._metered.get(key, 0.0) + report.audio_duration
+
+    def _fresh(self, report: ev.STTUsage) -> ev.STTUsage | None:
+        """The report as far as it is new audio: a repeat of audio its stream already
+        reported (an exact duplicate, or a window overlapping earlier ones by more than
+        ``REPORT_JITTER``) is dropped, or trimmed to the seconds not counted yet."""
+        window = (report.at - report.audio_duration, report.at)
+        covered = self._covered.get(report.request_id)
+        if covered is None:
+            covered = self._covered[report.request_id] = []
+            if len(self._covered) > KEPT_STREAMS:
+                del self._covered[next(iter(self._covered))]
+        overlap = sum(max(0.0, min(hi, window[1]) - max(lo, window[0])) for lo, hi in covered)
+        _merge(covered, window)
+        if overlap <= min(REPORT_JITTER, report.audio_duration / 2):
+            return report  # lag jitter; a short report that overlaps mostly is a repeat
+        self.repeated += 1
+        new = report.audio_duration - overlap
+        if new <= min(REPORT_JITTER, report.audio_duration / 2):
+            return None
+        return replace(report, audio_duration=new)
 
     @property
     def reporting(self) -> bool:
@@ -131,3 +169,16 @@ class STTMeter:
             (provider, model, total, max(0.0, total - self._spoken.get((provider, model), 0.0)))
             for (provider, model), total in self._metered.items()
         )
+
+
+def _merge(covered: list[tuple[float, float]], window: tuple[float, float]) -> None:
+    """Add ``window`` to the sorted, disjoint ``covered`` windows, merging where they touch."""
+    lo, hi = window
+    kept = []
+    for a, b in covered:
+        if b < lo or a > hi:
+            kept.append((a, b))
+        else:
+            lo, hi = min(lo, a), max(hi, b)
+    kept.append((lo, hi))
+    covered[:] = sorted(kept)

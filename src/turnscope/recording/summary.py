@@ -58,9 +58,11 @@ class SummaryTotals:
         self.errors: dict[str, int] = {}
         self.unrecoverable = 0
         self.first_audio: float | None = None
+        self.suspect = 0
 
     def add(self, turn: Turn) -> None:
         self.turns += 1
+        self.suspect += len(turn.suspect) + sum(len(r.suspect) for r in turn.requests)
         if turn.e2e is not None:
             self.e2e.append(turn.e2e)
         if turn.agent_started_at is not None:
@@ -102,4 +104,5 @@ def summarize(call: Call, totals: SummaryTotals) -> CallSummary:
         time_to_first_greeting=(
             totals.first_audio - start if totals.first_audio is not None else None
         ),
+        suspect_values=totals.suspect,
     )

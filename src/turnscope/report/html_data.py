@@ -78,6 +78,9 @@ def _call(
         "cost_by_model": call.get("cost_by_model") or {},
         "unpriced": call.get("unpriced") or [],
         "summary": call.get("summary"),
+        "suspect": call.get("suspect") or [],
+        "unknown": call.get("unknown") or {},
+        "stt_repeated_reports": call.get("stt_repeated_reports") or 0,
         "turns": [_turn(t, origin) for t in turns],
         "events": [_event(e, origin) for e in events],
     }
@@ -101,6 +104,8 @@ def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:
         "agent": turn["agent_text"],
         "cost": _num(turn.get("cost_usd"), 8),
         "unpriced": bool(turn.get("unpriced")),
+        "suspect": turn.get("suspect") or [],
+        "unknown": turn.get("unknown") or {},
     }
 
 

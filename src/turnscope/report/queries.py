@@ -75,6 +75,18 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
         row[field] = json.loads(row.get(field) or "{}")
     row["unpriced"] = json.loads(row.get("unpriced") or "[]")
     row["summary"] = json.loads(row["summary"]) if row.get("summary") else None
+    return with_quality(row)
+
+
+def with_quality(row: dict[str, Any]) -> dict[str, Any]:
+    """A row with its data-quality columns decoded (``suspect``: a list of
+    ``{field, reason, value}``; ``unknown``: ``{field: reason}``) and every field ``unknown``
+    names set to None: a count the store had to keep as 0 is not shown as one."""
+    row["suspect"] = json.loads(row.get("suspect") or "[]")
+    row["unknown"] = json.loads(row.get("unknown") or "{}")
+    for field in row["unknown"]:
+        if field in row:
+            row[field] = None
     return row
 
 
@@ -89,6 +101,7 @@ def turns_of(connection: sqlite3.Connection, call_ids: list[str]) -> list[dict[s
     )
     for row in rows:
         row["unpriced"] = json.loads(row.get("unpriced") or "[]")
+        with_quality(row)
     return rows
 
 

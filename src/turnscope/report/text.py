@@ -8,6 +8,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from turnscope.recording.plausibility import REASONS
 from turnscope.report.metrics import METRICS
 
 if TYPE_CHECKING:
@@ -15,7 +16,10 @@ if TYPE_CHECKING:
 
     from turnscope.report.queries import Distribution
 
-__all__ = ["E2E_NOTE", "render_call", "render_percentiles"]
+__all__ = ["E2E_NOTE", "SUSPECT_MARK", "render_call", "render_percentiles"]
+
+SUSPECT_MARK = "!"
+"""Follows a raw value LiveKit reported that cannot be true (shown, never counted)."""
 
 E2E_NOTE = (
     "e2e is server-side: from the end of the user's speech (VAD) to the first agent audio "
@@ -45,6 +49,69 @@ def usd(amount: float | None) -> str:
     if amount is None:
         return "–"
     return f"${amount:.4f}" if amount >= 0.01 else f"${amount:.5f}"
+
+
+def _count(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
+def _timed(value: float | None, suspect: float | None) -> str:
+    """Milliseconds; a suspect value shows raw, marked, where the measurement would be."""
+    if value is None and suspect is not None:
+        return f"{ms(suspect)}{SUSPECT_MARK}"
+    return ms(value)
+
+
+def _uncounted(turn: dict[str, Any]) -> bool:
+    return any(r == "cost_usd" for r in turn.get("unknown") or {})
+
+
+def render_quality(console: Console, call: dict[str, Any], turns: list[dict[str, Any]]) -> None:
+    """What was flagged (recording/plausibility.py): suspect values with their raw value,
+    fields with no measurement and why, and the call's own flags. Nothing when all is well."""
+    lines = []
+    for turn in turns:
+        for s in turn.get("suspect") or ():
+            lines.append(
+                f"turn {turn['turn']}: {s['field']} {_raw(s['field'], s['value'])}"
+                f"{SUSPECT_MARK} is {s['reason']} ({REASONS.get(s['reason'], '')})"
+            )
+        for field, reason in (turn.get("unknown") or {}).items():
+            lines.append(f"turn {turn['turn']}: {field} unknown: {REASONS.get(reason, reason)}")
+    for s in call.get("suspect") or ():
+        lines.append(
+            f"call: {s['field']} {_raw(s['field'], s['value'])}{SUSPECT_MARK} is "
+            f"{s['reason']} ({REASONS.get(s['reason'], '')})"
+        )
+        if s["reason"] == "over_metered" and call.get("started_at") and call.get("ended_at"):
+            wall = call["ended_at"] - call["started_at"]
+            lines.append(
+                f"  STT metered {s['value']:.1f} s of audio in a {wall:.1f} s call: "
+                "its idle audio is not priced"
+            )
+    if call.get("stt_repeated_reports"):
+        lines.append(
+            f"call: {call['stt_repeated_reports']} STT usage report(s) repeated audio "
+            "already counted: counted once"
+        )
+    if not lines:
+        return
+    console.print(
+        "[yellow]data quality[/yellow] "
+        f"({SUSPECT_MARK}: suspect, shown raw, kept out of percentiles, budgets "
+        "and scores; see docs/data-quality.md)"
+    )
+    for line in lines:
+        console.print(f"  {line}")
+
+
+def _raw(field: str, value: float) -> str:
+    """A flagged value as reported: ms for times, else as is."""
+    if field in ("cached_tokens", "cost_usd"):
+        return f"{value:g}"
+    if field in ("stt_audio", "ended_at"):
+        return f"{value:.1f} s" if field == "stt_audio" else f"{value:.3f}"
+    return f"{ms(value)} ms"
 
 
 def _flags(turn: dict[str, Any], *, show_agent: bool) -> str:
@@ -90,14 +157,16 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
     several_agents = len({t.get("agent_name") for t in turns}) > 1
     for turn in turns:
         cost = usd(turn.get("cost_usd"))
-        if turn.get("unpriced"):
+        if turn.get("cost_usd") is None and "cost_usd" in (turn.get("unknown") or {}):
+            cost = turn["unknown"]["cost_usd"]
+        elif turn.get("unpriced") or _uncounted(turn):
             cost += "*"
         said.add_row(
             str(turn["turn"]),
             turn["user_text"] or "",
             turn["agent_text"] or "",
             _flags(turn, show_agent=several_agents),
-            f"{turn['prompt_tokens']}/{turn['completion_tokens']}",
+            f"{_count(turn['prompt_tokens'])}/{_count(turn['completion_tokens'])}",
             cost,
         )
     console.print(said)
@@ -107,14 +176,16 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
     for _, header in _PARTS:
         timing.add_column(header, justify="right")
     for turn in turns:
+        raw = {s["field"]: s["value"] for s in turn.get("suspect") or ()}
         timing.add_row(
             str(turn["turn"]),
-            ms(turn["e2e"]),
-            *(ms(turn[column]) for column, _ in _PARTS),
+            _timed(turn["e2e"], raw.get("e2e")),
+            *(_timed(turn[column], raw.get(column)) for column, _ in _PARTS),
         )
     console.print(timing)
     render_summary(console, call)
     render_cost(console, call)
+    render_quality(console, call, turns)
     console.print(
         "[dim]ms; e2e = endpointing + turn callback + tool steps + LLM first token + sentence "
         "aggregation + TTS first byte + queue wait + playback + preemptive overlap + other[/dim]"
@@ -136,6 +207,11 @@ def render_summary(console: Console, call: dict[str, Any]) -> None:
         + f" ({summary['false_interruptions_resumed']} resumed)"
         + f" · errors: {errors} ({summary['unrecoverable_errors']} unrecoverable)"
         + (f" · first greeting after {ms(greeting)} ms" if greeting is not None else "")
+        + (
+            f" · suspect values {suspect} (kept out of percentiles)"
+            if (suspect := summary.get("suspect_values"))
+            else ""
+        )
     )
 
     def states(spent: dict[str, float]) -> str:
@@ -150,6 +226,12 @@ def render_summary(console: Console, call: dict[str, Any]) -> None:
 def render_cost(console: Console, call: dict[str, Any]) -> None:
     """The call's cost, split by component and by model, and what could not be priced."""
     if call.get("cost_usd") is None:
+        if call.get("unpriced"):
+            console.print(
+                f"[yellow]call cost unknown: nothing could be priced "
+                f"(unpriced: {', '.join(call['unpriced'])})[/yellow] "
+                "— add them with a TURNSCOPE_PRICES file"
+            )
         return
     parts = " · ".join(f"{k} {usd(v)}" for k, v in sorted(call["cost_by_component"].items()))
     idle = call.get("cost_idle_stt")

@@ -49,6 +49,9 @@ class Reply:
     tool_calls: tuple[ToolCall, ...] = ()
     fail_first: int = 0
     """Fail this many attempts with a retryable connection error before answering."""
+    word_interval: float | None = None
+    """Seconds between streamed words (at speed 1) instead of the profile's: a slow stream
+    the caller can cut off before its usage chunk (which comes last) is sent."""
 
 
 FALLBACK_REPLY = Reply(text="Sure, I can help with that.")
@@ -176,8 +179,10 @@ class _ScriptedLLMStream(llm.LLMStream):
                 request_id,
                 llm.ChoiceDelta(role="assistant", content=word if i == 0 else f" {word}"),
             )
-            interval = scripted.sampler.draw(
-                "llm_token", scripted.sampler.profile.llm_token_interval
+            interval = (
+                scripted.sampler.scaled(reply.word_interval)
+                if reply.word_interval is not None
+                else scripted.sampler.draw("llm_token", scripted.sampler.profile.llm_token_interval)
             )
             await asyncio.sleep(interval)
         if reply.tool_calls:

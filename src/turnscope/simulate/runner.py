@@ -169,9 +169,7 @@ def _build_session(
     away = scenario.user_away_timeout
     conn_options = SessionConnectOptions(
         llm_conn_options=retry,
-        # the scripted TTS only ever fails for good: LiveKit < 1.6.5 retries even an error the
-        # provider marked non-retryable, so with retries every version would not fail alike
-        tts_conn_options=APIConnectOptions(max_retry=0, timeout=10.0),
+        tts_conn_options=retry,
         stt_conn_options=retry,
         max_unrecoverable_errors=max_unrecoverable_errors,
     )
@@ -201,6 +199,7 @@ def _build_session(
             sampler=sampler,
             truth=truth,
             fail_on=scenario.tts_fail_on,
+            time_out_once_on=scenario.tts_time_out_once_on,
             streaming=tts_streaming,
             provider=stack.tts[0],
             model=stack.tts[1],

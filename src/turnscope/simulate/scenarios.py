@@ -60,6 +60,8 @@ class Scenario:
     """User messages the agent deliberately does not answer."""
     tts_fail_on: frozenset[str] = frozenset()
     """Text fragments the TTS fails to synthesize (a non-retryable provider error)."""
+    tts_time_out_once_on: frozenset[str] = frozenset()
+    """Text fragments whose first synthesis times out; LiveKit's retry succeeds."""
     preemptive: bool = False
     endpointing_min_delay: float = 0.5
     user_away_timeout: float | None = None
@@ -139,6 +141,26 @@ def _bargein() -> Scenario:
     )
 
 
+def _cut_off_stream() -> Scenario:
+    return Scenario(
+        name="cut_off_stream",
+        description=(
+            "The caller talks over a reply the LLM is still streaming: LiveKit cancels the "
+            "request before its usage arrives and reports 0 tokens."
+        ),
+        utterances=(
+            Utterance("Tell me a story.", 1.0, after="start"),
+            Utterance("Stop, stop. That's enough.", 1.2, after="agent_speaking", gap=1.0),
+            Utterance("Bye.", 0.6),
+        ),
+        replies={
+            "Tell me a story.": Reply(STORY, word_interval=0.25),
+            "Stop, stop. That's enough.": Reply("Okay, stopping."),
+            "Bye.": Reply("Bye!"),
+        },
+    )
+
+
 def _falseint() -> Scenario:
     return Scenario(
         name="falseint",
@@ -170,6 +192,25 @@ def _errors() -> Scenario:
             "Hello, are you still there?": Reply("Yes, I'm still here."),
         },
         tts_fail_on=frozenset({"the fine print."}),
+    )
+
+
+def _retries() -> Scenario:
+    return Scenario(
+        name="retries",
+        description=(
+            "Both retried and recovered: the TTS times out once on the first reply, the LLM "
+            "fails once on the second; the caller hears every reply."
+        ),
+        utterances=(
+            Utterance("Is anyone there?", 0.8, after="start"),
+            Utterance("What are your opening hours?", 1.2),
+        ),
+        replies={
+            "Is anyone there?": Reply("Yes, I'm here. How can I help?"),
+            "What are your opening hours?": Reply("We are open nine to five.", fail_first=1),
+        },
+        tts_time_out_once_on=frozenset({"How can I help?"}),
     )
 
 
@@ -348,8 +389,10 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "basic": _basic,
     "tool_with_preamble": _tool_with_preamble,
     "bargein": _bargein,
+    "cut_off_stream": _cut_off_stream,
     "falseint": _falseint,
     "errors": _errors,
+    "retries": _retries,
     "preemptive": _preemptive,
     "queued_say": _queued_say,
     "no_reply": _no_reply,

@@ -16,6 +16,7 @@ from livekit.agents import (
     DEFAULT_API_CONNECT_OPTIONS,
     APIConnectOptions,
     APIStatusError,
+    APITimeoutError,
     tts,
     utils,
 )
@@ -41,6 +42,7 @@ class ScriptedTTS(tts.TTS[None]):
         sampler: LatencySampler,
         truth: SimulationTruth,
         fail_on: Iterable[str] = (),
+        time_out_once_on: Iterable[str] = (),
         streaming: bool = False,
         provider: str = "api.openai.com",
         model: str = "tts-1",
@@ -55,6 +57,9 @@ class ScriptedTTS(tts.TTS[None]):
         self.truth = truth
         self.fail_on = tuple(fail_on)
         """Text fragments whose synthesis fails with a non-retryable provider error."""
+        self.time_out_once_on = tuple(time_out_once_on)
+        """Text fragments whose first synthesis attempt times out (LiveKit retries it)."""
+        self._timed_out: set[str] = set()
         self.voice = voice
         self._provider = provider
         self._model = model
@@ -91,6 +96,11 @@ class ScriptedTTS(tts.TTS[None]):
         return record
 
     def check_failure(self, record: TTSRequestTruth) -> None:
+        once = [f for f in self.time_out_once_on if f in record.text and f not in self._timed_out]
+        if once:
+            self._timed_out.update(once)
+            record.failed = True
+            raise APITimeoutError("scripted synthesis timeout (simulated)")
         if any(fragment in record.text for fragment in self.fail_on):
             record.failed = True
             raise APIStatusError(

@@ -36,22 +36,62 @@ def connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+
+
 def open_for_writing(path: Path) -> sqlite3.Connection:
-    """Open (creating it, private to the user) and migrate the store."""
+    """Open and migrate the store, creating it (and its folder) private to the user.
+
+    Only what turnscope creates is made private (file 0600, folder 0700): an existing file or
+    folder keeps its mode. Raises StoreError, in one line, when ``path`` is a folder, a file
+    that is not SQLite (a ``.env``), or another program's SQLite database.
+    """
     folder = path.parent
     if not folder.exists():
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         # the folder is ours and holds transcripts: never committed by accident
         (folder / ".gitignore").write_text(GITIGNORE)
-    if not path.exists():
-        descriptor = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    if path.is_dir():
+        raise StoreError(
+            f"{path} is a folder; point TURNSCOPE_DB at a file (e.g. {path}/turnscope.db)"
+        )
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(descriptor)
-    os.chmod(path, 0o600)
+    except FileExistsError:
+        _refuse_foreign_file(path)
     connection = connect(path)
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = NORMAL")
-    migrate(connection)
+    try:
+        _refuse_foreign_database(connection, path)
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        migrate(connection)
+    except BaseException:
+        connection.close()
+        raise
     return connection
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    with open(path, "rb") as file:
+        header = file.read(len(SQLITE_HEADER))
+    if header and header != SQLITE_HEADER:
+        raise StoreError(
+            f"{path} exists and is not a SQLite file; turnscope will not write into it "
+            "(point TURNSCOPE_DB at a new file)"
+        )
+
+
+def _refuse_foreign_database(connection: sqlite3.Connection, path: Path) -> None:
+    if schema_version(connection) > 0:
+        return
+    tables = connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
+    if tables:
+        raise StoreError(
+            f"{path} is another program's SQLite database; turnscope will not write into it "
+            "(point TURNSCOPE_DB at a new file)"
+        )
 
 
 def open_for_reading(path: Path) -> sqlite3.Connection:

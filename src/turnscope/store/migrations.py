@@ -163,4 +163,18 @@ ALTER TABLE components ADD COLUMN output_audio_tokens INTEGER NOT NULL DEFAULT 0
 """5: realtime models, handoffs and text turns — how the user's input came (audio, text),
 the agent handed over to, the realtime model's cost, and audio tokens per request."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = """
+ALTER TABLE turns ADD COLUMN suspect TEXT;
+ALTER TABLE turns ADD COLUMN unknown TEXT;
+ALTER TABLE components ADD COLUMN suspect TEXT;
+ALTER TABLE components ADD COLUMN unknown TEXT;
+ALTER TABLE calls ADD COLUMN suspect TEXT;
+ALTER TABLE calls ADD COLUMN unknown TEXT;
+ALTER TABLE calls ADD COLUMN stt_repeated_reports INTEGER NOT NULL DEFAULT 0
+"""
+"""6: data quality (``recording/plausibility.py``) — per turn, request and call, the values
+flagged suspect (JSON list of ``{field, reason, value}``, the raw value; the field's own
+column is NULL) and the fields that hold no measurement (JSON object field → reason); STT
+usage reports that repeated audio already counted."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)

@@ -13,7 +13,7 @@ from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
 if TYPE_CHECKING:
     from turnscope.context import CallContext
-    from turnscope.records import Call, CallSummary, Turn
+    from turnscope.records import Call, CallSummary, Suspect, ToolRecord, Turn, Unknown
 
 __all__ = [
     "CALL_END_SQL",
@@ -25,8 +25,10 @@ __all__ = [
     "call_start_row",
     "component_rows",
     "event_rows",
+    "suspect_json",
     "turn_error_rows",
     "turn_row",
+    "unknown_json",
 ]
 
 CALL_START_SQL = """
@@ -40,8 +42,9 @@ ON CONFLICT (call_id) DO UPDATE SET
 CALL_END_SQL = """
 INSERT INTO calls (call_id, session_id, started_at, ended_at, turns, close_reason, close_error,
     stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at,
-    cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced, summary)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced, summary,
+    suspect, unknown, stt_repeated_reports)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) DO UPDATE SET
     started_at = excluded.started_at, ended_at = excluded.ended_at, turns = excluded.turns,
     close_reason = excluded.close_reason, close_error = excluded.close_error,
@@ -50,7 +53,9 @@ ON CONFLICT (call_id) DO UPDATE SET
     unattributed_requests = excluded.unattributed_requests,
     cost_usd = excluded.cost_usd, cost_idle_stt = excluded.cost_idle_stt,
     cost_by_component = excluded.cost_by_component, cost_by_model = excluded.cost_by_model,
-    unpriced = excluded.unpriced, summary = excluded.summary
+    unpriced = excluded.unpriced, summary = excluded.summary,
+    suspect = excluded.suspect, unknown = excluded.unknown,
+    stt_repeated_reports = excluded.stt_repeated_reports
 """
 
 _TURN_COLUMNS = (
@@ -62,7 +67,7 @@ _TURN_COLUMNS = (
     "prompt_tokens", "cached_tokens", "completion_tokens", "tts_characters", "stt_audio",
     "tools", "errors", "agent_name", "eou_detector",
     "cost_usd", "cost_stt", "cost_llm", "cost_tts", "cost_discarded", "unpriced",
-    "heard_seconds", "input_modality", "handoff_to", "cost_realtime",
+    "heard_seconds", "input_modality", "handoff_to", "cost_realtime", "suspect", "unknown",
 )  # fmt: skip
 TURN_SQL = (
     f"INSERT OR REPLACE INTO turns ({', '.join(_TURN_COLUMNS)}) "
@@ -75,7 +80,7 @@ _COMPONENT_COLUMNS = (
     "cached_tokens", "cache_creation_tokens", "completion_tokens", "reasoning_tokens",
     "total_tokens", "tokens_per_second", "characters", "audio_duration", "metered_audio",
     "streamed", "status", "arguments", "output", "input", "cost_usd",
-    "input_audio_tokens", "cached_audio_tokens", "output_audio_tokens",
+    "input_audio_tokens", "cached_audio_tokens", "output_audio_tokens", "suspect", "unknown",
 )  # fmt: skip
 COMPONENT_SQL = (
     f"INSERT INTO components ({', '.join(_COMPONENT_COLUMNS)}) "
@@ -117,7 +122,22 @@ def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
         time.time(),
         *_call_cost(call),
         json.dumps(summary_dict(call.summary)) if call.summary is not None else None,
+        suspect_json(call.suspect),
+        unknown_json(call.unknown),
+        call.stt_duplicates,
     )
+
+
+def suspect_json(suspect: tuple[Suspect, ...]) -> str | None:
+    """Flagged values as stored: ``[{"field", "reason", "value"}]``, NULL when none."""
+    if not suspect:
+        return None
+    return json.dumps([{"field": s.field, "reason": s.reason, "value": s.value} for s in suspect])
+
+
+def unknown_json(unknown: tuple[Unknown, ...]) -> str | None:
+    """Fields without a measurement as stored: ``{field: reason}``, NULL when none."""
+    return json.dumps(dict(unknown)) if unknown else None
 
 
 def summary_dict(summary: CallSummary) -> dict[str, Any]:
@@ -186,6 +206,8 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         turn.input_modality,
         turn.handoff_to,
         cost_realtime,
+        suspect_json(turn.suspect),
+        unknown_json(turn.unknown),
     )
 
 
@@ -216,20 +238,29 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
             r.characters, r.audio_duration, r.metered_audio, int(r.streamed), None, None,
             r.output if capture_content else None, r.input if capture_content else None,
             r.cost_usd, r.input_audio_tokens, r.cached_audio_tokens, r.output_audio_tokens,
+            suspect_json(r.suspect), unknown_json(r.unknown),
         )
         for r in turn.requests
     ]  # fmt: skip
     rows += [
         (
             turn.call_id, turn.index, "tool", t.call_id, t.name, None, None, t.started_at,
-            t.ended_at, (t.ended_at - t.started_at) if t.ended_at is not None else None,
+            t.ended_at, _tool_duration(t),
             None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, 0, t.status,
             t.arguments if capture_content else None, t.output if capture_content else None,
-            None, None, 0, 0, 0,
+            None, None, 0, 0, 0, None, None,
         )
         for t in turn.tools
     ]  # fmt: skip
     return rows
+
+
+def _tool_duration(tool: ToolRecord) -> float | None:
+    """How long a tool ran; None when its end is unknown or (events out of order) before its
+    start: no stored duration is negative."""
+    if tool.ended_at is None or tool.ended_at < tool.started_at:
+        return None
+    return tool.ended_at - tool.started_at
 
 
 def event_rows(call: Call) -> list[tuple[Any, ...]]:

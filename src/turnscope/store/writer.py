@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from turnscope.store import open_for_writing
+from turnscope.store import StoreError, open_for_writing
 from turnscope.store.prune import delete_calls
 from turnscope.store.rows import (
     CALL_END_SQL,
@@ -46,6 +46,20 @@ QUEUE_LIMIT = 10_000
 BATCH_LIMIT = 500
 BATCH_WAIT = 0.2
 """Seconds the writer waits to gather a batch."""
+LOCK_RETRY_FIRST = 0.1
+LOCK_RETRY_MAX = 2.0
+"""Seconds between writes retried while another process holds the lock (doubling, capped),
+on top of the connection's own busy timeout."""
+_RECORD_ERRORS = (
+    ValueError,  # UnicodeEncodeError included
+    TypeError,
+    OverflowError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+)
+"""What one record's values can make a write raise: that record is dropped, not the store."""
 
 
 @dataclass
@@ -82,12 +96,14 @@ class LocalStore:
         self.capture_content = capture_content
         self.max_bytes = int(max_mb * 1024 * 1024)
         self.dropped = 0
-        """Records that did not fit in the queue (the backend was too slow)."""
+        """Records that did not fit in the queue (the disk was too slow, or the store locked
+        by another process for longer than the queue could hold)."""
+        self.rejected = 0
+        """Records the store refused (a value it cannot hold), each dropped alone."""
+        self._lock_noted = False
         self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=QUEUE_LIMIT)
         self._sessions: dict[str, str] = {}
         self._disabled = False
-        self._idle = threading.Event()
-        self._idle.set()
         self._thread = threading.Thread(target=self._run, name="turnscope-store", daemon=True)
         self._thread.start()
 
@@ -148,61 +164,115 @@ class LocalStore:
                 )
 
     def _run(self) -> None:
-        connection = self._open()
+        connection: sqlite3.Connection | None = None
         writes = 0
         while True:
-            item = self._queue.get()
-            if item is None:
-                self._queue.task_done()
-                break
-            batch = [item]
-            stop = False
-            deadline = time.monotonic() + BATCH_WAIT
-            while len(batch) < BATCH_LIMIT:
-                try:
-                    more = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
+            batch, stop = self._gather()
+            try:
+                if batch and not self._disabled:
+                    connection = self._deliver(connection, batch)
+                    writes += 1
+                    if connection is not None and writes % 20 == 1:
+                        self._enforce_cap(connection)
+                    if connection is not None and self._queue.empty():
+                        _checkpoint(connection)
+            except Exception as error:  # a bug here must not stop the thread: its batch goes
+                self._reject(error, len(batch))
+            finally:
+                for _ in range(len(batch) + stop):
                     self._queue.task_done()
-                    break
-                batch.append(more)
-            if connection is not None:
-                connection = self._write(connection, batch)
-                writes += 1
-                if connection is not None and writes % 20 == 1:
-                    self._enforce_cap(connection)
-            for _ in batch:
-                self._queue.task_done()
             if stop:
                 break
         if connection is not None:
+            _checkpoint(connection, "TRUNCATE")
             connection.close()
 
-    def _open(self) -> sqlite3.Connection | None:
-        try:
-            return open_for_writing(self.path)
-        except (OSError, sqlite3.Error) as error:
-            self._disable(f"cannot open {self.path}: {error}")
-            return None
+    def _gather(self) -> tuple[list[_Batch], bool]:
+        """The next batches to write (waiting ``BATCH_WAIT`` to gather more), and whether
+        the writer was asked to stop."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        deadline = time.monotonic() + BATCH_WAIT
+        while len(batch) < BATCH_LIMIT:
+            try:
+                more = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if more is None:
+                return batch, True
+            batch.append(more)
+        return batch, False
 
-    def _write(
-        self, connection: sqlite3.Connection, batch: list[_Batch]
+    def _deliver(
+        self, connection: sqlite3.Connection | None, batch: list[_Batch]
     ) -> sqlite3.Connection | None:
+        """Write ``batch``; while another process holds the write lock, wait and retry (the
+        queue is the backlog meanwhile: only what overflows it is lost, and counted)."""
+        pending = batch
+        delay = LOCK_RETRY_FIRST
+        while pending and not self._disabled:
+            try:
+                if connection is None:
+                    connection = open_for_writing(self.path)
+                pending = self._write(connection, pending)
+            except (OSError, sqlite3.Error, StoreError) as error:
+                if not _busy(error):
+                    if connection is not None:
+                        connection.close()
+                    self._disable(f"cannot write {self.path}: {error}")
+                    return None
+            if pending:
+                self._note_locked()
+                time.sleep(delay)
+                delay = min(delay * 2, LOCK_RETRY_MAX)
+        return connection
+
+    def _write(self, connection: sqlite3.Connection, batch: list[_Batch]) -> list[_Batch]:
+        """Write ``batch`` in one transaction; what is left when the store is locked. A
+        record the store refuses (a value it cannot hold) is dropped alone, and counted."""
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            for item in batch:
-                for sql, rows in item.statements:
-                    connection.executemany(sql, rows)
-            connection.execute("COMMIT")
-            return connection
-        except (OSError, sqlite3.Error) as error:
-            with contextlib.suppress(sqlite3.Error):
-                connection.execute("ROLLBACK")
-            connection.close()
-            self._disable(f"cannot write {self.path}: {error}")
-            return None
+            _transaction(connection, batch)
+            return []
+        except sqlite3.OperationalError as error:
+            if _busy(error):
+                return batch
+            raise
+        except _RECORD_ERRORS as error:
+            if len(batch) == 1:
+                self._reject(error, 1)
+                return []
+        for index, item in enumerate(batch):
+            try:
+                _transaction(connection, [item])
+            except sqlite3.OperationalError as error:
+                if _busy(error):
+                    return batch[index:]
+                raise
+            except _RECORD_ERRORS as error:
+                self._reject(error, 1)
+        return []
+
+    def _reject(self, error: BaseException, records: int) -> None:
+        self.rejected += records
+        if self.rejected == records:
+            logger.warning(
+                "turnscope: the local store refused a record (%s: %s); it was dropped alone, "
+                "the others are kept. Please report it.",
+                type(error).__name__,
+                error,
+            )
+
+    def _note_locked(self) -> None:
+        if not self._lock_noted:
+            self._lock_noted = True
+            logger.warning(
+                "turnscope: the local store at %s is locked by another process (a backup, a "
+                "report?); retrying. Records wait meanwhile (up to %d batches).",
+                self.path,
+                QUEUE_LIMIT,
+            )
 
     def _disable(self, why: str) -> None:
         self._disabled = True
@@ -235,6 +305,34 @@ class LocalStore:
             )
         except sqlite3.Error:
             return
+
+
+def _transaction(connection: sqlite3.Connection, batch: list[_Batch]) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for item in batch:
+            for sql, rows in item.statements:
+                connection.executemany(sql, rows)
+        connection.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
+
+
+def _busy(error: BaseException) -> bool:
+    """Whether ``error`` means another connection holds the lock (worth a retry)."""
+    message = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and (
+        "locked" in message or "busy" in message
+    )
+
+
+def _checkpoint(connection: sqlite3.Connection, mode: str = "PASSIVE") -> None:
+    """Copy the write-ahead log into the .db file, so the file alone holds every record
+    (a copied store, a CI artifact), not only the file with its ``-wal`` beside it."""
+    with contextlib.suppress(sqlite3.Error):
+        connection.execute(f"PRAGMA wal_checkpoint({mode})")
 
 
 def _single(sql: str, row: tuple[Any, ...]) -> _Batch:

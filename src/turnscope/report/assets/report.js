@@ -65,6 +65,32 @@
     });
     return t;
   }
+  function e2eCell(turn) {
+    // a suspect e2e: the raw value LiveKit reported, marked; never in a chart or percentile
+    const raw = (turn.suspect || []).find((s) => s.field === "e2e");
+    return turn.e2e === null && raw ? ms(raw.value) + " !" : ms(turn.e2e);
+  }
+  function costCell(turn) {
+    if (turn.cost === null && turn.unknown && turn.unknown.cost_usd) return turn.unknown.cost_usd;
+    return usd(turn.cost) + (turn.unpriced ? "*" : "");
+  }
+  function qualityOf(section, call) {
+    const lines = [];
+    call.turns.forEach((t) => {
+      (t.suspect || []).forEach((s) => lines.push("turn " + t.turn + ": " + s.field + " " +
+        s.value + " ! " + s.reason + " (shown raw, kept out of percentiles, budgets and scores)"));
+      Object.entries(t.unknown || {}).forEach(([field, reason]) =>
+        lines.push("turn " + t.turn + ": " + field + " unknown (" + reason + ")"));
+    });
+    (call.suspect || []).forEach((s) => lines.push("call: " + s.field + " " + s.value + " ! " + s.reason));
+    if (call.stt_repeated_reports) {
+      lines.push("call: " + call.stt_repeated_reports + " STT usage report(s) repeated audio already counted: counted once");
+    }
+    if (!lines.length) return;
+    add(section, "h3", "", "data quality");
+    const list = add(section, "ul", "quality");
+    lines.forEach((line) => add(list, "li", "", line));
+  }
   function flags(turn) {
     const found = [];
     if (turn.interrupted) found.push("interrupted");
@@ -224,7 +250,7 @@
     add(details, "summary", "", "all " + call.turns.length + " turns: what was said, latency and cost");
     table(details, ["#", "at", "user said", "agent said", "outcome, flags", "e2e", "cost"],
       call.turns.map((t) => ["" + t.turn, secs(t.at), t.user || "", t.agent || "",
-        [t.outcome].concat(flags(t)).join(" "), ms(t.e2e), usd(t.cost) + (t.unpriced ? "*" : "")]),
+        [t.outcome].concat(flags(t)).join(" "), e2eCell(t), costCell(t)]),
       [true, true, false, false, false, true, true]).className = "turns";
   }
 
@@ -237,9 +263,11 @@
       "session " + call.session_id + (call.user_id ? " · user " + call.user_id : "") +
       " · " + call.turns.length + " turns · " + (call.duration === null ? "in progress" : secs(call.duration)) +
       (call.close_reason ? " · closed: " + call.close_reason : "") +
-      " · cost " + usd(call.cost_usd) + (call.unpriced.length ? " (unpriced: " + call.unpriced.join(", ") + ")" : ""));
+      " · cost " + (call.cost_usd === null && call.unpriced.length ? "unpriced" : usd(call.cost_usd)) +
+      (call.unpriced.length ? " (unpriced: " + call.unpriced.join(", ") + ")" : ""));
     timeline(section, call);
     summaryOf(section, call);
+    qualityOf(section, call);
     turnTable(section, call);
   });
 

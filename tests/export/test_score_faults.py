@@ -1,0 +1,106 @@
+"""Langfuse scores under faults, against the loopback receiver: batched, retried like the
+spans, bounded, and counted — never fire-and-forget."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.export.conftest import PUBLIC, SECRET
+from tests.otlp_receiver import OTLPReceiver
+from turnscope.export import scores as score_module
+from turnscope.export.exporters import LangfuseSettings
+from turnscope.export.scores import Score, ScorePoster
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SCORES = 61
+
+
+@pytest.fixture
+def receiver() -> Iterator[OTLPReceiver]:
+    started = OTLPReceiver().start()
+    yield started
+    started.stop()
+
+
+def _post_all(receiver: OTLPReceiver, count: int = SCORES) -> ScorePoster:
+    poster = ScorePoster(LangfuseSettings(PUBLIC, SECRET, receiver.url))
+    for n in range(count):
+        poster.put(Score("e2e", 0.5 + n / 100, "room-42", trace_id=f"{n:032x}"))
+    return poster
+
+
+def _delivered(receiver: OTLPReceiver) -> list[float]:
+    return sorted(body["value"] for _, body in receiver.scores)
+
+
+def test_scores_go_in_batches_to_the_ingestion_api(receiver: OTLPReceiver) -> None:
+    receiver.delay = 1.0  # a slow backend: one request per score would take a minute
+    poster = _post_all(receiver)
+    assert poster.flush(30)
+    assert len(_delivered(receiver)) == SCORES
+    assert len(receiver.score_requests) <= 2
+    assert (poster.posted, poster.failed, poster.dropped) == (SCORES, 0, 0)
+    (headers, body) = receiver.scores[0]
+    assert headers["authorization"].startswith("Basic ")
+    assert body["dataType"] == "NUMERIC"
+
+
+def test_503s_are_retried_until_the_backend_recovers(
+    receiver: OTLPReceiver, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(score_module, "RETRY_FIRST", 0.05)
+    receiver.status = 503
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        poster = _post_all(receiver)
+        while len(receiver.score_requests) < 3:  # three 503s
+            assert poster.flush(0.05) is False
+        receiver.status = 200
+        assert poster.flush(30)
+    assert len(_delivered(receiver)) == SCORES
+    assert (poster.posted, poster.failed) == (SCORES, 0)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
+    assert "HTTP 503" in line
+    assert "retried" in line
+
+
+def test_a_413_splits_the_batch_and_names_the_fix(
+    receiver: OTLPReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.max_batch = 10  # a proxy in front of Langfuse with a small body limit
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        poster = _post_all(receiver)
+        assert poster.flush(30)
+    assert len(_delivered(receiver)) == SCORES
+    assert (poster.posted, poster.failed) == (SCORES, 0)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
+    assert "HTTP 413" in line
+    assert "client_max_body_size" in line
+
+
+def test_refused_keys_drop_the_batch_and_count_it(
+    receiver: OTLPReceiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver.status = 401
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        poster = _post_all(receiver, 5)
+        assert poster.flush(10)
+    assert (poster.posted, poster.failed) == (0, 5)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
+    assert "LANGFUSE_PUBLIC_KEY" in line
+    assert SECRET not in line
+
+
+def test_a_black_holed_backend_costs_a_flush_no_more_than_its_timeout(
+    receiver: OTLPReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(score_module, "QUEUE_LIMIT", 10)
+    receiver.black_hole = True
+    poster = _post_all(receiver, 30)
+    assert not poster.flush(0.5)
+    assert poster.dropped > 0  # what did not fit is counted
+    assert poster.pending() + poster.dropped == 30
