@@ -278,6 +278,8 @@ def _tts_errors_repeated(events: list[ev.Event], *flags: bool) -> list[ev.Event]
     """The stream with each TTS error sent once per flag, as LiveKit 1.4–1.5 does."""
     out: list[ev.Event] = []
     for e in events:
+        if isinstance(e, ev.ErrorRaised) and e.component == "tts" and e.recoverable:
+            continue  # LiveKit < 1.6.5 already repeated it: start from the final one alone
         if isinstance(e, ev.ErrorRaised) and e.component == "tts":
             out += [dataclasses.replace(e, recoverable=flag) for flag in flags]
         else:
