@@ -19,7 +19,12 @@ from turnscope.export.configured import export_sinks
 from turnscope.export.processor import flush_ran_out_of_time
 from turnscope.export.spans import SpanSink
 from turnscope.guard import guarded, log_internal_error
-from turnscope.livekit.adapter import LiveKitAdapter, job_id, livekit_tracing_on
+from turnscope.livekit.adapter import (
+    LiveKitAdapter,
+    job_id,
+    livekit_tracing_on,
+    session_started,
+)
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
 from turnscope.recording.recorder import CallRecorder
 from turnscope.recording.summary import SummaryTotals, summarize
@@ -64,8 +69,11 @@ class Instrumentation:
         grace: float,
         capture_content: bool,
         pricer: Pricer,
+        joined_late: bool = False,
     ) -> None:
         self._session = session
+        self.joined_late = joined_late
+        """``instrument()`` came after ``session.start()``: recorded from then on."""
         self.context = context
         self._sinks = list(sinks)
         self.internal_errors: list[BaseException] = []
@@ -73,7 +81,12 @@ class Instrumentation:
         self._arguments: dict[str, object] = {}
         self._warned_again = False
         self._recorder = CallRecorder(
-            context.call_id, on_turn=self._emit_turn, on_call=self._emit_call, grace=grace
+            context.call_id,
+            on_turn=self._emit_turn,
+            on_call=self._emit_call,
+            grace=grace,
+            joined_late=joined_late,
+            started_at=self._now() if joined_late else None,
         )
         self._adapter = LiveKitAdapter(
             session,
@@ -90,6 +103,8 @@ class Instrumentation:
     def _start(self) -> None:
         self._to_sinks("start_call", self.context)
         self._adapter.attach()
+        if self.joined_late:
+            self._adapter.deliver_current_states()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -365,7 +380,9 @@ def instrument(
     sinks: Sequence[Sink] | None = None,
     grace: float = 0.5,
 ) -> Instrumentation:
-    """Record every turn of ``session``. Call it before ``session.start()``.
+    """Record every turn of ``session``. Call it before ``session.start()``; called after,
+    it logs one warning and records from then on (``Call.joined_late``), leaving out the
+    turn under way rather than recording it wrong.
 
     Args:
         session: the LiveKit ``AgentSession`` to record.
@@ -395,6 +412,13 @@ def instrument(
     if existing is not None:
         existing._instrumented_again(arguments)
         return existing
+    joined_late = session_started(session)
+    if joined_late:
+        logger.warning(
+            "turnscope: instrument() was called after session.start(): recording from now "
+            "on; the turn under way is not recorded. Call instrument() before "
+            "session.start() to record the whole call."
+        )
     settings = current_settings(remote=True if tracer_provider is not None else None)
     report_problems(settings)
     call_id = job_id() or uuid.uuid4().hex
@@ -421,6 +445,7 @@ def instrument(
         grace=grace,
         capture_content=settings.capture_content,
         pricer=pricer,
+        joined_late=joined_late,
     )
     handle._arguments = arguments
     _instrumented[session] = handle

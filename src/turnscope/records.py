@@ -31,9 +31,11 @@ __all__ = [
     "Unknown",
 ]
 
-Outcome = Literal["answered", "interrupted", "no_reply", "failed"]
-"""How a turn ended: the reply played in full, was cut off, was never produced (the agent
-chose not to answer, or the turn was dropped before a speech), or failed (an error dropped it).
+Outcome = Literal["answered", "interrupted", "superseded", "no_reply", "failed"]
+"""How a turn ended: the reply played in full, was cut off while playing, was cancelled
+before its first audio (``superseded``: the user went on talking, so LiveKit dropped it for
+a newer turn; nothing was cut off), was never produced (the agent chose not to answer, or
+the turn was dropped before a speech), or failed (an error dropped it).
 """
 
 
@@ -191,9 +193,11 @@ class CallSummary:
     e2e_p95: float | None
     e2e_max: float | None
     interruptions: int
-    """Turns whose reply the user cut off."""
+    """Turns whose reply the user cut off while it played (``superseded`` replies, cancelled
+    before any audio, are not interruptions)."""
     interruption_rate: float | None
-    """Interruptions per reply that reached the caller's ears."""
+    """Interruptions per reply that reached the caller's ears: both counts are of replies
+    that played."""
     false_interruptions: int
     """Noise that paused the agent, which then resumed (or not: see resumed)."""
     false_interruptions_resumed: int
@@ -214,16 +218,23 @@ class Breakdown:
     """The response latency (``e2e``) split into consecutive parts of one timeline.
 
     ``other`` is what the parts do not explain (e2e minus their sum). With preemptive
-    generation the LLM starts before the turn is committed; that overlap is reported as
-    ``preemptive_overlap`` (zero or negative), never hidden.
+    generation the reply starts before the turn is committed; that overlap is reported as
+    ``preemptive_overlap`` (zero or negative), never hidden. ``previous_turn_wait`` is the
+    time the committed turn waited for the previous one (its ``on_user_turn_completed``
+    still running, or its reply being stopped) before this turn's callback could run.
+    ``tts_retry`` is the time lost to failed attempts when the TTS request that spoke first
+    was retried (its start → its last recoverable error); ``tts_first_byte`` keeps the
+    backoff and the first byte of the attempt that worked.
     """
 
     endpointing: float | None
+    previous_turn_wait: float | None
     turn_callback: float | None
     tool_steps: float | None
     llm_first_token: float | None
     sentence_aggregation: float | None
     tts_first_byte: float | None
+    tts_retry: float | None
     queue_wait: float | None
     playback: float | None
     preemptive_overlap: float
@@ -231,11 +242,13 @@ class Breakdown:
 
     PARTS = (
         "endpointing",
+        "previous_turn_wait",
         "turn_callback",
         "tool_steps",
         "llm_first_token",
         "sentence_aggregation",
         "tts_first_byte",
+        "tts_retry",
         "queue_wait",
         "playback",
         "preemptive_overlap",
@@ -304,6 +317,11 @@ class Turn:
     would have filled is None."""
     unknown: tuple[Unknown, ...] = ()
     """Fields of this turn that hold no measurement, and why."""
+    answered_by: str | None = None
+    """The speech whose audio answered the user, when it was not this turn's own: a
+    ``session.say()`` or ``generate_reply()`` from a tool, or a new agent speaking first
+    after a handoff. ``e2e`` and the breakdown then run to that speech's first audio (that
+    speech is a turn of its own, with no e2e, so the wait counts once)."""
 
     @property
     def realtime(self) -> bool:
@@ -362,6 +380,9 @@ class Call:
     unknown: tuple[Unknown, ...] = ()
     stt_duplicates: int = 0
     """STT usage reports dropped as a repeat of audio already counted."""
+    joined_late: bool = False
+    """``instrument()`` was called after ``session.start()``: the call is recorded from
+    then on (``started_at`` is that moment); a turn already in flight is not recorded."""
 
 
 def _rendered(request: ComponentRequest) -> ComponentRequest:

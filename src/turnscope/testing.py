@@ -15,7 +15,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from turnscope.config import resolve_db_path
-from turnscope.report.budgets import BudgetResult, evaluate, parse_budget
+from turnscope.report.budgets import BudgetResult, evaluate, parse_budget, shown_value
 from turnscope.report.queries import select_calls, values_of
 from turnscope.store import migrate, open_for_reading
 from turnscope.store.rows import COMPONENT_SQL, TURN_SQL, component_rows, turn_row
@@ -76,7 +76,7 @@ def assert_budgets(
     if failed:
         lines = [
             f"{r.budget.text}: measured "
-            + ("no data" if r.measured is None else f"{r.measured * 1000:.0f} ms")
+            + shown_value(r.measured, r.budget.unit)
             + f" over {r.count} values"
             for r in failed
         ]

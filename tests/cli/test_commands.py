@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from tests.conftest import store_call
 from turnscope.cli import main
+from turnscope.records import Breakdown
 from turnscope.store import open_for_writing
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ def test_demo_prints_a_breakdown_for_every_turn(demo_store: tuple[Path, str]) ->
     assert "call cost $" in output
     assert output.count("cost $") >= 4  # each turn as it is recorded, and the call
     timing_rows = [line.split() for line in output.splitlines() if line.strip()[:1].isdigit()]
-    breakdowns = [row for row in timing_rows if len(row) == 12 and row[1].isdigit()]
+    columns = 2 + len(Breakdown.PARTS)  # the turn, e2e, then each part
+    breakdowns = [row for row in timing_rows if len(row) == columns and row[1].isdigit()]
     assert len(breakdowns) == 3  # the three user turns; the greeting has no e2e
     for row in breakdowns:
         e2e, parts = int(row[1]), [int(x) for x in row[2:] if x.lstrip("-").isdigit()]
@@ -128,7 +130,33 @@ def test_prune_deletes_old_calls_only(tmp_path: Path, simulations: SimulationCac
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["demo"], ["report"], ["check"], ["prune"], ["doctor"]):
+    for command in (
+        [],
+        ["demo"],
+        ["calls"],
+        ["report"],
+        ["check"],
+        ["compare"],
+        ["prune"],
+        ["doctor"],
+    ):
         result = CliRunner().invoke(main, [*command, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.output
+
+
+def test_the_command_list_matches_each_commands_own_help() -> None:
+    import click
+
+    from turnscope.cli import COMMANDS, SHORT_HELP
+
+    assert list(SHORT_HELP) == list(COMMANDS)
+    listed = CliRunner().invoke(main, ["--help"]).output
+    context = click.Context(main)
+    assert isinstance(main, click.Group)
+    for name in COMMANDS:
+        command = main.get_command(context, name)
+        assert command is not None
+        said = " ".join((command.help or "").split())
+        assert said.startswith(SHORT_HELP[name].split(";")[0].rstrip(".").split(", and")[0]), name
+        assert name in listed

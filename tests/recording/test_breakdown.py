@@ -53,19 +53,40 @@ def llm(start: float, duration: float, ttft: float) -> LLMRequest:
 
 def test_plain_turn_is_consecutive_parts() -> None:
     committed = STOP + 0.51
-    first_audio = committed + 0.001 + 0.3 + 0.05 + 0.12 + 0.002
+    first_audio = committed + 0.3 + 0.05 + 0.12 + 0.002
     parts = breakdown(
         e2e=first_audio - STOP,
         user=user(),
         reply=reply(first_audio, ttft=0.3, ttfs=0.35, ttfb=0.12),
-        llm=[llm(committed + 0.001, 0.6, 0.3)],
+        llm=[llm(committed, 0.6, 0.3)],
         queue_wait=0.001,
+        created_at=committed,
     )
     assert parts.endpointing == 0.5
     assert parts.turn_callback == 0.01
     assert parts.tool_steps == 0
     assert parts.preemptive_overlap == 0
     assert parts.sentence_aggregation == pytest.approx(0.05)
+    assert parts.queue_wait == 0  # authorized long before the audio was ready
+    assert parts.other == pytest.approx(0.0, abs=1e-9)
+
+
+def test_only_the_queue_wait_left_when_the_audio_was_ready_counts() -> None:
+    """LiveKit generates while the speech waits to be authorized: a long wait (a busy
+    scheduler) delays the audio only by what is left of it once the audio is ready."""
+    committed = STOP + 0.51
+    ready = committed + 0.3 + 0.05 + 0.12
+    authorized = ready + 0.08
+    first_audio = authorized + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=0.35, ttfb=0.12),
+        llm=[llm(committed, 0.6, 0.3)],
+        queue_wait=authorized - committed,
+        created_at=committed,
+    )
+    assert parts.queue_wait == pytest.approx(0.08)
     assert parts.other == pytest.approx(0.0, abs=1e-9)
 
 
@@ -143,3 +164,38 @@ def test_the_store_has_a_column_for_every_breakdown_part() -> None:
     from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
     assert tuple(BREAKDOWN_COLUMNS) == Breakdown.PARTS
+
+
+def test_a_reply_without_an_llm_request_overlaps_from_its_creation() -> None:
+    """Preemptive generation by an ``llm_node`` that yields text itself: no LLM request, so
+    the overlap is measured from the speech's creation."""
+    created = STOP + 0.2  # 0.31 s before the turn was committed
+    first_audio = STOP + 0.51 + 0.1 + 0.12 + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=0.41, ttfb=0.12),
+        llm=[],
+        queue_wait=0.0,
+        created_at=created,
+    )
+    assert parts.preemptive_overlap == pytest.approx(-0.31)
+    assert parts.previous_turn_wait == 0
+    assert parts.other == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_turn_that_waited_for_the_previous_callback_names_the_wait() -> None:
+    committed = STOP + 0.51
+    created = committed + 0.8  # the previous turn's on_user_turn_completed ran on
+    first_audio = created + 0.3 + 0.05 + 0.12 + 0.002
+    parts = breakdown(
+        e2e=first_audio - STOP,
+        user=user(),
+        reply=reply(first_audio, ttft=0.3, ttfs=0.35, ttfb=0.12),
+        llm=[llm(created, 0.6, 0.3)],
+        queue_wait=0.0,
+        created_at=created,
+    )
+    assert parts.previous_turn_wait == pytest.approx(0.8)
+    assert parts.preemptive_overlap == 0
+    assert parts.other == pytest.approx(0.0, abs=1e-9)

@@ -33,6 +33,12 @@ EXPECTED: dict[str, list[tuple[str, str]]] = {
     "realtime": [("user", "answered")] * 3,
     "handoff": [("user", "answered"), ("generate_reply", "answered")] + [("user", "answered")] * 2,
     "text": [("user", "answered")] * 3,
+    "tool_speaks": [("user", "answered"), ("say", "answered")]
+    + [("user", "answered"), ("generate_reply", "answered")] * 2,
+    "slow_callback": [("user", "superseded"), ("user", "answered")],
+    "bad_tool_calls": [("user", "answered")] * 2,
+    "preemptive_canned": [("user", "answered")] * 2,
+    "tts_retry": [("user", "answered")],
 }
 
 
@@ -54,16 +60,35 @@ def test_right_turns_with_the_right_outcomes(recorded: RecordedCall) -> None:
     assert [(t.source, t.outcome) for t in recorded.turns] == expected
 
 
-def test_e2e_matches_the_truth_within_5ms(recorded: RecordedCall) -> None:
+def first_heard(turn: Turn, turns: list[Turn]) -> float | None:
+    """When the caller first heard the reply to a turn: its own audio, or the audio of the
+    speech that answered it (a tool's say or generate_reply, a new agent's greeting)."""
+    if turn.answered_by is None:
+        return turn.agent_started_at
+    (answer,) = [t for t in turns if t.speech_id == turn.answered_by]
+    return answer.agent_started_at
+
+
+E2E_TOLERANCE = 0.015
+"""e2e is LiveKit's wall-clock measurement: it dates the caller's end of speech with its own
+clock inside its VAD handler (less silence and the VAD's delay, which the simulated VAD
+reports exactly). On an idle machine it agrees with the truth within ~1 ms; with both cores
+saturated the OS can preempt the agent for a scheduler slice inside that handler, which
+shifts the date by up to ~10 ms. That is the only allowance here."""
+
+
+def test_e2e_matches_the_truth(recorded: RecordedCall) -> None:
     truth = recorded.simulation.truth
-    timed = [t for t in recorded.turns if t.e2e is not None]
-    spoken = [t for t in recorded.turns if t.input_modality == "audio" and t.agent_started_at]
-    assert len(timed) == len([t for t in spoken if t.source == "user"])
+    turns = recorded.turns
+    timed = [t for t in turns if t.e2e is not None]
+    answered = [t for t in turns if t.source == "user" and first_heard(t, turns) is not None]
+    assert len(timed) == len([t for t in answered if t.input_modality == "audio"])
     for turn in timed:
-        assert turn.agent_started_at is not None
-        playback = truth.playback_starting_at(turn.agent_started_at)
+        heard = first_heard(turn, turns)
+        assert heard is not None
+        playback = truth.playback_starting_at(heard)
         assert playback is not None
-        assert turn.e2e == pytest.approx(truth.response_latency(playback), abs=0.005)
+        assert turn.e2e == pytest.approx(truth.response_latency(playback), abs=E2E_TOLERANCE)
 
 
 def test_user_text_is_what_the_caller_said(recorded: RecordedCall) -> None:
@@ -73,16 +98,16 @@ def test_user_text_is_what_the_caller_said(recorded: RecordedCall) -> None:
         assert transcript in said
 
 
-def _turn_of_prompt(turns: list[Turn], prompt: str) -> Turn:
-    if not prompt:  # a reply nobody asked for: a new agent's greeting
-        (greeting,) = [t for t in turns if t.source == "generate_reply"]
-        return greeting
-    for turn in turns:
+def _turn_of_prompt(turns: list[Turn], prompt: str, text: str) -> Turn:
+    for turn in turns if prompt else ():
         if turn.user_text and prompt in turn.user_text:
             return turn
         if any(tool.output == prompt for tool in turn.tools):
             return turn
-    raise AssertionError(f"no turn asked {prompt!r}")
+    # a reply nobody asked for in words (a new agent's greeting, a generate_reply a tool
+    # asked for with instructions): the turn that said it
+    (said,) = [t for t in turns if t.source == "generate_reply" and text in (t.agent_text or "")]
+    return said
 
 
 def test_every_llm_request_is_in_the_turn_that_asked_it(recorded: RecordedCall) -> None:
@@ -90,23 +115,41 @@ def test_every_llm_request_is_in_the_turn_that_asked_it(recorded: RecordedCall) 
     placed = {
         r.request_id: t for t in recorded.turns for r in t.requests if r.kind in ("llm", "realtime")
     }
-    served = [r for r in truth.llm_requests if not r.failed]
+    # a request cancelled before it streamed anything (a superseded reply's) LiveKit never
+    # reports: nothing was generated, nothing is billed
+    served = [r for r in truth.llm_requests if not r.failed and r.first_chunk_at is not None]
     assert set(placed) == {r.request_id for r in served}
     for request in served:
-        assert placed[request.request_id] is _turn_of_prompt(recorded.turns, request.prompt_key)
+        asked = _turn_of_prompt(recorded.turns, request.prompt_key, request.text)
+        assert placed[request.request_id] is asked
 
 
 def test_every_tts_request_is_in_the_turn_that_spoke_it(recorded: RecordedCall) -> None:
     truth = recorded.simulation.truth
-    placed = {r.request_id: t for t in recorded.turns for r in t.requests if r.kind == "tts"}
+    tts = [(r, t) for t in recorded.turns for r in t.requests if r.kind == "tts"]
+    placed = {r.request_id: t for r, t in tts if r.request_id}
     synthesized = [r for r in truth.tts_requests if not r.failed]
-    assert set(placed) == {r.request_id for r in synthesized}
+    assert set(placed) <= {r.request_id for r in synthesized}
     discarded = {r.request_id for t in recorded.turns for r in t.requests if r.discarded}
     for request in synthesized:
         if request.request_id in discarded and not livekit_has("preemptive_tts_option"):
             continue  # LiveKit < 1.5.4 also synthesizes a preemptive attempt, never played
-        spoken = placed[request.request_id].agent_text or ""
-        assert request.text.strip() in spoken
+        if request.request_id in placed:
+            spoken = placed[request.request_id].agent_text or ""
+            assert request.text.strip() in spoken
+    # LiveKit names a synthesis by its first audio frame: one cancelled before any audio (a
+    # barge-in, sooner or later depending on load) is reported with no id. It still counts,
+    # in the turn that asked for it: matched to the truth by its text's length.
+    anonymous = sorted((r.characters, t.index) for r, t in tts if not r.request_id)
+    unnamed = [r for r in synthesized if r.request_id not in placed]
+    assert all(r.cancelled and r.ttfb is None for r, _ in tts if not r.request_id)
+    assert sorted(c for c, _ in anonymous) == sorted(len(r.text) for r in unnamed)
+    turns = {t.index: t for t in recorded.turns}
+    for request in unnamed:
+        assert any(
+            c == len(request.text) and request.text.strip() in (turns[i].agent_text or "")
+            for c, i in anonymous
+        )
 
 
 def test_every_utterance_stt_audio_is_in_its_turn(recorded: RecordedCall) -> None:
@@ -134,11 +177,15 @@ def test_every_utterance_stt_audio_is_in_its_turn(recorded: RecordedCall) -> Non
 def test_tools_are_inside_their_turn(recorded: RecordedCall) -> None:
     truth = recorded.simulation.truth
     tools = [(tool, t) for t in recorded.turns for tool in t.tools]
-    assert len(tools) == len(truth.tool_calls)
+    # every call the model made is a tool of its turn, those LiveKit could not run too
+    asked = [name for r in truth.llm_requests if not r.failed for name in r.tool_calls]
+    assert sorted(tool.name for tool, _ in tools) == sorted(asked)
+    executed = [tool for tool, _ in tools if tool.name in {c.name for c in truth.tool_calls}]
+    assert len(executed) == len(truth.tool_calls)
     for tool, turn in tools:
         assert turn.started_at <= tool.started_at <= (tool.ended_at or 0) <= turn.ended_at
-        if tool.name != "get_weather":
-            continue
+        if tool.name != "get_weather" or tool.status == "error":
+            continue  # (a call LiveKit could not run: see test_turn_structure.py)
         (ran,) = [
             c for c in truth.tool_calls if tool.arguments == f'{{"city": "{c.arguments["city"]}"}}'
         ]

@@ -205,6 +205,65 @@ def test_several_calls_each_get_a_timeline_with_errors_interruptions_and_state(
     assert "interruptions 1" in summaries[1]
 
 
+def test_overview_sorts_parts_keep_their_colour_and_timelines_share_a_scale(
+    stores: Stores, open_report: OpenedReport
+) -> None:
+    html = _html_report(stores.troubled, "--last", "2")
+    calls = json.loads(
+        CliRunner().invoke(main, ["calls", "--db", str(stores.troubled), "--json"]).output
+    )["calls"]
+    page = open_report.page
+    page.goto(html.as_uri())
+    assert open_report.errors == []
+
+    rows = page.locator("table.calls-overview tbody tr")
+    assert rows.count() == 2
+    headings = page.locator("table.calls-overview th").all_text_contents()
+    cost_column = [h.strip(" ▼▲") for h in headings].index("cost")
+    page.locator("table.calls-overview th").nth(cost_column).click()  # most costly first
+    first = rows.first.locator("td").first.text_content()
+    assert first == max(calls, key=lambda c: c["cost_usd"])["call_id"][:12]
+    page.locator("table.calls-overview th").nth(cost_column).click()  # and the other way
+    assert (
+        rows.first.locator("td").first.text_content()
+        == min(calls, key=lambda c: c["cost_usd"])["call_id"][:12]
+    )
+    errors_column = [h.strip(" ▼▲") for h in headings].index("errors")
+    page.locator("table.calls-overview th").nth(errors_column).click()
+    shown = rows.first.locator("td").nth(errors_column).text_content()
+    assert shown == str(max(c["errors"] for c in calls))
+
+    # one colour per breakdown part: the histogram of a part is drawn in its timeline colour
+    colours = page.evaluate(
+        """() => {
+          const timeline = Chart.getChart(document.querySelector('canvas.timeline'));
+          const byLabel = Object.fromEntries(timeline.data.datasets.map(
+            (d) => [d.label, d.backgroundColor]));
+          const hist = (m) => Chart.getChart(document.querySelector(
+            `canvas.distribution[data-metric="${m}"]`)).data.datasets[0].backgroundColor;
+          return [byLabel['endpointing'], hist('endpointing'),
+                  byLabel['LLM first token'], hist('llm_first_token')];
+        }"""
+    )
+    assert colours[0] == colours[1]
+    assert colours[2] == colours[3]
+    assert colours[0] != colours[2]
+
+    maxima = page.eval_on_selector_all(
+        "canvas.timeline", "cs => cs.map(c => Chart.getChart(c).scales.y.max)"
+    )
+    assert len(set(maxima)) == 1  # one y-scale for every call
+    worst = max(c["e2e_max"] for c in calls) * 1000
+    assert maxima[0] >= worst - 0.01  # the page's data is rounded to 10 µs
+
+    trend = page.evaluate(
+        "() => Chart.getChart(document.querySelector('canvas.trend')).data.datasets.length"
+    )
+    assert trend == 4
+    assert page.locator("table.trend-table tbody tr").count() >= 1
+    assert all(pixels > 0 for pixels in page.evaluate(_BAR_PIXELS, "canvas.trend"))
+
+
 IMG = "<img src=x onerror=\"window.__pwned = 'img'\">"
 SCRIPT = "</script><script>window.__pwned = 'script'</script>"
 SEPARATORS = "first line\u2028second line\u2029</SCRIPT ><!-- & &amp; \\u2028"

@@ -1,4 +1,4 @@
-"""What every command shares: the store option and one-line errors."""
+"""What every command shares: the store options, the call filters and one-line errors."""
 
 from __future__ import annotations
 
@@ -12,9 +12,19 @@ import click
 
 from turnscope.config import resolve_db_path
 from turnscope.report.budgets import BudgetError
+from turnscope.report.filters import CallFilter, FilterError, parse_when
 from turnscope.store import StoreError, open_for_reading
+from turnscope.store.union import open_union
 
-__all__ = ["db_option", "fail", "one_line_errors", "read_store"]
+__all__ = [
+    "db_option",
+    "dbs_option",
+    "fail",
+    "filter_options",
+    "one_line_errors",
+    "read_store",
+    "read_stores",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,6 +34,49 @@ db_option = click.option(
     default=None,
     help="The store file (default: $TURNSCOPE_DB, else .turnscope/turnscope.db).",
 )
+
+
+dbs_option = click.option(
+    "--db",
+    "dbs",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The store file (default: $TURNSCOPE_DB, else .turnscope/turnscope.db); repeat it to "
+    "read several stores as one.",
+)
+
+_FILTERS = (
+    click.option("--since", help="Calls from this time on: an age (2h, 7d) or a local date/time."),
+    click.option("--until", help="Calls before this time: an age (2h, 7d) or a local date/time."),
+    click.option("--user", "users", multiple=True, help="Only this user's calls (repeatable)."),
+    click.option("--session", "sessions", multiple=True, help="Only this session (repeatable)."),
+    click.option("--tag", "tags", multiple=True, help="Only calls with this tag (repeat: all)."),
+    click.option("--agent", "agents", multiple=True, help="Only calls this agent spoke in."),
+)
+
+
+def filter_options(command: F) -> F:
+    """Add the shared call filters to a command; it receives them as ``filters``."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            since, until = kwargs.pop("since"), kwargs.pop("until")
+            filters = CallFilter(
+                since=parse_when(since) if since else None,
+                until=parse_when(until) if until else None,
+                users=tuple(kwargs.pop("users")),
+                sessions=tuple(kwargs.pop("sessions")),
+                tags=tuple(kwargs.pop("tags")),
+                agents=tuple(kwargs.pop("agents")),
+            )
+        except FilterError as error:
+            fail(str(error), code=2)
+        return command(*args, filters=filters, **kwargs)
+
+    for option in reversed(_FILTERS):
+        wrapper = option(wrapper)
+    return wrapper  # type: ignore[return-value]
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -53,3 +106,10 @@ def one_line_errors(command: F) -> F:
 
 def read_store(db: Path | None) -> sqlite3.Connection:
     return open_for_reading(resolve_db_path(db))
+
+
+def read_stores(dbs: tuple[Path, ...]) -> sqlite3.Connection:
+    """One store, or the union of several (``--db`` repeated)."""
+    if not dbs:
+        return read_store(None)
+    return open_union([resolve_db_path(db) for db in dbs])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 import turnscope
 from turnscope.cli.common import db_option, fail, one_line_errors
@@ -22,7 +23,14 @@ from turnscope.export.emf import EMFSink
 from turnscope.export.exporters import deliveries
 from turnscope.export.metrics import MetricsSink
 from turnscope.export.spans import SpanSink
-from turnscope.report.queries import distributions, select_calls, turns_of
+from turnscope.report.literal import literal
+from turnscope.report.queries import (
+    distributions,
+    events_of,
+    select_calls,
+    turns_of,
+    with_written,
+)
 from turnscope.report.text import render_call, render_percentiles, usd
 from turnscope.simulate import PROFILES, SCENARIOS, STACKS, run
 from turnscope.sinks.memory import MemorySink
@@ -53,7 +61,12 @@ class _Progress(MemorySink):
         said = f"“{turn.user_text}”" if turn.user_text else f"({turn.source})"
         cost = usd(turn.cost.total) if turn.cost is not None else "–"
         self._console.print(
-            f"  turn {turn.index}: {said}  e2e {e2e}  cost {cost}  [dim]{turn.outcome}[/dim]"
+            Text.assemble(
+                f"  turn {turn.index}: ",
+                literal(said),
+                f"  e2e {e2e}  cost {cost}  ",
+                (turn.outcome, "dim"),
+            )
         )
 
 
@@ -141,9 +154,9 @@ def demo(
     connection = open_for_reading(path)
     call_id = handles[0].context.call_id
     calls = select_calls(connection, call=call_id)
-    rows = turns_of(connection, [call_id])
+    rows = with_written(connection, turns_of(connection, [call_id]))
     console.print()
-    render_call(console, calls[0], rows)
+    render_call(console, calls[0], rows, events_of(connection, [call_id], ("error",)))
     render_percentiles(console, distributions(connection, [call_id]), calls=1, turns=len(rows))
     console.print(f"[dim]stored in {path}; `turnscope report` shows it again[/dim]")
     _say_where_it_went(console, exporting, f"demo-{scenario}")

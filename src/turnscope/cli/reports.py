@@ -3,31 +3,67 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
-from turnscope.cli.common import db_option, fail, one_line_errors, read_store
+from turnscope.cli.common import (
+    db_option,
+    dbs_option,
+    fail,
+    filter_options,
+    one_line_errors,
+    read_store,
+    read_stores,
+)
 from turnscope.cli.html import write_html_report
-from turnscope.report.budgets import evaluate, parse_budget
-from turnscope.report.queries import distributions, select_calls, turns_of, values_of
-from turnscope.report.text import E2E_NOTE, render_call, render_percentiles
+from turnscope.cli.trend import show_trend
+from turnscope.report.budgets import parse_budget, shown_value
+from turnscope.report.checks import check_store
+from turnscope.report.filters import FilterError, parse_age
+from turnscope.report.queries import (
+    distributions,
+    events_of,
+    select_calls,
+    totals,
+    totals_of,
+    turns_of,
+    with_written,
+)
+from turnscope.report.text import E2E_NOTE, render_call, render_percentiles, render_totals
 from turnscope.store import open_for_writing
 from turnscope.store.prune import prune_older_than
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from turnscope.report.filters import CallFilter
 
 __all__ = ["check", "prune", "report"]
 
 
+REPORT_SCHEMA = "turnscope.report/1"
+CHECK_SCHEMA = "turnscope.check/1"
+
+
 @click.command()
-@db_option
-@click.option("--call", "call_id", help="One call, by id (or a unique prefix of it).")
+@dbs_option
+@filter_options
+@click.option(
+    "--call", "call_id", help="One call: its id (or a unique prefix), session id or room name."
+)
 @click.option("--last", type=click.IntRange(min=1), help="The last N calls (default: 1).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--summary", is_flag=True, help="Only the percentiles (all calls unless chosen).")
+@click.option(
+    "--trend",
+    type=click.Choice(["hour", "day"]),
+    help="Per hour or day: calls, turns, e2e p50/p95, cost, error and interruption rates.",
+)
 @click.option(
     "--html",
     "html_file",
@@ -36,83 +72,179 @@ __all__ = ["check", "prune", "report"]
 )
 @one_line_errors
 def report(
-    db: Path | None,
+    dbs: tuple[Path, ...],
+    filters: CallFilter,
     call_id: str | None,
     last: int | None,
     as_json: bool,
     summary: bool,
+    trend: str | None,
     html_file: Path | None,
 ) -> None:
     """Per-turn latency breakdown and per-component percentiles."""
-    if html_file is not None and (as_json or summary):
-        fail("--html cannot be combined with --json or --summary", 2)
-    connection = read_store(db)
-    if call_id is None and last is None and not summary:
-        last = 1
-    calls = select_calls(connection, call=call_id, last=last)
-    if not calls and as_json:  # a script gets valid JSON: no calls is an answer, not an error
-        empty: dict[str, Any] = {"note": E2E_NOTE, "calls": [], "percentiles": {}}
-        click.echo(json.dumps(empty if summary else {**empty, "turns": []}, indent=2))
+    if html_file is not None and (as_json or summary or trend):
+        fail("--html cannot be combined with --json, --summary or --trend", 2)
+    if summary and trend:
+        fail("--summary and --trend are two views: choose one", 2)
+    connection = read_stores(dbs)
+    if trend is not None:
+        show_trend(connection, filters, trend, as_json=as_json, last=last)
         return
+    if summary and call_id is None and last is None:
+        show_summary(connection, filters, as_json=as_json)
+        return
+    if call_id is None and last is None and not filters.active:
+        last = 1
+    calls = select_calls(connection, call=call_id, last=last, filters=filters)
     if not calls:
-        fail("the store has no calls yet (run `turnscope demo`, or instrument an agent)")
+        if as_json:  # a script gets valid JSON: no calls is an answer, not an error
+            empty = {"schema": REPORT_SCHEMA, "note": E2E_NOTE, "calls": [], "percentiles": {}}
+            click.echo(json.dumps({**empty, "turns": [], "errors": []}, indent=2))
+            return
+        fail("no calls match" if filters.active else _EMPTY)
     if html_file is not None:
         write_html_report(connection, calls, html_file)
         return
-    chosen = None if summary and call_id is None and last is None else [c["call_id"] for c in calls]
+    show_calls(connection, calls, summary=summary, as_json=as_json)
+
+
+_EMPTY = "the store has no calls yet (run `turnscope demo`, or instrument an agent)"
+
+
+def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json: bool) -> None:
+    """Percentiles and cost over every call that passes the filters; with no filter, from
+    the store's histograms (instant at any size)."""
+    counted = totals(connection, filters)
+    if not counted.calls and not as_json:
+        fail("no calls match" if filters.active else _EMPTY)
+    chosen = None
+    if filters.active:
+        chosen = [c["call_id"] for c in select_calls(connection, filters=filters)]
     found = distributions(connection, chosen)
-    turns = [] if summary else turns_of(connection, [c["call_id"] for c in calls])
+    if as_json:
+        payload = {
+            "schema": REPORT_SCHEMA,
+            "note": E2E_NOTE,
+            "filters": filters.describe(),
+            "totals": asdict(counted),
+            "percentiles": {name: d.as_dict() for name, d in found.items()},
+        }
+        click.echo(json.dumps(payload, indent=2, default=str))
+        return
+    console = Console()
+    render_percentiles(console, found, calls=counted.calls, turns=counted.turns)
+    render_totals(console, counted)
+
+
+def show_calls(
+    connection: sqlite3.Connection,
+    calls: list[dict[str, Any]],
+    *,
+    summary: bool,
+    as_json: bool,
+) -> None:
+    ids = [c["call_id"] for c in calls]
+    found = distributions(connection, ids)
+    turns = [] if summary else with_written(connection, turns_of(connection, ids))
+    errors = [] if summary else events_of(connection, ids, ("error",))
     turn_count = sum(c["turns"] or 0 for c in calls) if summary else len(turns)
     if as_json:
         payload: dict[str, Any] = {
+            "schema": REPORT_SCHEMA,
             "note": E2E_NOTE,
             "calls": calls,
             "percentiles": {name: d.as_dict() for name, d in found.items()},
         }
         if not summary:
             payload["turns"] = turns
+            payload["errors"] = errors
         click.echo(json.dumps(payload, indent=2, default=str))
         return
     console = Console()
     if not summary:
         for call in calls:
-            render_call(console, call, [t for t in turns if t["call_id"] == call["call_id"]])
+            mine = call["call_id"]
+            render_call(
+                console,
+                call,
+                [t for t in turns if t["call_id"] == mine],
+                [e for e in errors if e["call_id"] == mine],
+            )
     render_percentiles(console, found, calls=len(calls), turns=turn_count)
+    if len(calls) > 1 or summary:
+        render_totals(console, totals_of(calls))
 
 
 @click.command()
-@db_option
+@dbs_option
+@filter_options
 @click.option(
     "--budget",
     "budgets",
     multiple=True,
     required=True,
-    help="STAT(METRIC)OP LIMIT, e.g. 'p95(e2e)<=1.5s'; repeat for several.",
+    help="STAT(METRIC)OP LIMIT with a unit, e.g. 'p95(e2e)<=1.5s', 'p95(call_cost)<=$0.05', "
+    "'error_rate<=2%'; repeat for several.",
 )
-@click.option("--call", "call_id", help="Only this call.")
+@click.option("--call", "call_id", help="Only this call (id, unique prefix, session or room).")
 @click.option("--last", type=click.IntRange(min=1), help="Only the last N calls (default: all).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @one_line_errors
-def check(db: Path | None, budgets: tuple[str, ...], call_id: str | None, last: int | None) -> None:
-    """Check latency budgets; exit 1 if one is exceeded, 2 if one cannot be read."""
+def check(
+    dbs: tuple[Path, ...],
+    filters: CallFilter,
+    budgets: tuple[str, ...],
+    call_id: str | None,
+    last: int | None,
+    as_json: bool,
+) -> None:
+    """Check budgets; exit 1 if one is exceeded, 2 if one cannot be read."""
     parsed = [parse_budget(text) for text in budgets]
-    connection = read_store(db)
-    calls = select_calls(connection, call=call_id, last=last)
-    if not calls:
-        fail("the store has no calls yet: nothing to check")
-    chosen = None if call_id is None and last is None else [c["call_id"] for c in calls]
-    failed = 0
-    for budget in parsed:
-        result = evaluate(budget, values_of(connection, budget.metric, chosen))
+    connection = read_stores(dbs)
+    chosen: list[str] | None = None
+    if call_id is not None or last is not None or filters.active:
+        chosen = [
+            c["call_id"] for c in select_calls(connection, call=call_id, last=last, filters=filters)
+        ]
+        empty = not chosen
+    else:
+        empty = totals(connection).calls == 0
+    if empty:
+        fail(
+            "no calls match: nothing to check"
+            if filters.active
+            else "the store has no calls yet: nothing to check"
+        )
+    results = check_store(connection, parsed, chosen)
+    failed = sum(not r.passed for r in results)
+    if as_json:
+        payload = {
+            "schema": CHECK_SCHEMA,
+            "passed": len(results) - failed,
+            "failed": failed,
+            "budgets": [
+                {
+                    "budget": r.budget.text,
+                    "metric": r.budget.metric,
+                    "unit": r.budget.unit,
+                    "limit": r.budget.limit,
+                    "measured": r.measured,
+                    "count": r.count,
+                    "passed": r.passed,
+                }
+                for r in results
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        sys.exit(1 if failed else 0)
+    for result in results:
         verdict = "PASS" if result.passed else "FAIL"
-        failed += not result.passed
-        measured = "no data" if result.measured is None else f"{result.measured * 1000:.0f} ms"
-        click.echo(f"{verdict}  {budget.text:<24} measured {measured} over {result.count} values")
-    click.echo(f"{len(parsed) - failed} passed, {failed} failed")
+        measured = shown_value(result.measured, result.budget.unit)
+        click.echo(
+            f"{verdict}  {result.budget.text:<24} measured {measured} over {result.count} values"
+        )
+    click.echo(f"{len(results) - failed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
-
-
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 @click.command()
@@ -121,11 +253,11 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 @one_line_errors
 def prune(db: Path | None, older_than: str) -> None:
     """Delete calls older than the given age."""
-    match = _AGE.match(older_than)
-    if match is None:
-        fail(f"cannot read age {older_than!r}: use a number and s, m, h, d or w (e.g. 30d)", 2)
+    try:
+        seconds = parse_age(older_than)
+    except FilterError as error:
+        fail(str(error), 2)
         return
-    seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
     read_store(db).close()  # refuses a missing or foreign file with a clear message
     from turnscope.config import resolve_db_path
 

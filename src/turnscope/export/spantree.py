@@ -378,6 +378,8 @@ def _turn_attributes(turn: Turn, *, capture: bool) -> dict[str, AttributeValue]:
         turn.unknown,
         (sc.TURN_SUSPECT, sc.TURN_SUSPECT_VALUE, sc.TURN_UNKNOWN),
     )
+    if turn.answered_by:
+        attributes[sc.TURN_ANSWERED_BY] = turn.answered_by
     if turn.cost is not None:
         if turn.cost.total is not None:
             attributes[sc.TURN_COST] = turn.cost.total
@@ -468,6 +470,8 @@ def call_summary_plan(call: Call) -> PlannedSpan:
     )
     if call.stt_duplicates:
         attributes[sc.CALL_STT_REPEATED] = call.stt_duplicates
+    if call.joined_late:
+        attributes[sc.CALL_JOINED_LATE] = True
     if call.cost is not None:
         if call.cost.total is not None:
             attributes[sc.CALL_COST] = call.cost.total

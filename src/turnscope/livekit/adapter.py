@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from livekit.agents.voice import SpeechHandle
     from livekit.agents.voice.events import EventTypes
 
-__all__ = ["LiveKitAdapter", "job_id", "livekit_tracing_on"]
+__all__ = ["LiveKitAdapter", "job_id", "livekit_tracing_on", "session_started"]
 
 logger = logging.getLogger("turnscope")
 
@@ -57,6 +57,12 @@ def _current_speech_id() -> str | None:
     except Exception:  # moved or renamed: requests are still matched by time
         return None
     return getattr(handle, "id", None)
+
+
+def session_started(session: Any) -> bool:
+    """Whether ``session.start()`` has run (private in 1.8.9: read defensively)."""
+    started = getattr(session, "_started", False)
+    return started if isinstance(started, bool) else False
 
 
 def livekit_tracing_on() -> bool:
@@ -98,6 +104,13 @@ def _quiet_registration() -> Iterator[None]:
         yield
     finally:
         target.removeFilter(notice_filter)
+
+
+def _tool_call_ids(items: list[Any]) -> tuple[str, ...]:
+    """The tool calls a speech made, in order: a call LiveKit could not run leaves only its
+    output among the speech's items."""
+    calls = (i.call_id for i in items if i.type in ("function_call", "function_call_output"))
+    return tuple(dict.fromkeys(calls))
 
 
 class LiveKitAdapter:
@@ -168,6 +181,15 @@ class LiveKitAdapter:
             self._handlers.append((name, guarded))
         if self._capture_llm_input:
             self._wrap_llm(self._session.llm)
+
+    def deliver_current_states(self) -> None:
+        """The user's and the agent's states now, as if they had just been entered: a
+        recorder attached mid-call counts time in each state from here."""
+        now = self._clock()
+        user = str(getattr(self._session, "user_state", "listening"))
+        agent = str(getattr(self._session, "agent_state", "initializing"))
+        self._guard(self._deliver)(events.UserStateChanged(now, user, user))
+        self._guard(self._deliver)(events.AgentStateChanged(now, agent, agent))
 
     def detach(self) -> None:
         """Unsubscribe everything and unwrap the LLM; pending speech handles report nothing."""
@@ -321,7 +343,7 @@ class LiveKitAdapter:
                 interrupted=bool(handle.interrupted),
                 scheduled=bool(handle.scheduled),
                 message_ids=tuple(i.id for i in items if i.type == "message"),
-                tool_call_ids=tuple(i.call_id for i in items if i.type == "function_call"),
+                tool_call_ids=_tool_call_ids(items),
                 queue_wait=convert.seconds(queue_wait()) if callable(queue_wait) else None,
             )
         )
@@ -358,31 +380,42 @@ class LiveKitAdapter:
 
     def _on_tools_executed(self, event: Any) -> None:
         at = convert.timestamp(event.created_at, self._clock())
-        self._announce_unannounced_tools(event, at)
+        for call in event.function_calls:
+            # a call LiveKit could not run (an unknown function, arguments that do not
+            # parse) has no start event: this is its only report. For a call that ran, the
+            # recorder keeps the start it already has.
+            if call is not None:
+                started = convert.timestamp(getattr(call, "created_at", None), at)
+                self._deliver(
+                    events.ToolStarted(min(started, at), call.call_id, call.name, call.arguments)
+                )
+        self._end_unannounced_tools(event, at)
         for output in event.function_call_outputs:
             if output is None:
                 continue
             status: Literal["done", "error"] = "error" if output.is_error else "done"
             self._deliver(events.ToolEnded(at, output.call_id, status, output.output))
 
-    def _announce_unannounced_tools(self, event: Any, at: float) -> None:
-        """Start (and end) the calls no ``tool_execution_updated`` announced: LiveKit before
-        1.6.5 has no such event, so ``function_tools_executed`` is the only word of a tool.
-        A call starts at its ``FunctionCall.created_at`` and ends at its output's
-        ``created_at`` (both LiveKit fields since 1.5.0), never after this event."""
+    def _end_unannounced_tools(self, event: Any, at: float) -> None:
+        """End the calls no ``tool_execution_updated`` announced at their output's
+        ``created_at`` (LiveKit before 1.6.5 has no such event; the batch started them at
+        their ``FunctionCall.created_at``): the exact end, not the batch's, for each call.
+        Never after this event; announced calls keep their status event's times."""
         outputs = {o.call_id: o for o in event.function_call_outputs if o is not None}
         for call in event.function_calls:
+            if call is None:
+                continue
             if call.call_id in self._tools_announced:
                 del self._tools_announced[call.call_id]
-                continue  # announced: its status event's exact times were delivered
-            started = min(convert.timestamp(getattr(call, "created_at", None), at), at)
-            self._deliver(events.ToolStarted(started, call.call_id, call.name, call.arguments))
+                continue
             output = outputs.get(call.call_id)
-            if output is not None:
-                ended = convert.timestamp(getattr(output, "created_at", None), at)
-                status: Literal["done", "error"] = "error" if output.is_error else "done"
-                ended = min(max(ended, started), at)
-                self._deliver(events.ToolEnded(ended, call.call_id, status, output.output))
+            if output is None:
+                continue
+            started = min(convert.timestamp(getattr(call, "created_at", None), at), at)
+            ended = convert.timestamp(getattr(output, "created_at", None), at)
+            status: Literal["done", "error"] = "error" if output.is_error else "done"
+            ended = min(max(ended, started), at)
+            self._deliver(events.ToolEnded(ended, call.call_id, status, output.output))
 
     def _on_false_interruption(self, event: Any) -> None:
         at = convert.timestamp(event.created_at, self._clock())

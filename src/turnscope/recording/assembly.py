@@ -19,12 +19,14 @@ from turnscope.recording.requests import realtime_request as realtime_record
 from turnscope.records import MODEL_KINDS, InputModality, Outcome, Turn, TurnSource
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from turnscope.recording.matching import TurnMatcher
     from turnscope.recording.pending import PendingTurn
     from turnscope.recording.stt_meter import STTMeter
     from turnscope.records import Breakdown, ComponentRequest, ErrorRecord, Suspect, Unknown
 
-__all__ = ["assemble"]
+__all__ = ["assemble", "first_audio"]
 
 
 def assemble(
@@ -37,6 +39,7 @@ def assemble(
     now: float,
     grace: float,
     call_started_at: float | None = None,
+    answers: Sequence[PendingTurn] = (),
 ) -> Turn:
     """The finished turn. Claims (removes) what it uses from ``matcher``'s pools.
 
@@ -49,6 +52,8 @@ def assemble(
         now: the recorder's time (seconds), the end of a speech not yet done.
         grace: seconds late reports are still taken after a speech is done.
         call_started_at: the call's first event; an e2e measured from before it is suspect.
+        answers: speeches created after this user turn was committed with no user turn
+            of their own; if one played before this turn's own reply, it answered it.
     """
     messages = matcher.take_messages(pending)
     reply = next((m for m in messages if m.e2e_latency is not None), None)
@@ -58,23 +63,36 @@ def assemble(
     eou = pending.eou or _eou_from_message(user)
     suspect: list[Suspect] = list(pending.suspect)
     realtime = matcher.claim_realtime(pending, messages, now)
-    measured = reply.e2e_latency if reply is not None and user is not None else None
-    if measured is None and realtime and user is not None and reply is not None and window:
-        measured = _realtime_e2e(reply, window)
+    e2e = reply.e2e_latency if reply is not None and user is not None else None
+    if e2e is None and realtime and user is not None and reply is not None and window:
+        e2e = _realtime_e2e(reply, window)  # LiveKit < 1.8.1 puts none on the message
+    answer = (
+        None if realtime or user is None or window is None else _answer(messages, answers, matcher)
+    )
+    if answer is not None and window is not None:
+        reply = answer[1]
+        e2e = (reply.started_speaking_at or window[1]) - window[1]
     e2e, odd = pl.check_e2e(
-        measured,
+        e2e,
         first_audio_at=reply.started_speaking_at if reply is not None else None,
         window=window,
         call_started_at=call_started_at,
     )
     suspect += [odd] if odd else []
-    parts = _checked(_breakdown(pending, eou, e2e, reply, realtime, window), e2e, suspect)
+    parts = _checked(
+        _breakdown(pending, eou, e2e, reply, realtime, window, answer[0] if answer else None),
+        e2e,
+        suspect,
+    )
     requests = _requests(pending, window, messages, realtime, matcher, stt)
     errors = matcher.take_errors(pending, requests, now)
+    parts = _with_tts_retry(parts, requests, errors) if answer is None else parts
     interrupted = bool(pending.done and pending.done.interrupted) or any(
         m.interrupted for m in messages
     )
     outcome = _outcome(pending, messages, errors, interrupted)
+    if answer is not None and outcome == "no_reply":
+        outcome = "answered"  # another speech answered: the caller heard a reply
     if outcome == "failed":
         messages = []  # LiveKit < 1.8.6 keeps the failed reply, never played, in the history
     heard, odd = pl.non_negative(
@@ -122,6 +140,7 @@ def assemble(
         agent_name=pending.agent,
         input_modality=_input_modality(pending, window),
         handoff_to=matcher.claim_handoff(pending, now, grace),
+        answered_by=answer[0].speech_id if answer else None,
         requests=requests,
         tools=matcher.take_tools(pending),
         errors=errors,
@@ -155,6 +174,33 @@ def _unknown_usage(requests: tuple[ComponentRequest, ...]) -> tuple[Unknown, ...
     return ()
 
 
+def first_audio(messages: Sequence[ev.AgentMessage]) -> ev.AgentMessage | None:
+    """The message that began playing first, among those that played."""
+    played = [m for m in messages if m.started_speaking_at is not None]
+    return min(played, key=lambda m: m.started_speaking_at or 0.0) if played else None
+
+
+def _answer(
+    messages: list[ev.AgentMessage], answers: Sequence[PendingTurn], matcher: TurnMatcher
+) -> tuple[PendingTurn, ev.AgentMessage] | None:
+    """Another speech whose audio the caller heard before this turn's own reply (if any):
+    the first such, with the message that played first."""
+    own = first_audio(messages)
+    best: tuple[PendingTurn, ev.AgentMessage] | None = None
+    for speech in answers:
+        if speech.eou is not None or speech.user is not None:
+            continue  # it answered a user turn of its own
+        said = speech.messages if speech.messages is not None else matcher.peek_messages(speech)
+        heard = first_audio(said)
+        if heard is None or heard.started_speaking_at is None:
+            continue
+        if own is not None and (own.started_speaking_at or 0.0) <= heard.started_speaking_at:
+            continue
+        if best is None or heard.started_speaking_at < (best[1].started_speaking_at or 0.0):
+            best = (speech, heard)
+    return best
+
+
 def _breakdown(
     pending: PendingTurn,
     eou: ev.EndOfTurn | None,
@@ -162,12 +208,24 @@ def _breakdown(
     reply: ev.AgentMessage | None,
     realtime: list[ev.RealtimeRequest],
     window: tuple[float, float] | None,
+    answer: PendingTurn | None = None,
 ) -> Breakdown | None:
-    """The parts of a measured e2e: a pipeline reply's, or a realtime model's."""
+    """The parts of a measured e2e: a pipeline reply's, or a realtime model's; when another
+    speech answered, up to that speech's first audio."""
     user = pending.user
     if e2e is None or user is None or reply is None:
         return None
     queue_wait = pending.done.queue_wait if pending.done else None
+    if answer is not None:
+        return breakdown(
+            e2e=e2e,
+            user=user,
+            reply=reply,
+            llm=pending.llm,
+            queue_wait=answer.done.queue_wait if answer.done else None,
+            created_at=pending.created_at,
+            answer=(answer.created_at, answer.llm),
+        )
     if realtime:
         return realtime_breakdown(
             e2e=e2e,
@@ -178,7 +236,45 @@ def _breakdown(
             committed_at=pending.created_at,
             queue_wait=queue_wait,
         )
-    return breakdown(e2e=e2e, user=user, reply=reply, llm=pending.llm, queue_wait=queue_wait)
+    return breakdown(
+        e2e=e2e,
+        user=user,
+        reply=reply,
+        llm=pending.llm,
+        queue_wait=queue_wait,
+        created_at=pending.created_at,
+    )
+
+
+def _with_tts_retry(
+    parts: Breakdown | None,
+    requests: tuple[ComponentRequest, ...],
+    errors: tuple[ErrorRecord, ...],
+) -> Breakdown | None:
+    """The breakdown with the time lost to failed TTS attempts as its own part.
+
+    LiveKit retries a synthesis after a recoverable error within the same request, and its
+    first-byte times (the request's and the message's) run from the first attempt. When the
+    request that spoke first had recoverable errors, the time from its start to the last of
+    them is ``tts_retry``; ``tts_first_byte`` keeps the rest: the backoff and the attempt
+    that worked."""
+    if parts is None or parts.tts_first_byte is None:
+        return parts
+    spoken = [r for r in requests if r.kind == "tts" and not r.discarded]
+    if not spoken:
+        return parts
+    first = min(spoken, key=lambda r: r.started_at)
+    failed = [
+        e.at
+        for e in errors
+        if e.component == "tts" and e.recoverable and e.request_id == first.request_id
+    ]
+    if not failed:
+        return parts
+    lost = min(max(failed) - first.started_at, parts.tts_first_byte)
+    if lost <= 0:
+        return parts
+    return replace(parts, tts_retry=lost, tts_first_byte=parts.tts_first_byte - lost)
 
 
 def _outcome(
@@ -194,7 +290,7 @@ def _outcome(
     if not played and any(not e.recoverable for e in errors):
         return "failed"  # dropped by an error, even if closing then interrupted it
     if interrupted:
-        return "interrupted"
+        return "interrupted" if played else "superseded"
     if messages:
         return "answered"
     return "failed" if errors else "no_reply"

@@ -114,6 +114,14 @@ class TurnMatcher:
             if item_id in self._agent_messages
         ]
 
+    def peek_messages(self, pending: PendingTurn) -> list[ev.AgentMessage]:
+        """The assistant messages of a speech, left in the pool."""
+        return [
+            self._agent_messages[item_id]
+            for item_id in (pending.done.message_ids if pending.done else ())
+            if item_id in self._agent_messages
+        ]
+
     def claim_realtime(
         self, pending: PendingTurn, messages: list[ev.AgentMessage], now: float
     ) -> list[ev.RealtimeRequest]:

@@ -34,6 +34,11 @@ class PendingTurn:
     user_window: tuple[float, float] | None = None
     suspect: list[Suspect] = field(default_factory=list)
     """Values seen while gathering (a contradictory speaking window) that cannot be true."""
+    answers: str | None = None
+    """The user turn (its speech id) this speech may answer: it was created after that
+    turn was committed and before the next, with no user turn of its own."""
+    messages: list[ev.AgentMessage] | None = None
+    """What the speech said, once its turn was assembled (another turn may need its audio)."""
 
     @property
     def discarded(self) -> bool:

@@ -22,7 +22,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from turnscope import events as ev
-from turnscope.recording.assembly import assemble
+from turnscope.recording.assembly import assemble, first_audio
 from turnscope.recording.breakdown import request_start
 from turnscope.recording.matching import TurnMatcher
 from turnscope.recording.pending import PendingTurn
@@ -55,6 +55,13 @@ created, no user message: a plugin reporting ids that never complete) is let go,
 requests counted as unattributed, so pending state and the work per event stay bounded."""
 
 
+def _reported(request_id: str, known: list[ev.LLMRequest] | list[ev.TTSRequest]) -> bool:
+    """Whether a request was already reported. LiveKit names a synthesis by its first audio
+    frame, so one cancelled before any audio has an empty id: each such report is its own
+    request, never a repeat of another."""
+    return bool(request_id) and any(r.request_id == request_id for r in known)
+
+
 class CallRecorder:
     """Assembles one call's turns. Feed it events; it calls ``on_turn`` once per turn and
     ``on_call`` once at close."""
@@ -69,6 +76,7 @@ class CallRecorder:
         stt_wait: float = 6.0,
         no_reply_after: float = 6.0,
         started_at: float | None = None,
+        joined_late: bool = False,
     ) -> None:
         self.call_id = call_id
         self._on_turn = on_turn
@@ -85,6 +93,10 @@ class CallRecorder:
         """Open speeches LiveKit created or finished (not known from metrics alone)."""
         self._no_reply: list[PendingTurn] = []
         self._awaiting_user: list[str] = []
+        self._user_turn: str | None = None
+        """The speech of the user turn committed last: later speeches may answer it."""
+        self._answers: dict[str, list[PendingTurn]] = {}
+        """Per user turn (speech id), the speeches created after it that may answer it."""
         self._handoffs: list[ev.AgentHandoff] = []
         self._user = UserSpeech()
         self._stt = STTMeter()
@@ -99,6 +111,11 @@ class CallRecorder:
         self._false_interruptions: list[tuple[float, bool]] = []
         self._close: ev.SessionClosed | None = None
         self._closed = False
+        self.joined_late = joined_late
+        """Attached after the session started: only what begins after is recorded."""
+        self._caught_up = not joined_late
+        """Joined late: whether the user has begun speaking since (what they said before
+        belongs to turns that were already under way, which are not recorded)."""
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
             ev.SpeechCreated: self._speech_created,
             ev.SpeechDone: self._speech_done,
@@ -110,14 +127,14 @@ class CallRecorder:
             ev.EndOfTurn: self._end_of_turn,
             ev.UserMessage: self._user_message,
             ev.AgentMessage: self._matcher.add_message,
-            ev.UserTranscript: self._user.add_final,
+            ev.UserTranscript: self._transcript,
             ev.STTUsage: self._stt.add,
             ev.VADUsage: lambda _: None,
             ev.ToolStarted: self._matcher.add_tool_started,
             ev.PlaybackFinished: self._matcher.add_playback,
             ev.ToolEnded: self._matcher.add_tool_ended,
             ev.ErrorRaised: self._matcher.add_error,
-            ev.UserStateChanged: self._user.state_changed,
+            ev.UserStateChanged: self._user_state_changed,
             ev.AgentStateChanged: self._agent_state_changed,
             ev.FalseInterruption: lambda e: self._false_interruptions.append((e.at, e.resumed)),
             ev.SessionClosed: self._session_closed,
@@ -173,8 +190,10 @@ class CallRecorder:
 
     # -- event handlers ------------------------------------------------------------------
 
-    def _turn(self, speech_id: str | None, at: float) -> PendingTurn | None:
-        """The open turn of a speech, created on first sight; None if already emitted."""
+    def _turn(self, speech_id: str | None, at: float, *, new: bool = False) -> PendingTurn | None:
+        """The open turn of a speech, created on first sight; None if already emitted. When
+        joined late, only a speech seen created (``new``) gets a turn: one that was under
+        way before is not recorded, rather than recorded wrong."""
         if speech_id is None:
             return None
         if speech_id in self._emitted:
@@ -182,6 +201,9 @@ class CallRecorder:
             return None
         pending = self._open.get(speech_id)
         if pending is None:
+            if self.joined_late and not new:
+                self._late += 1
+                return None
             if len(self._open) >= OPEN_LIMIT:
                 self._let_go_of_one()
             pending = self._open[speech_id] = PendingTurn(speech_id=speech_id, created_at=at)
@@ -202,7 +224,7 @@ class CallRecorder:
                 return
 
     def _speech_created(self, e: ev.SpeechCreated) -> None:
-        pending = self._turn(e.speech_id, e.at)
+        pending = self._turn(e.speech_id, e.at, new=True)
         if pending is not None:
             self._announced.add(e.speech_id)
             pending.created_at = min(pending.created_at, e.at)
@@ -210,6 +232,10 @@ class CallRecorder:
             pending.agent = e.agent
             pending.modality = e.modality
             self._adopt_orphan(pending)
+            asked = self._user_turn
+            if asked is not None and asked != e.speech_id and asked in self._open:
+                pending.answers = asked
+                self._answers.setdefault(asked, []).append(pending)
 
     def _speech_done(self, e: ev.SpeechDone) -> None:
         pending = self._turn(e.speech_id, e.at)
@@ -223,7 +249,7 @@ class CallRecorder:
         if pending is None:
             self._unattributed += e.speech_id is None
             return
-        if all(r.request_id != e.request_id for r in pending.llm):
+        if not _reported(e.request_id, pending.llm):
             pending.llm.append(e)
 
     def _handoff(self, e: ev.AgentHandoff) -> None:
@@ -235,16 +261,44 @@ class CallRecorder:
         if pending is None:
             self._unattributed += e.speech_id is None
             return
-        if all(r.request_id != e.request_id for r in pending.tts):
+        if not _reported(e.request_id, pending.tts):
             pending.tts.append(e)
 
     def _end_of_turn(self, e: ev.EndOfTurn) -> None:
+        if not self._caught_up and e.speech_id is not None:
+            # joined late, and the user began this turn before: its reply is not recorded
+            self._open.pop(e.speech_id, None)
+            self._emitted.append(e.speech_id)
+            self._late += 1
+            return
         pending = self._turn(e.speech_id, e.at)
         if pending is not None and pending.eou is None:
             pending.eou = e
             self._awaiting_user.append(pending.speech_id or "")
+            self._not_an_answer(pending)
+            self._user_turn = pending.speech_id
+
+    def _not_an_answer(self, pending: PendingTurn) -> None:
+        """The speech replies to a user turn of its own: it answers no earlier one."""
+        if pending.answers is not None:
+            linked = self._answers.get(pending.answers, [])
+            if pending in linked:
+                linked.remove(pending)
+            pending.answers = None
+
+    def _user_state_changed(self, e: ev.UserStateChanged) -> None:
+        if e.new == "speaking" and e.old != "speaking":
+            self._caught_up = True
+        self._user.state_changed(e)
+
+    def _transcript(self, e: ev.UserTranscript) -> None:
+        if self._caught_up:
+            self._user.add_final(e)
 
     def _user_message(self, e: ev.UserMessage) -> None:
+        if not self._caught_up:
+            self._late += 1  # said before turnscope joined: its turn is not recorded
+            return
         self._unanswered(self._user.consume(e.text))
         while self._awaiting_user:
             pending = self._open.get(self._awaiting_user.pop())
@@ -280,6 +334,7 @@ class CallRecorder:
         transcribed it) or contradictory ones (stopped before it started) — takes them from
         the user's last stretch of speech before it (VAD)."""
         pending.user = e
+        self._not_an_answer(pending)
         window, contradiction = user_window(e.started_speaking_at, e.stopped_speaking_at)
         if contradiction is not None:
             pending.suspect.append(contradiction)
@@ -316,36 +371,67 @@ class CallRecorder:
         done = pending.done
         if done is None or not done.scheduled or now < done.at + self.grace:
             return False
+        if self._answer_pending(pending):
+            return False
         window = pending.window()
         if window is None or not self._stt.reporting or now >= done.at + self.stt_wait:
             return True
         return self._stt.covers(window[1])
 
-    def _emit(self, ready: list[PendingTurn]) -> None:
-        if not ready:
-            return
-        for pending in sorted(ready, key=PendingTurn.start):
-            if pending.speech_id is not None:
-                self._open.pop(pending.speech_id, None)
-                self._done.pop(pending.speech_id, None)
-                self._announced.discard(pending.speech_id)
-                self._fold_discarded_into(pending)
-                self._emitted.append(pending.speech_id)
-            elif pending in self._no_reply:
-                self._no_reply.remove(pending)
-            self._turns += 1
-            turn = assemble(
-                pending,
-                self._turns,
-                call_id=self.call_id,
-                matcher=self._matcher,
-                stt=self._stt,
-                now=self._now,
-                grace=self.grace,
-                call_started_at=self._started_at,
+    def _answer_pending(self, pending: PendingTurn) -> bool:
+        """Whether a speech that may answer this user turn has yet to finish, and could have
+        played before the turn's own reply: until it does, which was heard first is unknown.
+        Decided by ids and order (which speech was created after which commit), never by
+        how long ago it was."""
+        if pending.speech_id is None:
+            return False
+        linked = self._answers.get(pending.speech_id)
+        if not linked:
+            return False
+        own = first_audio(self._matcher.peek_messages(pending))
+        return any(
+            b.done is None
+            and (
+                own is None
+                or own.started_speaking_at is None
+                or b.created_at < own.started_speaking_at
             )
-            self._on_turn(turn)
+            for b in linked
+        )
+
+    def _emit(self, ready: list[PendingTurn]) -> None:
+        while ready:
+            for pending in sorted(ready, key=PendingTurn.start):
+                self._emit_one(pending)
+            # a turn emitted may have been what another waited for
+            ready = [p for p in self._done.values() if self._ready(p, self._now)]
         self._forget_old_stt()
+
+    def _emit_one(self, pending: PendingTurn) -> None:
+        answers: list[PendingTurn] = []
+        if pending.speech_id is not None:
+            self._open.pop(pending.speech_id, None)
+            self._done.pop(pending.speech_id, None)
+            self._announced.discard(pending.speech_id)
+            self._fold_discarded_into(pending)
+            self._emitted.append(pending.speech_id)
+            answers = self._answers.pop(pending.speech_id, [])
+            pending.messages = self._matcher.peek_messages(pending)
+        elif pending in self._no_reply:
+            self._no_reply.remove(pending)
+        self._turns += 1
+        turn = assemble(
+            pending,
+            self._turns,
+            call_id=self.call_id,
+            matcher=self._matcher,
+            stt=self._stt,
+            now=self._now,
+            grace=self.grace,
+            call_started_at=self._started_at,
+            answers=answers,
+        )
+        self._on_turn(turn)
 
     def _forget_old_stt(self) -> None:
         starts = [p.start() for p in (*self._open.values(), *self._no_reply)]
@@ -396,4 +482,5 @@ class CallRecorder:
             false_interruptions=tuple(self._false_interruptions),
             stt_by_model=self._stt.by_model(),
             handoffs=tuple((h.at, h.old_agent, h.new_agent) for h in self._handoffs),
+            joined_late=self.joined_late,
         )

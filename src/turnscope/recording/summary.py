@@ -66,10 +66,11 @@ class SummaryTotals:
         if turn.e2e is not None:
             self.e2e.append(turn.e2e)
         if turn.agent_started_at is not None:
+            # the rate's numerator and denominator count the same kind: replies that played
             self.heard += 1
+            self.interrupted += turn.interrupted
             if self.first_audio is None or turn.agent_started_at < self.first_audio:
                 self.first_audio = turn.agent_started_at
-        self.interrupted += turn.interrupted
         for error in turn.errors:
             self.errors[error.component] = self.errors.get(error.component, 0) + 1
             self.unrecoverable += not error.recoverable

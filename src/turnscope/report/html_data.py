@@ -14,6 +14,7 @@ import numpy as np
 from turnscope.report.metrics import METRICS
 from turnscope.report.queries import distributions, events_of, turns_of, values_of
 from turnscope.report.text import E2E_NOTE
+from turnscope.report.trend import trend_of
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
 if TYPE_CHECKING:
@@ -45,6 +46,20 @@ def gather(
         ],
         "distributions": _distributions(connection, call_ids),
         "cost": _cost(calls),
+        "trend": _trend(calls, turns),
+    }
+
+
+def _trend(calls: list[dict[str, Any]], turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per day when the calls span more than two days, else per hour."""
+    times = [c.get("started_at") or c["recorded_at"] for c in calls]
+    by = "day" if times and max(times) - min(times) > 2 * 86400 else "hour"
+    return {
+        "by": by,
+        "periods": [
+            {k: (_num(v, 8) if isinstance(v, float) else v) for k, v in p.as_dict().items()}
+            for p in trend_of(calls, turns, by)
+        ],
     }
 
 
@@ -81,9 +96,21 @@ def _call(
         "suspect": call.get("suspect") or [],
         "unknown": call.get("unknown") or {},
         "stt_repeated_reports": call.get("stt_repeated_reports") or 0,
+        "tags": call.get("tags") or [],
+        "errors": sum((call.get("summary") or {}).get("errors_by_component", {}).values())
+        if call.get("summary")
+        else sum(t["errors"] for t in turns),
+        "interruptions": sum(1 for t in turns if t["interrupted"]),
+        "e2e_p50": _num(_summary(call, "e2e_p50")),
+        "e2e_p95": _num(_summary(call, "e2e_p95")),
+        "e2e_max": _num(_summary(call, "e2e_max")),
         "turns": [_turn(t, origin) for t in turns],
         "events": [_event(e, origin) for e in events],
     }
+
+
+def _summary(call: dict[str, Any], key: str) -> Any:
+    return (call.get("summary") or {}).get(key)
 
 
 def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from turnscope.report.metrics import METRICS
-from turnscope.store import StoreError
+from turnscope.report.filters import CALL_TIME, CallFilter
+from turnscope.report.metrics import ALL_METRICS, METRICS
+from turnscope.store import StoreError, histograms
 
 if TYPE_CHECKING:
     import sqlite3
@@ -17,10 +18,18 @@ if TYPE_CHECKING:
 __all__ = [
     "PERCENTILES",
     "Distribution",
+    "Totals",
     "distributions",
     "events_of",
+    "exact_distributions",
+    "find_call",
+    "histogram_distributions",
     "select_calls",
+    "totals",
+    "totals_of",
     "turns_of",
+    "values_of",
+    "with_written",
 ]
 
 PERCENTILES = (50, 90, 95, 99)
@@ -48,24 +57,79 @@ def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def find_call(connection: sqlite3.Connection, call: str) -> dict[str, Any]:
+    """One call by id, unique id prefix, session id or room name (metadata ``room``);
+    StoreError when nothing or more than one call matches."""
+    rows = _rows(connection.execute("SELECT * FROM calls WHERE call_id = ?", (call,)))
+    if not rows:
+        rows = _rows(
+            connection.execute(
+                "SELECT * FROM calls WHERE substr(call_id, 1, length(?)) = ? OR session_id = ? "
+                "OR json_extract(metadata, '$.room') = ?",
+                (call, call, call, call),
+            )
+        )
+    if not rows:
+        raise StoreError(f"no call {call!r} in the store (by id, session id or room)")
+    if len(rows) > 1:
+        raise StoreError(
+            f"{call!r} matches {len(rows)} calls; give more of a call id "
+            "(`turnscope calls` lists them)"
+        )
+    return _decoded(rows[0])
+
+
 def select_calls(
-    connection: sqlite3.Connection, *, call: str | None = None, last: int | None = None
+    connection: sqlite3.Connection,
+    *,
+    call: str | None = None,
+    last: int | None = None,
+    filters: CallFilter | None = None,
 ) -> list[dict[str, Any]]:
-    """The chosen calls, oldest first: one by id (or unique id prefix), else the last N."""
+    """The chosen calls, oldest first: one (``find_call``), else the last N that pass the
+    filters (all of them without ``last``)."""
     if call is not None:
-        rows = _rows(connection.execute("SELECT * FROM calls WHERE call_id LIKE ? || '%'", (call,)))
-        if not rows:
-            raise StoreError(f"no call {call!r} in the store")
-        if len(rows) > 1:
-            raise StoreError(f"{call!r} matches {len(rows)} calls; give more of its id")
-        return [_decoded(rows[0])]
-    query = "SELECT * FROM calls ORDER BY COALESCE(started_at, recorded_at) DESC"
-    params: tuple[Any, ...] = ()
+        return [find_call(connection, call)]
+    where, params = (filters or CallFilter()).where()
+    query = f"SELECT * FROM calls WHERE {where} ORDER BY {CALL_TIME} DESC"
     if last is not None:
         query += " LIMIT ?"
-        params = (last,)
+        params = [*params, last]
     rows = _rows(connection.execute(query, params))
     return [_decoded(r) for r in reversed(rows)]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """How many calls and turns a filter selects, and what they cost."""
+
+    calls: int
+    turns: int
+    cost_usd: float | None
+    """Summed over the priced calls; None when none was priced."""
+    unpriced_calls: int
+
+
+def totals_of(calls: list[dict[str, Any]]) -> Totals:
+    """The same counts over calls already read."""
+    priced = [c["cost_usd"] for c in calls if c.get("cost_usd") is not None]
+    return Totals(
+        len(calls),
+        sum(c.get("turns") or 0 for c in calls),
+        sum(priced) if priced else None,
+        len(calls) - len(priced),
+    )
+
+
+def totals(connection: sqlite3.Connection, filters: CallFilter | None = None) -> Totals:
+    """Counts over the calls table only: instant at any size."""
+    where, params = (filters or CallFilter()).where()
+    row = connection.execute(
+        "SELECT COUNT(*), COALESCE(SUM(turns), 0), SUM(cost_usd), "
+        f"SUM(cost_usd IS NULL) FROM calls WHERE {where}",
+        params,
+    ).fetchone()
+    return Totals(int(row[0]), int(row[1]), row[2], int(row[3] or 0))
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +169,30 @@ def turns_of(connection: sqlite3.Connection, call_ids: list[str]) -> list[dict[s
     return rows
 
 
+def with_written(
+    connection: sqlite3.Connection, turns: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Add to each interrupted turn what its model wrote (``written``: the output of its
+    kept LLM or realtime requests), to set against what was heard."""
+    cut = [t for t in turns if t["interrupted"]]
+    if not cut:
+        return turns
+    ids = sorted({t["call_id"] for t in cut})
+    marks = ", ".join("?" * len(ids))
+    written: dict[tuple[str, int], list[str]] = {}
+    for call_id, turn, output in connection.execute(
+        "SELECT call_id, turn, output FROM components WHERE kind IN ('llm', 'realtime') "
+        f"AND discarded = 0 AND output IS NOT NULL AND call_id IN ({marks}) "
+        "ORDER BY started_at",
+        ids,
+    ):
+        written.setdefault((call_id, turn), []).append(output)
+    for turn in cut:
+        found = written.get((turn["call_id"], turn["turn"]))
+        turn["written"] = " ".join(found) if found else None
+    return turns
+
+
 def events_of(
     connection: sqlite3.Connection, call_ids: list[str], kinds: tuple[str, ...]
 ) -> list[dict[str, Any]]:
@@ -124,14 +212,50 @@ def events_of(
 def distributions(
     connection: sqlite3.Connection, call_ids: list[str] | None
 ) -> dict[str, Distribution]:
-    """Percentiles of every metric over the given calls (None: every call in the store)."""
-    by_table: dict[str, list[str]] = {}
-    for metric in METRICS.values():
-        by_table.setdefault(metric.table, []).append(metric.name)
+    """Percentiles of every metric over the given calls (None: every call in the store,
+    from the histograms the store keeps, exact at the reports' precision)."""
     found: dict[str, Distribution] = {}
-    for table, names in by_table.items():
+    names = list(METRICS)
+    if call_ids is None:
+        found = histogram_distributions(connection, names)
+        names = [n for n in names if n not in histograms.kept(connection)]
+    found.update(exact_distributions(connection, call_ids, names))
+    return {name: found[name] for name in METRICS if name in found}
+
+
+def histogram_distributions(
+    connection: sqlite3.Connection, names: list[str]
+) -> dict[str, Distribution]:
+    """Every call's distribution of the kept metrics among ``names``, from the histograms.
+
+    A percentile is exact, or (when the two values it lies between share a 1 ms bucket) the
+    bucket: what the reports show either way. ``maximum`` is exact; ``mean`` is the sum
+    over the count."""
+    kept = [n for n in names if n in histograms.kept(connection)]
+    found = {}
+    for name, held in histograms.buckets(connection, kept).items():
+        count = sum(b.count for b in held)
+        found[name] = Distribution(
+            metric=name,
+            count=count,
+            percentiles={p: histograms.percentile(held, p)[0] for p in PERCENTILES},
+            maximum=held[-1].high,
+            mean=sum(b.total for b in held) / count,
+        )
+    return found
+
+
+def exact_distributions(
+    connection: sqlite3.Connection, call_ids: list[str] | None, names: list[str]
+) -> dict[str, Distribution]:
+    """Percentiles of the given metrics from every value (numpy), over the given calls."""
+    by_table: dict[str, list[str]] = {}
+    for name in names:
+        by_table.setdefault(ALL_METRICS[name].table, []).append(name)
+    found: dict[str, Distribution] = {}
+    for table, chosen in by_table.items():
         columns = ", ".join(
-            f"CASE WHEN {METRICS[n].where} THEN {METRICS[n].expression} END" for n in names
+            f"CASE WHEN {ALL_METRICS[n].where} THEN {ALL_METRICS[n].expression} END" for n in chosen
         )
         query = f"SELECT {columns} FROM {table}"
         params: list[str] = []
@@ -143,7 +267,7 @@ def distributions(
         values = np.array(connection.execute(query, params).fetchall(), dtype=float)
         if values.size == 0:
             continue
-        for i, name in enumerate(names):
+        for i, name in enumerate(chosen):
             column = values[:, i]
             column = column[~np.isnan(column)]
             if column.size:
@@ -165,8 +289,8 @@ def _distribution(name: str, values: np.ndarray[Any, np.dtype[np.float64]]) -> D
 def values_of(
     connection: sqlite3.Connection, metric: str, call_ids: list[str] | None
 ) -> list[float]:
-    """Every value of one metric over the given calls."""
-    m = METRICS[metric]
+    """Every value of one metric (any of ``ALL_METRICS``) over the given calls."""
+    m = ALL_METRICS[metric]
     query = f"SELECT {m.expression} FROM {m.table} WHERE {m.where} AND {m.expression} IS NOT NULL"
     params: list[str] = []
     if call_ids is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich import box
@@ -9,14 +10,24 @@ from rich.table import Table
 from rich.text import Text
 
 from turnscope.recording.plausibility import REASONS
+from turnscope.report.literal import literal
 from turnscope.report.metrics import METRICS
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from turnscope.report.queries import Distribution
+    from turnscope.report.queries import Distribution, Totals
 
-__all__ = ["E2E_NOTE", "SUSPECT_MARK", "render_call", "render_percentiles"]
+__all__ = [
+    "E2E_NOTE",
+    "LEGEND",
+    "SUSPECT_MARK",
+    "render_call",
+    "render_errors",
+    "render_percentiles",
+    "render_quality",
+    "render_totals",
+]
 
 SUSPECT_MARK = "!"
 """Follows a raw value LiveKit reported that cannot be true (shown, never counted)."""
@@ -28,11 +39,13 @@ E2E_NOTE = (
 
 _PARTS = (
     ("endpointing", "endp"),
+    ("previous_turn_wait", "wait"),
     ("turn_callback", "cb"),
     ("tool_steps", "tool"),
     ("llm_first_token", "llm"),
     ("sentence_aggregation", "sent"),
     ("tts_first_byte", "tts"),
+    ("tts_retry", "retry"),
     ("queue_wait", "q"),
     ("playback", "play"),
     ("preemptive_overlap", "ovl"),
@@ -102,7 +115,7 @@ def render_quality(console: Console, call: dict[str, Any], turns: list[dict[str,
         "and scores; see docs/data-quality.md)"
     )
     for line in lines:
-        console.print(f"  {line}")
+        console.print(literal(f"  {line}"))
 
 
 def _raw(field: str, value: float) -> str:
@@ -135,25 +148,30 @@ def _flags(turn: dict[str, Any], *, show_agent: bool) -> str:
     return " ".join(flags)
 
 
-def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, Any]]) -> None:
-    duration = (
-        f"{call['ended_at'] - call['started_at']:.1f} s"
-        if call.get("ended_at") and call.get("started_at")
-        else "in progress"
-    )
-    title = Text.assemble(
-        ("call ", "bold"),
-        (call["call_id"][:12], "bold cyan"),
-        f"  session {call['session_id']}  ·  {len(turns)} turns  ·  {duration}",
-        f"  ·  closed: {call['close_reason']}" if call.get("close_reason") else "",
-    )
-    said = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
-    said.add_column("#", justify="right")
-    said.add_column("user said", ratio=3)
-    said.add_column("agent said", ratio=3)
-    said.add_column("outcome, flags", ratio=2)
-    said.add_column("tokens in/out", justify="right")
-    said.add_column("cost", justify="right")
+LEGEND = (
+    "Per turn, in ms: e2e (response latency) = endp (endpointing) + cb (your turn callback) "
+    "+ tool (tool steps) + llm (LLM first token) + sent (sentence aggregation) + tts (TTS "
+    "first byte) + q (queue wait) + play (playback) + ovl (preemptive overlap) + oth (other)."
+)
+
+
+def render_call(
+    console: Console,
+    call: dict[str, Any],
+    turns: list[dict[str, Any]],
+    errors: list[dict[str, Any]] | None = None,
+) -> None:
+    """One call: its header, what was said, the breakdown per turn, errors, totals.
+
+    Everything that came from the call (ids, words, messages) is shown literally."""
+    console.print(_header(call, len(turns)))
+    said = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
+    said.add_column("#", justify="right", no_wrap=True)
+    said.add_column("user said", ratio=3, overflow="fold")
+    said.add_column("agent said", ratio=3, overflow="fold")
+    said.add_column("outcome, flags", ratio=2, overflow="fold")
+    said.add_column("tokens in/out", justify="right", no_wrap=True)
+    said.add_column("cost", justify="right", no_wrap=True)
     several_agents = len({t.get("agent_name") for t in turns}) > 1
     for turn in turns:
         cost = usd(turn.get("cost_usd"))
@@ -163,13 +181,14 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
             cost += "*"
         said.add_row(
             str(turn["turn"]),
-            turn["user_text"] or "",
-            turn["agent_text"] or "",
-            _flags(turn, show_agent=several_agents),
+            _words(turn["user_text"], spoke=turn.get("user_started_at") is not None),
+            _agent_words(turn),
+            literal(_flags(turn, show_agent=several_agents)),
             f"{_count(turn['prompt_tokens'])}/{_count(turn['completion_tokens'])}",
             cost,
         )
     console.print(said)
+    console.print(Text(LEGEND, style="dim"))
     timing = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title_justify="left")
     timing.add_column("#", justify="right")
     timing.add_column("e2e", justify="right", style="bold")
@@ -183,44 +202,122 @@ def render_call(console: Console, call: dict[str, Any], turns: list[dict[str, An
             *(_timed(turn[column], raw.get(column)) for column, _ in _PARTS),
         )
     console.print(timing)
-    render_summary(console, call)
+    render_errors(console, errors or [])
+    render_summary(console, call, turns)
     render_cost(console, call)
     render_quality(console, call, turns)
-    console.print(
-        "[dim]ms; e2e = endpointing + turn callback + tool steps + LLM first token + sentence "
-        "aggregation + TTS first byte + queue wait + playback + preemptive overlap + other[/dim]"
+
+
+def _header(call: dict[str, Any], turns: int) -> Text:
+    """Call id, local date and time, duration, close reason; session, user and tags."""
+    started = call.get("started_at") or call.get("recorded_at")
+    when = datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M:%S") if started else "–"
+    duration = (
+        f"{call['ended_at'] - call['started_at']:.1f} s"
+        if call.get("ended_at") and call.get("started_at")
+        else "in progress"
     )
+    first = Text.assemble(
+        ("call ", "bold"),
+        literal(call["call_id"][:12], "bold cyan"),
+        f"  {when}  ·  {turns} turns  ·  {duration}",
+    )
+    second = Text.assemble("session ", literal(call["session_id"]))
+    if call.get("close_reason"):
+        second.append_text(Text.assemble("  ·  closed: ", literal(call["close_reason"])))
+    if call.get("user_id"):
+        second.append_text(Text.assemble("  ·  user ", literal(call["user_id"])))
+    if call.get("tags"):
+        second.append_text(Text.assemble("  ·  tags ", literal(", ".join(call["tags"]))))
+    return Text("\n").join([first, second])
 
 
-def render_summary(console: Console, call: dict[str, Any]) -> None:
-    """Interruptions, errors, time in each state, away episodes, first greeting."""
+def _words(text: str | None, *, spoke: bool) -> Text:
+    """What someone said, literally; "(not captured)" when they spoke and the store has no
+    words (content capture off)."""
+    if text is None:
+        return Text("(not captured)" if spoke else "", style="dim")
+    return literal(text)
+
+
+def _agent_words(turn: dict[str, Any]) -> Text:
+    """The reply; for an interrupted one, what was heard against what was written."""
+    said = _words(turn["agent_text"], spoke=turn.get("agent_started_at") is not None)
+    if not turn["interrupted"]:
+        return said
+    heard = turn.get("heard_seconds")
+    cut = f"cut off after {ms(heard)} ms: " if heard is not None else "cut off: "
+    parts = [Text.assemble((cut, "yellow"), said)]
+    written = turn.get("written")
+    if written is not None and written != turn["agent_text"]:
+        parts.append(Text.assemble(("written: ", "dim"), literal(written, "dim")))
+    return Text("\n").join(parts)
+
+
+def render_errors(console: Console, errors: list[dict[str, Any]]) -> None:
+    """Each error: turn, component, type, recoverable or not, and its message."""
+    if not errors:
+        return
+    table = Table(title="errors", title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column("turn", justify="right", no_wrap=True)
+    table.add_column("component", no_wrap=True)
+    table.add_column("type", overflow="fold", ratio=1)
+    table.add_column("recoverable", no_wrap=True)
+    table.add_column("message", overflow="fold", ratio=3)
+    for error in errors:
+        recoverable = error.get("recoverable")
+        table.add_row(
+            "–" if error.get("turn") is None else str(error["turn"]),
+            literal(error.get("component") or "–"),
+            literal(error.get("detail") or "–"),
+            "–" if recoverable is None else ("yes" if recoverable else "no"),
+            literal(error.get("message") or ""),
+        )
+    console.print(table)
+
+
+def render_summary(
+    console: Console, call: dict[str, Any], turns: list[dict[str, Any]] | None = None
+) -> None:
+    """Interruptions, errors, time in each state, away episodes, and the first greeting
+    (only when the agent spoke first)."""
     summary = call.get("summary")
     if not summary:
         return
     rate = summary["interruption_rate"]
     errors = ", ".join(f"{k} {v}" for k, v in summary["errors_by_component"].items()) or "none"
-    greeting = summary["time_to_first_greeting"]
+    greeting = summary["time_to_first_greeting"] if _greeted(turns) else None
     console.print(
-        f"interruptions {summary['interruptions']}"
-        + (f" ({rate:.0%} of replies)" if rate is not None else "")
-        + f" · false interruptions {summary['false_interruptions']}"
-        + f" ({summary['false_interruptions_resumed']} resumed)"
-        + f" · errors: {errors} ({summary['unrecoverable_errors']} unrecoverable)"
-        + (f" · first greeting after {ms(greeting)} ms" if greeting is not None else "")
-        + (
-            f" · suspect values {suspect} (kept out of percentiles)"
-            if (suspect := summary.get("suspect_values"))
-            else ""
+        Text(
+            f"interruptions {summary['interruptions']}"
+            + (f" ({rate:.0%} of replies)" if rate is not None else "")
+            + f" · false interruptions {summary['false_interruptions']}"
+            + f" ({summary['false_interruptions_resumed']} resumed)"
+            + f" · errors: {errors} ({summary['unrecoverable_errors']} unrecoverable)"
+            + (f" · first greeting after {ms(greeting)} ms" if greeting is not None else "")
+            + (
+                f" · suspect values {suspect} (kept out of percentiles)"
+                if (suspect := summary.get("suspect_values"))
+                else ""
+            )
         )
     )
 
     def states(spent: dict[str, float]) -> str:
         return " · ".join(f"{k} {v:.1f} s" for k, v in sorted(spent.items()))
 
-    console.print(f"  user: {states(summary['user_time_in_state'])}")
-    console.print(f"  agent: {states(summary['agent_time_in_state'])}")
+    console.print(literal(f"  user: {states(summary['user_time_in_state'])}"))
+    console.print(literal(f"  agent: {states(summary['agent_time_in_state'])}"))
     for start, end in summary["away_episodes"]:
         console.print(f"  user away for {end - start:.1f} s")
+
+
+def _greeted(turns: list[dict[str, Any]] | None) -> bool:
+    """Whether the call opened with the agent speaking (a greeting), not the user."""
+    if not turns:
+        return turns is None  # no turns given: trust the summary
+    first = min(turns, key=lambda t: t["turn"])
+    return first.get("user_started_at") is None and first.get("source") != "user"
 
 
 def render_cost(console: Console, call: dict[str, Any]) -> None:
@@ -228,26 +325,61 @@ def render_cost(console: Console, call: dict[str, Any]) -> None:
     if call.get("cost_usd") is None:
         if call.get("unpriced"):
             console.print(
-                f"[yellow]call cost unknown: nothing could be priced "
-                f"(unpriced: {', '.join(call['unpriced'])})[/yellow] "
-                "— add them with a TURNSCOPE_PRICES file"
+                Text.assemble(
+                    literal(
+                        "call cost unknown: nothing could be priced "
+                        f"(unpriced: {', '.join(call['unpriced'])})",
+                        "yellow",
+                    ),
+                    " — add them with a TURNSCOPE_PRICES file",
+                )
             )
         return
     parts = " · ".join(f"{k} {usd(v)}" for k, v in sorted(call["cost_by_component"].items()))
     idle = call.get("cost_idle_stt")
     console.print(
-        f"[bold]call cost {usd(call['cost_usd'])}[/bold]  ({parts}"
-        + (f"; of the STT, {usd(idle)} was idle audio outside user turns" if idle else "")
-        + ")"
+        Text.assemble(
+            (f"call cost {usd(call['cost_usd'])}", "bold"),
+            literal(
+                f"  ({parts}"
+                + (f"; of the STT, {usd(idle)} was idle audio outside user turns" if idle else "")
+                + ")"
+            ),
+        )
     )
     models = " · ".join(f"{k} {usd(v)}" for k, v in sorted(call["cost_by_model"].items()))
     if models:
-        console.print(f"  by model: {models}")
+        console.print(literal(f"  by model: {models}"))
     if call.get("unpriced"):
         console.print(
-            f"  [yellow]unpriced (not counted; * above): {', '.join(call['unpriced'])}[/yellow] "
-            "— add them with a TURNSCOPE_PRICES file"
+            Text.assemble(
+                literal(
+                    f"  unpriced (not counted; * above): {', '.join(call['unpriced'])}", "yellow"
+                ),
+                " — add them with a TURNSCOPE_PRICES file",
+            )
         )
+
+
+def render_totals(console: Console, totals: Totals) -> None:
+    """Cost over the calls shown: in all, per call, and how many could not be priced."""
+    if totals.cost_usd is None:
+        console.print(Text(f"cost: none priced over {totals.calls} call(s)", style="dim"))
+        return
+    priced = totals.calls - totals.unpriced_calls
+    line = (
+        f"cost {usd(totals.cost_usd)} over {priced} priced call(s) "
+        f"(mean {usd(totals.cost_usd / priced)} per call"
+        + (
+            f", {totals.turns} turns: {usd(totals.cost_usd / totals.turns)} per turn"
+            if totals.turns
+            else ""
+        )
+        + ")"
+    )
+    if totals.unpriced_calls:
+        line += f"; {totals.unpriced_calls} call(s) without a price"
+    console.print(Text(line, style="bold"))
 
 
 def render_percentiles(
@@ -270,4 +402,4 @@ def render_percentiles(
             ms(dist.maximum),
         )
     console.print(table)
-    console.print(f"[dim]{E2E_NOTE}[/dim]")
+    console.print(Text(E2E_NOTE, style="dim"))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from turnscope.simulate.scenarios import Utterance
 
 __all__ = [
+    "CAPTURED_AT",
     "FRAME_SECONDS",
     "INPUT_SAMPLE_RATE",
     "OUTPUT_SAMPLE_RATE",
@@ -37,6 +38,8 @@ __all__ = [
 INPUT_SAMPLE_RATE = 16_000
 OUTPUT_SAMPLE_RATE = 24_000
 FRAME_SECONDS = 0.02
+CAPTURED_AT = "turnscope.captured_at"
+"""Key in a frame's ``userdata``: the wall time its audio ended (it was 'captured')."""
 SPEECH_AMPLITUDE = 8000
 """Loud enough for both the VAD and the STT."""
 NOISE_AMPLITUDE = 1500
@@ -100,12 +103,14 @@ class ScriptedAudioInput(io.AudioInput):
     async def __anext__(self) -> rtc.AudioFrame:
         captured = await self._pace()
         data = self._next_frame(captured)
-        return rtc.AudioFrame(
+        frame = rtc.AudioFrame(
             data=data,
             sample_rate=INPUT_SAMPLE_RATE,
             num_channels=1,
             samples_per_channel=len(data) // 2,
         )
+        frame.userdata[CAPTURED_AT] = captured
+        return frame
 
     async def _pace(self) -> float:
         """Deliver each frame when its audio has been 'captured', as a microphone does, and
@@ -135,6 +140,11 @@ class ScriptedAudioInput(io.AudioInput):
                 return self._frames["silence"]
             self._cued_at = now
         if now - self._cued_at + 1e-9 < utterance.gap / self._speed:
+            return self._frames["silence"]
+        if utterance.after == "reply" and not self._cue_check(utterance, self._previous_end):
+            # the agent spoke up again during the pause (a new agent's greeting after a
+            # handoff, a queued say): the caller lets it finish, as on a real call
+            self._cued_at = None
             return self._frames["silence"]
         return self._begin_utterance(utterance, now)
 

@@ -126,12 +126,18 @@ class ScriptedLLM(llm.LLM[None]):
 
 
 def prompt_key(chat_ctx: llm.ChatContext) -> str:
-    """The last user message or tool output: what the model is answering."""
+    """The last user message or tool output: what the model is answering; or the
+    instructions a ``generate_reply(instructions=...)`` added after them."""
+    instructions: str | None = None
     for item in reversed(chat_ctx.items):
         if item.type == "function_call_output":
-            return item.output
-        if item.type == "message" and item.role == "user":
-            return item.text_content or ""
+            return instructions if instructions is not None else item.output
+        if item.type != "message":
+            continue
+        if item.role == "user":
+            return instructions if instructions is not None else item.text_content or ""
+        if item.role == "system" and instructions is None:
+            instructions = item.text_content or ""
     return ""
 
 
@@ -173,6 +179,7 @@ class _ScriptedLLMStream(llm.LLMStream):
         if fails:
             record.ended_at = time.time()
             raise APIConnectionError("scripted connection failure (simulated)")
+        record.first_chunk_at = time.time()  # a chunk goes out before the next await
         words = reply.text.split(" ") if reply.text else []
         for i, word in enumerate(words):
             self._send(

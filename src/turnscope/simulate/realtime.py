@@ -194,6 +194,7 @@ class _ScriptedRealtimeSession(llm.RealtimeSession[None]):
             injected_ttft=ttft,
             text=reply.text,
             tool_calls=[call.name for call in reply.tool_calls],
+            first_chunk_at=started,  # a realtime response is reported from its creation
         )
         model.truth.llm_requests.append(record)
         messages: utils.aio.Chan[llm.MessageGeneration] = utils.aio.Chan()

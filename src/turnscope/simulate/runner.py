@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from livekit.agents import NOT_GIVEN, Agent, AgentSession, APIConnectOptions, llm, stt, tts, vad
 from livekit.agents.voice.agent_session import SessionConnectOptions
 
-from turnscope.simulate.agent import BillingAgent, FrontDeskAgent, ScriptedAgent
+from turnscope.simulate.agent import (
+    BillingAgent,
+    CannedAgent,
+    FrontDeskAgent,
+    ScriptedAgent,
+    ToolSpeakerAgent,
+)
 from turnscope.simulate.audio import ScriptedAudioInput, ScriptedAudioOutput
 from turnscope.simulate.llm import ScriptedLLM
 from turnscope.simulate.profiles import PROFILES, LatencySampler
@@ -199,7 +205,7 @@ def _build_session(
             sampler=sampler,
             truth=truth,
             fail_on=scenario.tts_fail_on,
-            time_out_once_on=scenario.tts_time_out_once_on,
+            retry_on=scenario.tts_retry_on,
             streaming=tts_streaming,
             provider=stack.tts[0],
             model=stack.tts[1],
@@ -322,11 +328,18 @@ def _agent(
 ) -> Agent:
     """The scenario's first agent; with ``billing_replies``, one that can hand off."""
     billing_replies = scenario.billing_replies
+    if scenario.canned:
+        return CannedAgent(replies=scenario.replies, sampler=sampler, truth=truth)
     if billing_replies is None:
-        return ScriptedAgent(sampler=sampler, truth=truth, ignore=scenario.ignore)
+        return ScriptedAgent(
+            sampler=sampler,
+            truth=truth,
+            ignore=scenario.ignore,
+            callback_seconds=scenario.callback_seconds,
+        )
 
     def billing() -> BillingAgent:
-        heard_after = scenario.transcripts[1:]  # the front desk heard the first utterance
+        heard_after = scenario.transcripts[scenario.handoff_after :]  # what the front desk heard
         own_stt = ScriptedSTT(
             heard_after,
             sampler=sampler,
@@ -341,7 +354,8 @@ def _agent(
             plugin.on("metrics_collected", result.metrics.append)
         return BillingAgent(stt=own_stt, llm=own_llm, tts=own_tts)
 
-    return FrontDeskAgent(sampler=sampler, truth=truth, billing=billing)
+    desk = ToolSpeakerAgent if scenario.speaking_tools else FrontDeskAgent
+    return desk(sampler=sampler, truth=truth, billing=billing)
 
 
 async def _type_out(

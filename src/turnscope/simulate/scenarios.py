@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from turnscope.simulate.agent import tool_arguments, weather_report
+from turnscope.simulate.agent import (
+    HOURS_INSTRUCTIONS,
+    tool_arguments,
+    weather_report,
+)
 from turnscope.simulate.llm import Reply, ToolCall
 
 if TYPE_CHECKING:
@@ -60,8 +64,8 @@ class Scenario:
     """User messages the agent deliberately does not answer."""
     tts_fail_on: frozenset[str] = frozenset()
     """Text fragments the TTS fails to synthesize (a non-retryable provider error)."""
-    tts_time_out_once_on: frozenset[str] = frozenset()
-    """Text fragments whose first synthesis times out; LiveKit's retry succeeds."""
+    tts_retry_on: frozenset[str] = frozenset()
+    """Text fragments whose first synthesis times out; the retry succeeds."""
     preemptive: bool = False
     endpointing_min_delay: float = 0.5
     user_away_timeout: float | None = None
@@ -69,6 +73,15 @@ class Scenario:
     billing_replies: Mapping[str, Reply] | None = None
     """When set, the agent can hand the caller off to a billing agent with its own STT, LLM
     (answering with these replies) and TTS."""
+    handoff_after: int = 1
+    """Utterances the first agent hears before the billing agent takes over."""
+    speaking_tools: bool = False
+    """The agent's tools answer the caller themselves (``session.say()``,
+    ``session.generate_reply()``, a handoff to an agent that speaks first)."""
+    callback_seconds: Mapping[str, float] = field(default_factory=dict)
+    """How long ``on_user_turn_completed`` takes, by the user message it runs for."""
+    canned: bool = False
+    """The agent's own ``llm_node`` yields the replies: no LLM request is made."""
 
     @property
     def transcripts(self) -> list[str]:
@@ -210,7 +223,7 @@ def _retries() -> Scenario:
             "Is anyone there?": Reply("Yes, I'm here. How can I help?"),
             "What are your opening hours?": Reply("We are open nine to five.", fail_first=1),
         },
-        tts_time_out_once_on=frozenset({"How can I help?"}),
+        tts_retry_on=frozenset({"How can I help?"}),
     )
 
 
@@ -352,6 +365,106 @@ def _text() -> Scenario:
     )
 
 
+def _tool_speaks() -> Scenario:
+    return Scenario(
+        name="tool_speaks",
+        description=(
+            "Tools answer the caller themselves: one says the answer (session.say), one asks "
+            "for a reply (session.generate_reply), one hands over to an agent that greets."
+        ),
+        utterances=(
+            Utterance("What's my booking reference?", 1.1, after="start"),
+            Utterance("When are you open?", 0.9),
+            Utterance("Can I talk to billing?", 0.9),
+        ),
+        replies={
+            "What's my booking reference?": Reply(tool_calls=(ToolCall("read_booking", "{}"),)),
+            "When are you open?": Reply(tool_calls=(ToolCall("check_hours", "{}"),)),
+            HOURS_INSTRUCTIONS: Reply("We are open from nine to five."),
+            "Can I talk to billing?": Reply(tool_calls=(ToolCall("connect_billing", "{}"),)),
+            "": Reply(),  # after a tool that spoke itself, the model has nothing to add
+        },
+        billing_replies={"": Reply("Hello, this is billing. How can I help?")},
+        handoff_after=3,
+        speaking_tools=True,
+    )
+
+
+def _slow_callback() -> Scenario:
+    return Scenario(
+        name="slow_callback",
+        description=(
+            "A slow on_user_turn_completed: the caller goes on talking meanwhile, so LiveKit "
+            "cancels the first reply before it plays, and the next turn waits for the hook."
+        ),
+        utterances=(
+            Utterance("I'd like to change my booking.", 1.2, after="start"),
+            Utterance("To next Friday, please.", 0.8, after="previous", gap=1.3),
+        ),
+        replies={
+            "I'd like to change my booking.": Reply("Sure, what would you like to change?"),
+            "To next Friday, please.": Reply("Done, your booking is moved to next Friday."),
+        },
+        callback_seconds={"I'd like to change my booking.": 3.0},
+    )
+
+
+def _bad_tool_calls() -> Scenario:
+    return Scenario(
+        name="bad_tool_calls",
+        description=(
+            "The model calls a function that does not exist, then one with arguments that "
+            "do not parse: LiveKit runs neither and tells the model so."
+        ),
+        utterances=(
+            Utterance("What's the weather in Rome?", 1.1, after="start"),
+            Utterance("And in Madrid?", 0.8),
+        ),
+        replies={
+            "What's the weather in Rome?": Reply(
+                tool_calls=(ToolCall("get_wether", tool_arguments(city="Rome")),)
+            ),
+            "And in Madrid?": Reply(tool_calls=(ToolCall("get_weather", "not json"),)),
+        },
+    )
+
+
+def _preemptive_canned() -> Scenario:
+    return Scenario(
+        name="preemptive_canned",
+        description=(
+            "Preemptive generation with an agent whose llm_node yields its text itself: the "
+            "reply starts before the turn is committed, with no LLM request."
+        ),
+        utterances=(
+            Utterance("Can I book a table for two?", 1.2, after="start"),
+            Utterance("Seven o'clock, please.", 0.9),
+        ),
+        replies={
+            "Can I book a table for two?": Reply("Of course. What time works for you?"),
+            "Seven o'clock, please.": Reply("Done. Your table is booked for seven."),
+        },
+        preemptive=True,
+        endpointing_min_delay=0.7,
+        canned=True,
+    )
+
+
+def _tts_retry() -> Scenario:
+    return Scenario(
+        name="tts_retry",
+        description=(
+            "The first TTS attempt at the answer times out and the retry succeeds (a "
+            "recoverable error): the caller waits for the retry."
+        ),
+        utterances=(Utterance("What's the cancellation policy?", 1.2, after="start"),),
+        replies={
+            "What's the cancellation policy?": Reply("You can cancel for free. Just call us."),
+        },
+        tts_retry_on=frozenset({"You can cancel for free."}),
+    )
+
+
 _CITIES = ("Paris", "Tokyo", "Lisbon", "Nairobi", "Lima", "Oslo", "Seoul", "Cairo")
 _SMALL_TALK = (
     ("Can I bring my dog on the trip?", "Yes, small pets are welcome on most of our tours."),
@@ -401,6 +514,11 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "realtime": _realtime,
     "handoff": _handoff,
     "text": _text,
+    "tool_speaks": _tool_speaks,
+    "slow_callback": _slow_callback,
+    "bad_tool_calls": _bad_tool_calls,
+    "preemptive_canned": _preemptive_canned,
+    "tts_retry": _tts_retry,
 }
 
 

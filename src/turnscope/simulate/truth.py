@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "CallbackTruth",
     "LLMRequestTruth",
     "PlaybackTruth",
     "STTUsageTruth",
@@ -81,6 +82,8 @@ class LLMRequestTruth:
     text: str = ""
     tool_calls: list[str] = field(default_factory=list)
     ended_at: float | None = None
+    first_chunk_at: float | None = None
+    """When it began to stream; None if cancelled before (LiveKit then reports nothing)."""
 
 
 @dataclass
@@ -103,6 +106,18 @@ class ToolCallTruth:
     arguments: dict[str, str]
     started_at: float
     injected_latency: float
+    ended_at: float | None = None
+
+
+@dataclass
+class CallbackTruth:
+    """One run of the agent's ``on_user_turn_completed``."""
+
+    text: str
+    """The user message it ran for."""
+    seconds: float
+    """How long it was scripted to take (scaled by speed)."""
+    started_at: float
     ended_at: float | None = None
 
 
@@ -135,6 +150,7 @@ class SimulationTruth:
     tool_calls: list[ToolCallTruth] = field(default_factory=list)
     says: list[SayTruth] = field(default_factory=list)
     typed: list[TypedTruth] = field(default_factory=list)
+    callbacks: list[CallbackTruth] = field(default_factory=list)
 
     def speech(self) -> list[UtteranceTruth]:
         """The user's utterances that carry words (noise bursts excluded)."""

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["ScriptedTTS"]
 
 CHUNK_SECONDS = 0.1
+RETRY_TIMEOUT = 0.6
+"""Seconds a ``retry_on`` synthesis hangs before it times out (at speed 1)."""
 AMPLITUDE = 3000
 
 
@@ -42,7 +44,7 @@ class ScriptedTTS(tts.TTS[None]):
         sampler: LatencySampler,
         truth: SimulationTruth,
         fail_on: Iterable[str] = (),
-        time_out_once_on: Iterable[str] = (),
+        retry_on: Iterable[str] = (),
         streaming: bool = False,
         provider: str = "api.openai.com",
         model: str = "tts-1",
@@ -57,8 +59,8 @@ class ScriptedTTS(tts.TTS[None]):
         self.truth = truth
         self.fail_on = tuple(fail_on)
         """Text fragments whose synthesis fails with a non-retryable provider error."""
-        self.time_out_once_on = tuple(time_out_once_on)
-        """Text fragments whose first synthesis attempt times out (LiveKit retries it)."""
+        self.retry_on = tuple(retry_on)
+        """Text fragments whose first attempt times out (a retryable error): the retry works."""
         self._timed_out: set[str] = set()
         self.voice = voice
         self._provider = provider
@@ -95,12 +97,16 @@ class ScriptedTTS(tts.TTS[None]):
         self.truth.tts_requests.append(record)
         return record
 
+    async def check_timeout(self, record: TTSRequestTruth) -> None:
+        """The first attempt at a ``retry_on`` text hangs, then times out."""
+        if record.text in self._timed_out or not any(f in record.text for f in self.retry_on):
+            return
+        self._timed_out.add(record.text)
+        record.failed = True
+        await asyncio.sleep(self.sampler.scaled(RETRY_TIMEOUT))
+        raise APITimeoutError("scripted synthesis timeout (simulated)")
+
     def check_failure(self, record: TTSRequestTruth) -> None:
-        once = [f for f in self.time_out_once_on if f in record.text and f not in self._timed_out]
-        if once:
-            self._timed_out.update(once)
-            record.failed = True
-            raise APITimeoutError("scripted synthesis timeout (simulated)")
         if any(fragment in record.text for fragment in self.fail_on):
             record.failed = True
             raise APIStatusError(
@@ -132,6 +138,7 @@ class _ScriptedChunkedStream(tts.ChunkedStream):
             mime_type="audio/pcm",
         )
         record = scripted.begin_request(request_id, self.input_text)
+        await scripted.check_timeout(record)
         await asyncio.sleep(record.injected_ttfb)
         scripted.check_failure(record)
         await scripted.speak(self.input_text, output_emitter, record)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from livekit.agents import vad
 
-from turnscope.simulate.audio import FRAME_SECONDS, frame_energy
+from turnscope.simulate.audio import CAPTURED_AT, FRAME_SECONDS, frame_energy
 
 if TYPE_CHECKING:
     from livekit import rtc
@@ -16,6 +16,8 @@ __all__ = ["ScriptedVAD"]
 
 INFERENCE_SECONDS = 0.0008
 """Reported inference time per frame: about what silero takes on one core."""
+CAPTURED_AT_FIELD = "_turnscope_captured_at"
+"""Set on a start or end of speech: when the audio of the frame it was decided on ended."""
 
 
 class ScriptedVAD(vad.VAD):
@@ -41,6 +43,23 @@ class ScriptedVAD(vad.VAD):
 
 
 class _ScriptedVADStream(vad.VADStream):
+    async def __anext__(self) -> vad.VADEvent:
+        """Hand LiveKit its next event; a start or end of speech carries, as its
+        ``inference_duration``, the whole delay from its frame's capture to now.
+
+        LiveKit dates the user's start and end of speech with its own clock when it takes
+        the event, less ``silence_duration`` and ``inference_duration``. A real VAD's
+        inference time is most of its delay; here frames and events also wait for a busy
+        loop, and a constant dated the end of speech late by the machine's load (5-40 ms
+        measured with both cores busy), so LiveKit's e2e came out that much short of the
+        truth. Measured when LiveKit takes the event, the date stays on the caller's
+        clock."""
+        event = await super().__anext__()
+        captured = getattr(event, CAPTURED_AT_FIELD, None)
+        if isinstance(captured, float):
+            event.inference_duration = max(INFERENCE_SECONDS, time.time() - captured)
+        return event
+
     async def _main_task(self) -> None:
         detector = self._vad
         assert isinstance(detector, ScriptedVAD)
@@ -99,6 +118,7 @@ class _VADState:
             events.append(
                 self._event(vad.VADEventType.START_OF_SPEECH, frames=[frame], speaking=True)
             )
+            _mark_capture(events[-1], frame)
         elif self.speaking and self.run_silence >= detector.min_silence:
             self.speaking = False
             events.append(
@@ -106,6 +126,7 @@ class _VADState:
                     vad.VADEventType.END_OF_SPEECH, frames=self.speech_frames, speaking=False
                 )
             )
+            _mark_capture(events[-1], frame)
             self.speech_frames = []
             self.speech_duration = self.silence_duration = 0.0
         return events
@@ -120,3 +141,9 @@ class _VADState:
             inference_duration=INFERENCE_SECONDS,
             **fields,
         )
+
+
+def _mark_capture(event: vad.VADEvent, frame: rtc.AudioFrame) -> None:
+    captured = frame.userdata.get(CAPTURED_AT)
+    if isinstance(captured, float):
+        setattr(event, CAPTURED_AT_FIELD, captured)

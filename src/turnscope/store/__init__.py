@@ -13,6 +13,7 @@ import sqlite3
 import time
 from typing import TYPE_CHECKING
 
+from turnscope.store.histograms import ensure as ensure_histograms
 from turnscope.store.migrations import MIGRATIONS
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
         migrate(connection)
+        ensure_histograms(connection)
     except BaseException:
         connection.close()
         raise

@@ -10,6 +10,23 @@ __all__ = ["BREAKDOWN_COLUMNS", "MIGRATIONS"]
 
 BREAKDOWN_COLUMNS = (
     "endpointing",
+    "previous_turn_wait",
+    "turn_callback",
+    "tool_steps",
+    "llm_first_token",
+    "sentence_aggregation",
+    "tts_first_byte",
+    "tts_retry",
+    "queue_wait",
+    "playback",
+    "preemptive_overlap",
+    "other",
+)
+"""Every part of the breakdown, one REAL column of ``turns`` each, in timeline order (the
+migration that added a part says so; Breakdown.PARTS is pinned to this by a test)."""
+
+_V1_BREAKDOWN_COLUMNS = (
+    "endpointing",
     "turn_callback",
     "tool_steps",
     "llm_first_token",
@@ -20,6 +37,7 @@ BREAKDOWN_COLUMNS = (
     "preemptive_overlap",
     "other",
 )
+"""The parts migration 1 created, frozen: a shipped migration never changes."""
 
 _V1 = f"""
 CREATE TABLE calls (
@@ -60,7 +78,7 @@ CREATE TABLE turns (
     preemptive INTEGER NOT NULL,
     discarded_attempts INTEGER NOT NULL,
     e2e REAL,
-    {", ".join(f"{c} REAL" for c in BREAKDOWN_COLUMNS)},
+    {", ".join(f"{c} REAL" for c in _V1_BREAKDOWN_COLUMNS)},
     total_latency REAL,
     transcription_delay REAL,
     end_of_utterance_delay REAL,
@@ -177,4 +195,36 @@ flagged suspect (JSON list of ``{field, reason, value}``, the raw value; the fie
 column is NULL) and the fields that hold no measurement (JSON object field → reason); STT
 usage reports that repeated audio already counted."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7 = """
+ALTER TABLE turns ADD COLUMN previous_turn_wait REAL;
+ALTER TABLE turns ADD COLUMN tts_retry REAL;
+ALTER TABLE turns ADD COLUMN answered_by TEXT;
+ALTER TABLE calls ADD COLUMN joined_late INTEGER NOT NULL DEFAULT 0
+"""
+"""7: two parts of the breakdown — the wait for the previous turn's callback, and the time
+lost to retried TTS — and the speech that answered the user when it was not the turn's own
+(a tool's ``say()``/``generate_reply()``, a new agent speaking first); whether turnscope
+joined the call late (``instrument()`` after ``session.start()``)."""
+
+
+_V8 = """
+CREATE TABLE histograms (
+    metric TEXT NOT NULL,
+    bucket INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    low REAL NOT NULL,
+    high REAL NOT NULL,
+    total REAL NOT NULL,
+    PRIMARY KEY (metric, bucket)
+) WITHOUT ROWID;
+CREATE TABLE histogram_metrics (
+    metric TEXT PRIMARY KEY,
+    definition TEXT NOT NULL
+)
+"""
+"""8 (issue 21): a histogram per metric, kept by every writer in the transaction that adds
+the values: ``bucket`` is the value in thousandths of its unit (ms), rounded as the reports
+round; ``low``/``high`` the exact extremes in the bucket, ``total`` their sum. Which metrics
+are kept, and by which definition, is in ``histogram_metrics`` (``store.histograms``)."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)

@@ -1,9 +1,12 @@
-"""Deleting old calls (``turnscope prune`` and the size cap)."""
+"""Deleting old calls (``turnscope prune`` and the size cap), and their values from the
+histograms (rebuilt from what remains, in the same transaction)."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Any
+
+from turnscope.store import histograms
 
 if TYPE_CHECKING:
     import sqlite3
@@ -18,6 +21,8 @@ def delete_calls(connection: sqlite3.Connection, select_ids: str, params: tuple[
         ids = [row[0] for row in connection.execute(select_ids, params).fetchall()]
         for table in ("components", "events", "turns", "calls"):
             connection.executemany(f"DELETE FROM {table} WHERE call_id = ?", [(i,) for i in ids])
+        if ids:
+            histograms.rebuild(connection)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

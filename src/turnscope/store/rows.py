@@ -43,8 +43,8 @@ CALL_END_SQL = """
 INSERT INTO calls (call_id, session_id, started_at, ended_at, turns, close_reason, close_error,
     stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at,
     cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced, summary,
-    suspect, unknown, stt_repeated_reports)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    suspect, unknown, stt_repeated_reports, joined_late)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) DO UPDATE SET
     started_at = excluded.started_at, ended_at = excluded.ended_at, turns = excluded.turns,
     close_reason = excluded.close_reason, close_error = excluded.close_error,
@@ -55,7 +55,7 @@ ON CONFLICT (call_id) DO UPDATE SET
     cost_by_component = excluded.cost_by_component, cost_by_model = excluded.cost_by_model,
     unpriced = excluded.unpriced, summary = excluded.summary,
     suspect = excluded.suspect, unknown = excluded.unknown,
-    stt_repeated_reports = excluded.stt_repeated_reports
+    stt_repeated_reports = excluded.stt_repeated_reports, joined_late = excluded.joined_late
 """
 
 _TURN_COLUMNS = (
@@ -68,6 +68,7 @@ _TURN_COLUMNS = (
     "tools", "errors", "agent_name", "eou_detector",
     "cost_usd", "cost_stt", "cost_llm", "cost_tts", "cost_discarded", "unpriced",
     "heard_seconds", "input_modality", "handoff_to", "cost_realtime", "suspect", "unknown",
+    "answered_by",
 )  # fmt: skip
 TURN_SQL = (
     f"INSERT OR REPLACE INTO turns ({', '.join(_TURN_COLUMNS)}) "
@@ -125,6 +126,7 @@ def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
         suspect_json(call.suspect),
         unknown_json(call.unknown),
         call.stt_duplicates,
+        int(call.joined_late),
     )
 
 
@@ -208,6 +210,7 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         cost_realtime,
         suspect_json(turn.suspect),
         unknown_json(turn.unknown),
+        turn.answered_by,
     )
 
 

@@ -6,11 +6,13 @@
 
   const PARTS = {
     endpointing: ["endpointing", "#4e79a7"],
+    previous_turn_wait: ["previous turn wait", "#edc948"],
     turn_callback: ["turn callback", "#a0cbe8"],
     tool_steps: ["tool steps", "#f28e2b"],
     llm_first_token: ["LLM first token", "#e15759"],
     sentence_aggregation: ["sentence aggregation", "#ff9d9a"],
     tts_first_byte: ["TTS first byte", "#59a14f"],
+    tts_retry: ["TTS retry", "#b07aa1"],
     queue_wait: ["queue wait", "#b6992d"],
     playback: ["playback", "#76b7b2"],
     preemptive_overlap: ["preemptive overlap", "#9c755f"],
@@ -108,6 +110,68 @@
     usd(data.cost.total) + " · generated " + new Date(data.generated_at * 1000).toISOString();
   document.getElementById("note").textContent = data.note;
   const main = document.getElementById("report");
+  function partColor(metric, i) {
+    return PARTS[metric] ? PARTS[metric][1] : PALETTE[i % PALETTE.length];
+  }
+  // One y-scale for every call's timeline, so calls compare at a glance.
+  const sharedMax = Math.max(1, ...data.calls.flatMap((c) => c.turns.map((t) =>
+    Math.max(t.e2e === null ? 0 : t.e2e,
+      data.parts.reduce((sum, p) => sum + Math.max(0, t[p] || 0), 0)) * 1000)));
+
+  // --- overview table of the calls (sortable) -------------------------------------------
+  function overview() {
+    if (data.calls.length < 2) return;
+    const section = add(main, "section", "overview");
+    add(section, "h2", "", "calls (click a heading to sort)");
+    const columns = [
+      ["call", (c) => c.call_id.slice(0, 12), false],
+      ["started", (c) => c.started_at, true, (v) => v === null ? "–" : new Date(v * 1000).toLocaleString()],
+      ["user", (c) => c.user_id || "", false],
+      ["session", (c) => c.session_id, false],
+      ["turns", (c) => c.turns.length, true],
+      ["e2e p50", (c) => c.e2e_p50, true, ms],
+      ["e2e p95", (c) => c.e2e_p95, true, ms],
+      ["worst", (c) => c.e2e_max, true, ms],
+      ["cost", (c) => c.cost_usd, true, usd],
+      ["errors", (c) => c.errors, true],
+      ["interrupted", (c) => c.interruptions, true],
+    ];
+    const t = add(section, "table", "calls-overview");
+    const head = add(add(t, "thead"), "tr");
+    const body = add(t, "tbody");
+    let order = { column: 1, descending: true };
+    function draw() {
+      const [, key, numeric] = columns[order.column];
+      const rows = data.calls.slice().sort((a, b) => {
+        const x = key(a), y = key(b);
+        if (x === y) return 0;
+        if (x === null || x === undefined) return 1;
+        if (y === null || y === undefined) return -1;
+        const less = numeric ? x < y : String(x).localeCompare(String(y)) < 0;
+        return (less ? -1 : 1) * (order.descending ? -1 : 1);
+      });
+      body.replaceChildren();
+      rows.forEach((call) => {
+        const tr = add(body, "tr");
+        columns.forEach(([, get, isNumber, show]) => {
+          const value = get(call);
+          add(tr, "td", isNumber ? "num" : "text", show ? show(value) : value);
+        });
+      });
+      head.querySelectorAll("th").forEach((th, i) => {
+        th.dataset.sorted = i === order.column ? (order.descending ? "descending" : "ascending") : "";
+      });
+    }
+    columns.forEach(([name], i) => {
+      const th = add(head, "th", columns[i][2] ? "num sortable" : "sortable", name);
+      th.addEventListener("click", () => {
+        order = { column: i, descending: order.column === i ? !order.descending : true };
+        draw();
+      });
+    });
+    draw();
+  }
+  overview();
 
   // --- per call ----------------------------------------------------------------------------
   const tooltip = add(document.body, "div", "tooltip");
@@ -180,8 +244,9 @@
         interaction: { mode: "index", intersect: false },
         scales: {
           x: { stacked: true, ticks: { autoSkip: true, maxRotation: 0 } },
-          y: { stacked: true, title: { display: true, text: "ms" } },
+          y: { stacked: true, max: sharedMax, title: { display: true, text: "ms" } },
         },
+        layout: { padding: { right: 8 } },
         plugins: {
           legend: { position: "top", align: "start", labels: { boxWidth: 12 } },
           tooltip: { enabled: false, external: (context) => showTurn(turns, context) },
@@ -316,7 +381,7 @@
         datasets: [{
           label: dist.label,
           data: dist.counts.map((count, k) => ({ x: centers[k], y: count })),
-          backgroundColor: PALETTE[i % PALETTE.length],
+          backgroundColor: partColor(dist.metric, i),
           barPercentage: 1,
           categoryPercentage: 1,
         }],
@@ -329,8 +394,9 @@
             max: dist.edges[dist.edges.length - 1],
             ticks: { maxTicksLimit: 6, callback: msValue },
           },
-          y: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { beginAtZero: true, grace: "25%", ticks: { precision: 0 } },
         },
+        layout: { padding: { top: 4, right: 12, left: 4 } },
         plugins: { legend: { display: false } },
       },
       plugins: [percentileMarks(dist)],
@@ -341,6 +407,48 @@
     data.distributions.map((d) => [d.label, d.count].concat(
       [d.p50, d.p90, d.p95, d.p99, d.max].map((v) => Math.round(v)))),
     [false, true, true, true, true, true, true]).className = "percentiles";
+
+  function trendChart() {
+    const periods = data.trend.periods;
+    add(aggregate, "h2", "", "trend per " + data.trend.by + " (local time)");
+    if (periods.length < 2) {
+      add(aggregate, "p", "empty", "the chosen calls fall in one " + data.trend.by);
+    }
+    const canvas = chartBox(aggregate, "trend-box");
+    canvas.className = "trend";
+    new Chart(canvas, {
+      type: "line",
+      data: {
+        labels: periods.map((p) => p.period),
+        datasets: [
+          { label: "e2e p50 (ms)", data: periods.map((p) => p.e2e_p50 === null ? null : p.e2e_p50 * 1000),
+            borderColor: PALETTE[0], backgroundColor: PALETTE[0], yAxisID: "ms" },
+          { label: "e2e p95 (ms)", data: periods.map((p) => p.e2e_p95 === null ? null : p.e2e_p95 * 1000),
+            borderColor: PALETTE[3], backgroundColor: PALETTE[3], yAxisID: "ms" },
+          { label: "errors (% of turns)", data: periods.map((p) => p.error_rate === null ? null : p.error_rate * 100),
+            borderColor: PALETTE[1], backgroundColor: PALETTE[1], yAxisID: "pct", borderDash: [4, 3] },
+          { label: "interrupted (% of replies)", data: periods.map((p) => p.interruption_rate === null ? null : p.interruption_rate * 100),
+            borderColor: PALETTE[4], backgroundColor: PALETTE[4], yAxisID: "pct", borderDash: [4, 3] },
+        ],
+      },
+      options: {
+        scales: {
+          ms: { position: "left", beginAtZero: true, title: { display: true, text: "ms" } },
+          pct: { position: "right", beginAtZero: true, suggestedMax: 10, grid: { drawOnChartArea: false },
+            title: { display: true, text: "%" } },
+          x: { ticks: { autoSkip: true, maxRotation: 0 } },
+        },
+        layout: { padding: { right: 8 } },
+        plugins: { legend: { position: "top", align: "start", labels: { boxWidth: 12 } } },
+      },
+    });
+    table(aggregate, ["period", "calls", "turns", "e2e p50", "e2e p95", "cost", "errors", "interrupted"],
+      periods.map((p) => [p.period, p.calls, p.turns, ms(p.e2e_p50), ms(p.e2e_p95), usd(p.cost_usd),
+        p.error_rate === null ? "–" : (p.error_rate * 100).toFixed(1) + "%",
+        p.interruption_rate === null ? "–" : (p.interruption_rate * 100).toFixed(1) + "%"]),
+      [false, true, true, true, true, true, true, true]).className = "trend-table";
+  }
+  trendChart();
 
   add(aggregate, "h2", "", "cost over " + data.calls.length + " call(s): " + usd(data.cost.total));
   const costGrid = add(aggregate, "div", "grid");

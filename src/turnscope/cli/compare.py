@@ -1,0 +1,169 @@
+"""``turnscope compare``: did this change make my agent slower (or costlier)?"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from turnscope.cli.common import fail, one_line_errors, read_stores
+from turnscope.report.compare import MIN_VALUES, RESAMPLES, compare_values
+from turnscope.report.filters import CallFilter, FilterError, parse_when
+from turnscope.report.metrics import COSTS, METRICS
+from turnscope.report.queries import select_calls, values_of
+
+if TYPE_CHECKING:
+    from turnscope.report.compare import Comparison, Difference
+
+__all__ = ["compare"]
+
+SCHEMA = "turnscope.compare/1"
+COMPARED = [*METRICS, *COSTS]
+ALIASES = {"cost": "call_cost"}
+_RESOLUTION = {"call_cost": 0.00005}
+"""Half the last digit shown: 0.5 ms for latencies, $0.00005 for cost."""
+_KEYS = ("db", "tag", "user", "session", "agent", "since", "until")
+
+
+def parse_side(specs: tuple[str, ...]) -> tuple[tuple[Path, ...], CallFilter]:
+    """``db=FILE``, ``tag=X``, ``user=X``, ``session=X``, ``agent=X``, ``since=T``,
+    ``until=T`` (repeatable) → the stores and the filter of one side."""
+    found: dict[str, list[str]] = {key: [] for key in _KEYS}
+    for spec in specs:
+        key, sep, value = spec.partition("=")
+        if not sep or key not in found or not value:
+            raise FilterError(
+                f"cannot read {spec!r}: write KEY=VALUE with KEY one of {', '.join(_KEYS)} "
+                "(e.g. tag=v2, db=new.db, since=2h)"
+            )
+        found[key].append(value)
+    for key in ("since", "until"):
+        if len(found[key]) > 1:
+            raise FilterError(f"{key}= given twice")
+    return tuple(Path(p) for p in found["db"]), CallFilter(
+        since=parse_when(found["since"][0]) if found["since"] else None,
+        until=parse_when(found["until"][0]) if found["until"] else None,
+        users=tuple(found["user"]),
+        sessions=tuple(found["session"]),
+        tags=tuple(found["tag"]),
+        agents=tuple(found["agent"]),
+    )
+
+
+def _values(dbs: tuple[Path, ...], filters: CallFilter, label: str) -> dict[str, list[float]]:
+    connection = read_stores(dbs)
+    chosen = None
+    if filters.active:
+        chosen = [c["call_id"] for c in select_calls(connection, filters=filters)]
+        if not chosen:
+            fail(f"no calls match the {label} side ({filters.describe()})")
+    return {name: values_of(connection, name, chosen) for name in COMPARED}
+
+
+@click.command()
+@click.option("--db", "dbs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The store(s) both sides read unless a side names its own db=.")  # fmt: skip
+@click.option("--base", "base_specs", multiple=True, help="The base side: KEY=VALUE, repeatable.")
+@click.option("--new", "new_specs", multiple=True, help="The new side: KEY=VALUE, repeatable.")
+@click.option(
+    "--fail-on",
+    default="",
+    help="Comma-separated metrics (e.g. e2e,cost): exit 1 if one got significantly worse.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@one_line_errors
+def compare(
+    dbs: tuple[Path, ...],
+    base_specs: tuple[str, ...],
+    new_specs: tuple[str, ...],
+    fail_on: str,
+    as_json: bool,
+) -> None:
+    """Compare two sets of calls: p50/p95 per metric, the difference and its noise."""
+    watched = [ALIASES.get(m.strip(), m.strip()) for m in fail_on.split(",") if m.strip()]
+    unknown = [m for m in watched if m not in COMPARED]
+    if unknown:
+        fail(f"--fail-on: unknown metric {unknown[0]!r}; known: cost, {', '.join(COMPARED)}", 2)
+    try:
+        base_dbs, base_filter = parse_side(base_specs)
+        new_dbs, new_filter = parse_side(new_specs)
+    except FilterError as error:
+        fail(str(error), 2)
+        return
+    if not (base_specs or new_specs):
+        fail("give the two sides: --base KEY=VALUE and --new KEY=VALUE (see --help)", 2)
+    base = _values(base_dbs or dbs, base_filter, "base")
+    new = _values(new_dbs or dbs, new_filter, "new")
+    results = [
+        compare_values(name, base[name], new[name], resolution=_RESOLUTION.get(name, 0.0005))
+        for name in COMPARED
+        if base[name] or new[name]
+    ]
+    worse = [r.metric for r in results if r.metric in watched and r.verdict == "worse"]
+    if as_json:
+        payload = {
+            "schema": SCHEMA,
+            "base": list(base_specs),
+            "new": list(new_specs),
+            "resamples": RESAMPLES,
+            "metrics": [r.as_dict() for r in results],
+            "failed_on": worse,
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        _render(Console(), results, " ".join(base_specs), " ".join(new_specs))
+        if watched:
+            click.echo(f"worse: {', '.join(worse)}" if worse else "no watched metric got worse")
+    sys.exit(1 if worse else 0)
+
+
+def _render(console: Console, results: list[Comparison], base: str, new: str) -> None:
+    console.print(
+        Text.assemble(
+            "base: ", (base or "(all)", "bold"), "   new: ", (new or "(all)", "bold"), "\n",
+            (f"ms (cost in $); base→new; Δ is new minus base with its 95% bootstrap interval "
+             f"({RESAMPLES} resamples): worse or better when the interval excludes 0; too few: "
+             f"under {MIN_VALUES} values on a side", "dim"),
+        )
+    )  # fmt: skip
+    table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
+    table.add_column("metric (n base/new)", min_width=20, overflow="fold")
+    for header in ("p50", "Δ p50", "p95", "Δ p95", ""):
+        table.add_column(header, justify="right", no_wrap=True)
+    for r in results:
+        unit = "$" if r.metric in COSTS else "s"
+        style = {"worse": "bold red", "better": "green"}.get(r.verdict, "")
+        table.add_row(
+            f"{r.metric}\n{r.base_count}/{r.new_count}",
+            _pair(r.p50, unit),
+            _delta(r.p50, unit),
+            _pair(r.p95, unit),
+            _delta(r.p95, unit),
+            Text(r.verdict, style=style),
+        )
+    console.print(table)
+
+
+def _num(value: float, unit: str, signed: bool = False) -> str:
+    sign = "+" if signed else ""
+    return f"{value:{sign}.4f}" if unit == "$" else f"{value * 1000:{sign}.0f}"
+
+
+def _pair(diff: Difference | None, unit: str) -> str:
+    return "–" if diff is None else f"{_num(diff.base, unit)}\n{_num(diff.new, unit)}"
+
+
+def _delta(diff: Difference | None, unit: str) -> str:
+    if diff is None:
+        return "–"
+    return (
+        f"{_num(diff.difference, unit, True)}\n"
+        f"{_num(diff.low, unit, True)}…{_num(diff.high, unit, True)}"
+    )

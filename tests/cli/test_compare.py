@@ -1,0 +1,100 @@
+"""`turnscope compare` on real stores: a slower profile is found worse beyond noise, the
+same calls are not, and --fail-on gates CI on it."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from click.testing import CliRunner
+
+from tests.report.stores import store_as
+from turnscope.cli import main
+from turnscope.report.compare import MIN_VALUES, compare_values
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import SimulationCache
+
+TURNS = 24
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
+    """One store: a fast run (tag v1), a slow run (tag v2), and the fast run again (tag v1b)."""
+    path = tmp_path_factory.mktemp("compare") / "runs.db"
+    fast = simulations.recorded("long", turns=TURNS, profile="fast")
+    slow = simulations.recorded("long", turns=TURNS, profile="slow")
+    store_as(path, fast, "fast-1", tags=("v1",))
+    store_as(path, slow, "slow-1", tags=("v2",))
+    store_as(path, fast, "fast-2", tags=("v1b",))
+    return path
+
+
+def _compare(path: Path, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    result = CliRunner().invoke(main, ["compare", "--db", str(path), *args, "--json"])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, json.loads(result.output)
+
+
+def test_a_slower_run_is_worse_and_fails_the_gate(runs: Path) -> None:
+    code, data = _compare(runs, "--base", "tag=v1", "--new", "tag=v2", "--fail-on", "e2e,cost")
+    assert data["schema"] == "turnscope.compare/1"
+    e2e = next(m for m in data["metrics"] if m["metric"] == "e2e")
+    assert e2e["base_count"] >= MIN_VALUES
+    assert e2e["p95"]["new"] > e2e["p95"]["base"]
+    assert e2e["verdict"] == "worse"
+    assert e2e["p95"]["low"] > 0
+    assert code == 1
+    assert data["failed_on"] == ["e2e"]  # cost: one call a side, too few for a verdict
+    cost = next(m for m in data["metrics"] if m["metric"] == "call_cost")
+    assert cost["verdict"] == "too few"
+
+
+def test_the_other_way_round_is_better_and_passes(runs: Path) -> None:
+    code, data = _compare(runs, "--base", "tag=v2", "--new", "tag=v1", "--fail-on", "e2e")
+    e2e = next(m for m in data["metrics"] if m["metric"] == "e2e")
+    assert e2e["verdict"] == "better"
+    assert code == 0
+
+
+def test_the_same_calls_again_are_the_same(runs: Path) -> None:
+    code, data = _compare(runs, "--base", "tag=v1", "--new", "tag=v1b", "--fail-on", "e2e,cost")
+    assert code == 0
+    verdicts = {m["metric"]: m["verdict"] for m in data["metrics"]}
+    assert verdicts["e2e"] == "same"
+    assert "worse" not in verdicts.values()
+    text = CliRunner().invoke(
+        main, ["compare", "--db", str(runs), "--base", "tag=v1", "--new", "tag=v2"],
+        env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert text.exit_code == 0  # no --fail-on: a report, not a gate
+    assert "worse" in text.output
+    assert all(len(line) <= 80 for line in text.output.splitlines())
+
+
+def test_two_stores_and_bad_sides(runs: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(runs.read_bytes())
+    code, data = _compare(runs, "--base", f"db={runs}", "--base", "tag=v1",
+                          "--new", f"db={copy}", "--new", "tag=v1")  # fmt: skip
+    assert code == 0
+    e2e = next(m for m in data["metrics"] if m["metric"] == "e2e")
+    assert e2e["p50"]["difference"] == 0
+    bad = CliRunner().invoke(main, ["compare", "--db", str(runs), "--base", "colour=red"])
+    assert bad.exit_code == 2
+    assert "KEY=VALUE" in bad.output
+    none = CliRunner().invoke(main, ["compare", "--db", str(runs), "--base", "tag=nope"])
+    assert none.exit_code == 1
+    assert "no calls match the base side" in none.output
+
+
+def test_the_verdict_is_seeded_and_needs_enough_values() -> None:
+    base = [0.2 + 0.001 * n for n in range(40)]
+    new = [v + 0.05 for v in base]
+    first = compare_values("e2e", base, new)
+    assert first == compare_values("e2e", base, new)  # the same data, the same interval
+    assert first.verdict == "worse"
+    assert compare_values("e2e", base[:5], new[:5]).verdict == "too few"

@@ -1,0 +1,87 @@
+"""The terminal report a user can act on (issue 21 item 2), on real stores."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import store_call
+from tests.report.stores import store_as
+from turnscope.cli import main
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import SimulationCache
+
+NARROW = {"COLUMNS": "80", "NO_COLOR": "1"}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
+    path = tmp_path_factory.mktemp("text") / "s.db"
+    store_as(path, simulations.recorded("basic"), "call-basic", user_id="alice", tags=("demo",))
+    store_as(path, simulations.recorded("errors"), "call-errors", shift=10, user_id="bob")
+    return path
+
+
+def _report(store: Path, *args: str, columns: int = 80) -> str:
+    env = {**NARROW, "COLUMNS": str(columns)}
+    result = CliRunner().invoke(main, ["report", "--db", str(store), *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_header_errors_and_legend_first(store: Path) -> None:
+    output = _report(store, "--call", "call-errors")
+    head = output.splitlines()[:2]
+    assert head[0].startswith("call call-errors")
+    assert "turns" in head[0]
+    assert "-" in head[0].split()[2]  # the local date
+    assert "session call-errors" in head[1]
+    assert "closed: user_initiated" in head[1]
+    assert "user bob" in head[1]
+    assert output.index("Per turn, in ms") < output.index(" e2e ")  # the legend before
+    assert "APIConnectionError" in output
+    assert "APIStatusError" in output
+    error_rows = [line for line in output.splitlines() if " llm " in line or " tts " in line]
+    assert any("yes" in line for line in error_rows)  # the LLM error was recoverable
+    assert any(" no " in line for line in error_rows)  # the TTS one was not
+    assert "scripted connection" in output  # the message (folded at 80 columns)
+    assert "first greeting" not in output  # the user spoke first
+    assert all(len(line) <= 80 for line in output.splitlines())
+
+
+def test_the_greeting_only_when_there_was_one(store: Path) -> None:
+    assert "first greeting after" in _report(store, "--call", "call-basic")
+
+
+def test_json_lists_errors_with_their_details(store: Path) -> None:
+    data = json.loads(_report(store, "--call", "call-errors", "--json"))
+    assert data["schema"] == "turnscope.report/1"
+    found = {(e["component"], e["detail"], e["recoverable"]) for e in data["errors"]}
+    assert found == {("llm", "APIConnectionError", 1), ("tts", "APIStatusError", 0)}
+    assert all(e["message"] for e in data["errors"])
+
+
+def test_several_calls_and_the_summary_show_cost_totals(store: Path) -> None:
+    both = _report(store, "--last", "2")
+    assert "over 2 priced call(s)" in both
+    data = json.loads(_report(store, "--summary", "--json"))
+    calls = json.loads(_report(store, "--last", "2", "--json"))["calls"]
+    assert data["totals"]["calls"] == 2
+    assert data["totals"]["cost_usd"] == pytest.approx(sum(c["cost_usd"] for c in calls))
+    assert "over 2 priced call(s)" in _report(store, "--summary")
+
+
+def test_not_captured_where_content_capture_was_off(
+    tmp_path: Path, simulations: SimulationCache
+) -> None:
+    path = tmp_path / "private.db"
+    store_call(path, simulations.recorded("basic"), capture_content=False)
+    output = _report(path, columns=200)
+    assert output.count("(not captured)") >= 6  # the user's and the agent's, each turn
+    assert "Paris" not in output
