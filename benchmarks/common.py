@@ -24,10 +24,10 @@ from livekit.agents import AgentSession
 
 from turnscope import events as ev
 from turnscope import simulate
-from turnscope.context import CallContext
 from turnscope.instrument import Instrumentation
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.pricing import prewarm, shared_pricer
+from turnscope.records import CallContext
 from turnscope.sinks.memory import MemorySink
 from turnscope.sinks.pipeline import pipeline
 

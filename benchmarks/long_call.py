@@ -42,10 +42,10 @@ from benchmarks.common import (
     thread_cpu,
     threads_named,
 )
-from turnscope.context import CallContext
 from turnscope.export.spans import SpanSink
 from turnscope.instrument import Instrumentation
 from turnscope.pricing import prewarm, shared_pricer
+from turnscope.records import CallContext
 from turnscope.sinks.pipeline import pipeline
 from turnscope.store.writer import LocalStore
 

@@ -52,11 +52,11 @@ from benchmarks.common import (
     threads_named,
 )
 from benchmarks.common import replay_steps as _replay
-from turnscope.context import CallContext
 from turnscope.export.spans import SpanSink
 from turnscope.instrument import Instrumentation
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.pricing import prewarm, shared_pricer
+from turnscope.records import CallContext
 from turnscope.sinks.pipeline import pipeline
 from turnscope.store.writer import LocalStore
 

@@ -35,11 +35,11 @@ from opentelemetry.sdk.resources import Resource
 from tests.otlp_receiver import OTLPReceiver
 
 from benchmarks.common import Recording, Row, percentile, priced, print_table, record
-from turnscope.context import CallContext
 from turnscope.export.exporters import EXPORT_TIMEOUT, build_tracer_provider
 from turnscope.export.spans import SpanSink
 from turnscope.instrument import Instrumentation
 from turnscope.pricing import shared_pricer
+from turnscope.records import CallContext
 
 if TYPE_CHECKING:
     from turnscope.records import Turn

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.common import Recording, Row, median, priced, print_table, record
-from turnscope.context import CallContext
+from turnscope.records import CallContext
 from turnscope.store.writer import QUEUE_LIMIT, LocalStore
 
 if TYPE_CHECKING:

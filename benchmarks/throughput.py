@@ -37,8 +37,8 @@ from benchmarks.common import (
     threads_named,
 )
 from benchmarks.receiver import ReceiverProcess
-from turnscope.context import CallContext
 from turnscope.export.spans import SpanSink
+from turnscope.records import CallContext
 
 if TYPE_CHECKING:
     from turnscope.records import Turn

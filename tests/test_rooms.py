@@ -28,7 +28,7 @@ FLOW = {
 }
 """Each room's place in the flow; rooms of one rank (export, store) are siblings."""
 
-SHARED = {"config", "events", "records", "context", "guard"}
+SHARED = {"config", "events", "records", "guard"}
 """Top-level modules every room may import: they hold no flow of their own."""
 
 WIRING = {"__init__", "instrument", "testing"}
@@ -88,7 +88,7 @@ def test_shared_modules_import_no_room() -> None:
 def test_the_top_level_holds_only_the_public_surface_and_what_every_room_shares() -> None:
     top = {p.stem for p in PACKAGE.glob("*.py")}
     assert top <= SHARED | WIRING
-    assert len(top) <= 8
+    assert len(top) <= 7
 
 
 def test_every_folder_is_a_room_of_the_flow() -> None:

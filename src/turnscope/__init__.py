@@ -6,10 +6,17 @@
 from __future__ import annotations
 
 from turnscope.config import configure
-from turnscope.context import CallContext
 from turnscope.instrument import Instrumentation, instrument
 from turnscope.pricing import prewarm
-from turnscope.records import Breakdown, Call, ComponentRequest, ErrorRecord, ToolRecord, Turn
+from turnscope.records import (
+    Breakdown,
+    Call,
+    CallContext,
+    ComponentRequest,
+    ErrorRecord,
+    ToolRecord,
+    Turn,
+)
 
 __all__ = [
     "Breakdown",

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from turnscope import events
 from turnscope.config import current_settings, report_problems
-from turnscope.context import CallContext, MetadataValue
 from turnscope.export.configured import export_sinks
 from turnscope.export.processor import flush_ran_out_of_time
 from turnscope.export.spans import SpanSink
@@ -28,6 +27,7 @@ from turnscope.livekit.adapter import (
 from turnscope.pricing import CallTotals, prewarm, price_call, price_turn, shared_pricer
 from turnscope.recording.recorder import CallRecorder
 from turnscope.recording.summary import SummaryTotals, summarize
+from turnscope.records import CallContext, MetadataValue
 from turnscope.sinks.clean import clean
 from turnscope.sinks.pipeline import pipeline
 from turnscope.store.writer import LocalStore

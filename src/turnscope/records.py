@@ -11,17 +11,19 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
 __all__ = [
     "MODEL_KINDS",
     "Breakdown",
     "Call",
+    "CallContext",
     "CallCost",
     "CallSummary",
     "ComponentRequest",
     "ErrorRecord",
     "InputModality",
+    "MetadataValue",
     "Outcome",
     "Suspect",
     "ToolRecord",
@@ -390,3 +392,23 @@ def _rendered(request: ComponentRequest) -> ComponentRequest:
         return request
     text, truncated = request.render_input()
     return replace(request, input=text, input_truncated=truncated, render_input=None)
+
+
+# -- who and what a call is: the identity every sink stamps on what it writes ----------
+
+MetadataValue = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class CallContext:
+    call_id: str
+    """Unique per call: the LiveKit job id when there is one, else a random id."""
+    session_id: str
+    """Groups the call's traces (the Langfuse session); defaults to ``call_id``."""
+    user_id: str | None = None
+    trace_name: str | None = None
+    tags: tuple[str, ...] = ()
+    metadata: Mapping[str, MetadataValue] = field(default_factory=dict)
+    prompt_name: str | None = None
+    """A Langfuse prompt the LLM generations are linked to."""
+    prompt_version: int | None = None

@@ -10,7 +10,6 @@ from tests.export.conftest import PUBLIC, SECRET, environment
 from tests.otlp_receiver import OTLPReceiver
 from tests.recording.test_plausibility import T0, record, voice_turn
 from turnscope import events as ev
-from turnscope.context import CallContext
 from turnscope.export.exporters import langfuse_settings, shared_tracer_provider
 from turnscope.export.spans import shared_span_sink
 from turnscope.export.spantree import turn_plan
@@ -18,6 +17,7 @@ from turnscope.pricing import CallTotals, price_call, price_turn
 from turnscope.pricing.catalog import load_catalog
 from turnscope.pricing.pricer import Pricer
 from turnscope.recording.summary import SummaryTotals, summarize
+from turnscope.records import CallContext
 
 if TYPE_CHECKING:
     from tests.conftest import SimulationCache

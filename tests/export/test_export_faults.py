@@ -21,11 +21,11 @@ from opentelemetry.sdk.resources import Resource
 
 from tests.export.conftest import PUBLIC, SECRET
 from tests.otlp_receiver import OTLPReceiver
-from turnscope.context import CallContext
 from turnscope.export import processor as span_processor
 from turnscope.export.exporters import build_tracer_provider
 from turnscope.export.spans import SpanSink
 from turnscope.export.spantree import turn_plan
+from turnscope.records import CallContext
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from turnscope.context import CallContext
+from turnscope.records import CallContext
 from turnscope.store.writer import LocalStore
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ from tests.export.test_data_quality_spans import _odd_call
 from tests.recording.test_plausibility import T0, record, voice_turn
 from turnscope import events as ev
 from turnscope.cli import main
-from turnscope.context import CallContext
 from turnscope.pricing import CallTotals, price_call, price_turn
 from turnscope.pricing.catalog import load_catalog
 from turnscope.pricing.pricer import Pricer
+from turnscope.records import CallContext
 from turnscope.report.html_data import gather
 from turnscope.report.queries import select_calls
 from turnscope.store import open_for_reading

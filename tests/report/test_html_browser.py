@@ -87,7 +87,7 @@ def stores(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCach
 
 def _store_odd(path: Path) -> None:
     from tests.export.test_data_quality_spans import _odd_call
-    from turnscope.context import CallContext
+    from turnscope.records import CallContext
 
     turns, call = _odd_call()
     store = LocalStore(path, capture_content=True)

@@ -6,7 +6,7 @@ import multiprocessing
 import pickle
 from typing import TYPE_CHECKING
 
-from turnscope.context import CallContext
+from turnscope.records import CallContext
 from turnscope.store import open_for_reading
 from turnscope.store.writer import LocalStore
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.conftest import store_call
-from turnscope.context import CallContext
+from turnscope.records import CallContext
 from turnscope.store import StoreError, open_for_reading, open_for_writing
 from turnscope.store.writer import LocalStore
 

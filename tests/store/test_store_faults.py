@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from turnscope.context import CallContext
+from turnscope.records import CallContext
 from turnscope.sinks.clean import clean
 from turnscope.store import StoreError, open_for_reading, open_for_writing
 from turnscope.store import writer as store_writer

@@ -23,8 +23,7 @@ from turnscope.records import MODEL_KINDS, Breakdown
 
 if TYPE_CHECKING:
     from turnscope.config import Settings
-    from turnscope.context import CallContext
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call, CallContext, Turn
 
 __all__ = ["DIMENSIONS", "EMFSink", "emf_sink"]
 

@@ -21,8 +21,7 @@ from turnscope.records import MODEL_KINDS, Breakdown
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
 
-    from turnscope.context import CallContext
-    from turnscope.records import Call, ComponentRequest, Turn
+    from turnscope.records import Call, CallContext, ComponentRequest, Turn
 
 __all__ = ["LATENCY_BUCKETS", "MetricsSink", "shared_meter_provider", "shared_metrics_sink"]
 

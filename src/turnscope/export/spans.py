@@ -32,9 +32,8 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer, TracerProvider
     from opentelemetry.util.types import AttributeValue
 
-    from turnscope.context import CallContext
     from turnscope.export.exporters import LangfuseSettings
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call, CallContext, Turn
 
 __all__ = ["SpanSink", "TracePer", "shared_span_sink"]
 

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
     from opentelemetry.util.types import AttributeValue
 
-    from turnscope.context import CallContext
     from turnscope.records import (
         Call,
+        CallContext,
         ComponentRequest,
         ErrorRecord,
         Suspect,

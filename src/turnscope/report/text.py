@@ -53,6 +53,25 @@ _PARTS = (
 )
 
 
+ALWAYS_SHOWN = ("endpointing", "llm_first_token", "tts_first_byte", "other")
+"""Parts the timing table always shows; the others only when some turn spent time in them,
+so the numbers fit 80 columns whole (they are never truncated)."""
+
+
+def _parts_used(turns: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """The breakdown parts worth a column for these turns."""
+    return tuple(
+        (column, header)
+        for column, header in _PARTS
+        if column in ALWAYS_SHOWN
+        or any(turn.get(column) or _suspect_field(turn, column) for turn in turns)
+    )
+
+
+def _suspect_field(turn: dict[str, Any], field: str) -> bool:
+    return any(s["field"] == field for s in turn.get("suspect") or ())
+
+
 def ms(seconds: float | None) -> str:
     return "–" if seconds is None else f"{seconds * 1000:.0f}"
 
@@ -190,16 +209,17 @@ def render_call(
     console.print(said)
     console.print(Text(LEGEND, style="dim"))
     timing = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title_justify="left")
-    timing.add_column("#", justify="right")
-    timing.add_column("e2e", justify="right", style="bold")
-    for _, header in _PARTS:
-        timing.add_column(header, justify="right")
+    timing.add_column("#", justify="right", no_wrap=True)
+    timing.add_column("e2e", justify="right", style="bold", no_wrap=True)
+    parts = _parts_used(turns)
+    for _, header in parts:
+        timing.add_column(header, justify="right", no_wrap=True)
     for turn in turns:
         raw = {s["field"]: s["value"] for s in turn.get("suspect") or ()}
         timing.add_row(
             str(turn["turn"]),
             _timed(turn["e2e"], raw.get("e2e")),
-            *(_timed(turn[column], raw.get(column)) for column, _ in _PARTS),
+            *(_timed(turn[column], raw.get(column)) for column, _ in parts),
         )
     console.print(timing)
     render_errors(console, errors or [])

@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from turnscope.context import CallContext
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call, CallContext, Turn
 
 __all__ = ["Sink"]
 

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from turnscope.context import CallContext
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call, CallContext, Turn
 
 __all__ = ["MemorySink"]
 

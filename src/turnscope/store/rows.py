@@ -12,8 +12,7 @@ from turnscope.records import MODEL_KINDS
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
 if TYPE_CHECKING:
-    from turnscope.context import CallContext
-    from turnscope.records import Call, CallSummary, Suspect, ToolRecord, Turn, Unknown
+    from turnscope.records import Call, CallContext, CallSummary, Suspect, ToolRecord, Turn, Unknown
 
 __all__ = [
     "CALL_END_SQL",

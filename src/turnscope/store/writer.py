@@ -35,8 +35,7 @@ from turnscope.store.rows import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from turnscope.context import CallContext
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call, CallContext, Turn
 
 __all__ = ["LocalStore"]
 
