@@ -4,6 +4,7 @@ recorded by turnscope as an agent would be."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,41 @@ if TYPE_CHECKING:
 
 TEST_SPEED = 4.0
 """Simulated calls in tests run four times faster than real time (one test runs at 1x)."""
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", text)[:3])
+
+
+def _installed_livekit() -> tuple[int, ...]:
+    from livekit.agents import __version__
+
+    return _version(__version__)
+
+
+LIVEKIT = _installed_livekit()
+"""The installed livekit-agents (``livekit.agents.__version__``): CI runs the recording and
+simulation tests on 1.5.3, 1.6.10, 1.8.0 and the locked newest release."""
+
+LIVEKIT_SINCE = {
+    "preemptive_tts_option": "1.5.4",
+    "user_turn_starts_at_first_segment": "1.5.9",
+    "testing_fake_job_context": "1.6.0",
+    "tts_honours_non_retryable": "1.6.5",
+    "tool_status_events": "1.6.5",
+    "realtime_provider_request_ids": "1.6.7",
+    "llm_cache_creation_tokens": "1.6.10",
+    "llm_reasoning_tokens": "1.8.0",
+    "realtime_e2e_on_message": "1.8.1",
+    "failed_reply_left_out_of_history": "1.8.6",
+}
+"""What LiveKit does or reports from which version: every version-specific expectation in
+the tests names its row here (measured by installing each release; docs/livekit-versions.md)."""
+
+
+def livekit_has(feature: str) -> bool:
+    """Whether the installed livekit-agents has ``feature`` (a key of ``LIVEKIT_SINCE``)."""
+    return _version(LIVEKIT_SINCE[feature]) <= LIVEKIT
 
 
 @dataclass

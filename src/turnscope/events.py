@@ -58,9 +58,12 @@ class LLMRequest:
     cancelled: bool
     prompt_tokens: int
     cached_tokens: int
-    cache_creation_tokens: int
+    cache_creation_tokens: int | None
+    """None: this LiveKit version does not report cache writes (``LLMMetrics`` has them
+    since 1.6.10)."""
     completion_tokens: int
-    reasoning_tokens: int
+    reasoning_tokens: int | None
+    """None: this LiveKit version does not report them (since 1.8.0)."""
     total_tokens: int
     tokens_per_second: float | None
 

@@ -65,7 +65,8 @@ class Suspect:
 
 Unknown = tuple[str, str]
 """(field, reason): a field that holds no measurement, and why — ``cancelled``,
-``not_reported``, ``not_measured`` or ``unpriced``. A count the store must keep as 0 (its
+``not_reported``, ``not_measured``, ``unpriced`` or ``not_reported_by_livekit`` (the installed
+LiveKit version has no such field: docs/livekit-versions.md). A count the store must keep as 0 (its
 column allows no NULL) is not a measurement when it is named here."""
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from livekit.agents import AgentSession
 
 import turnscope
+from tests.conftest import livekit_has
 from turnscope import events
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.sinks.memory import MemorySink
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 
@@ -146,7 +150,9 @@ def test_inside_a_job_the_call_id_is_the_job_id_and_shutdown_flushes() -> None:
     import gc
     import warnings
 
-    from livekit.agents.testing import fake_job_context
+    fake_job_context = _minimal_job_context
+    if livekit_has("testing_fake_job_context"):
+        from livekit.agents.testing import fake_job_context
 
     flushed: list[float] = []
 
@@ -299,3 +305,22 @@ def test_tracers_and_meters_carry_turnscopes_version(simulations: Any) -> None:
     assert data is not None
     versions = {m.scope.version for r in data.resource_metrics for m in r.scope_metrics}
     assert versions == {ours}
+
+
+@contextlib.contextmanager
+def _minimal_job_context() -> Iterator[Any]:
+    """What turnscope reads of a job (its id, its shutdown callbacks), installed as LiveKit's
+    current job context: livekit-agents < 1.6.0 has no ``livekit.agents.testing``."""
+    from livekit.agents.job import _JobContextVar
+
+    callbacks: list[Any] = []
+    job = SimpleNamespace(
+        job=SimpleNamespace(id="fake-job"),
+        _shutdown_callbacks=callbacks,
+        add_shutdown_callback=callbacks.append,
+    )
+    token = _JobContextVar.set(job)  # type: ignore[arg-type]  # the parts turnscope reads
+    try:
+        yield job
+    finally:
+        _JobContextVar.reset(token)

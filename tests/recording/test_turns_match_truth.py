@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.conftest import livekit_has
 from turnscope import simulate
 from turnscope.simulate.agent import weather_report
 
@@ -129,7 +130,10 @@ def test_every_tts_request_is_in_the_turn_that_spoke_it(recorded: RecordedCall) 
     placed = {r.request_id: t for r, t in tts if r.request_id}
     synthesized = [r for r in truth.tts_requests if not r.failed]
     assert set(placed) <= {r.request_id for r in synthesized}
+    discarded = {r.request_id for t in recorded.turns for r in t.requests if r.discarded}
     for request in synthesized:
+        if request.request_id in discarded and not livekit_has("preemptive_tts_option"):
+            continue  # LiveKit < 1.5.4 also synthesizes a preemptive attempt, never played
         if request.request_id in placed:
             spoken = placed[request.request_id].agent_text or ""
             assert request.text.strip() in spoken
@@ -152,6 +156,15 @@ def test_every_utterance_stt_audio_is_in_its_turn(recorded: RecordedCall) -> Non
     truth = recorded.simulation.truth
     if recorded.simulation.scenario.mode != "pipeline":  # the model hears the caller itself
         assert not [r for t in recorded.turns for r in t.requests if r.kind == "stt"]
+        return
+    if recorded.simulation.scenario.name == "preemptive" and not livekit_has(
+        "user_turn_starts_at_first_segment"
+    ):
+        # LiveKit < 1.5.9 starts a user turn spoken in two segments at its last one, so the
+        # first segment's audio lies outside the turn: it still counts in the call
+        assert recorded.call.stt_audio == pytest.approx(
+            sum(u.audio_seconds for u in truth.stt_usage)
+        )
         return
     for utterance in truth.speech():
         (turn,) = [t for t in recorded.turns if t.user_text and utterance.transcript in t.user_text]
@@ -228,7 +241,9 @@ def test_preemptive_attempt_is_folded_into_the_turn_that_replaced_it(
     first = turns[0]
     assert first.discarded_attempts == 1
     discarded = [r for r in first.requests if r.discarded]
-    assert [r.kind for r in discarded] == ["llm"]
+    # LiveKit < 1.5.4 synthesizes a preemptive attempt too (no preemptive_tts option)
+    kinds = ["llm"] if livekit_has("preemptive_tts_option") else ["llm", "tts"]
+    assert [r.kind for r in discarded] == kinds
     truth = simulations.get("preemptive").truth
     assert truth.llm_requests[0].request_id == discarded[0].request_id
     assert all(t.preemptive for t in turns)

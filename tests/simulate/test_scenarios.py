@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from livekit.agents.metrics import LLMMetrics, STTMetrics, TTSMetrics
 
+from tests.conftest import livekit_has
 from turnscope import simulate
 
 if TYPE_CHECKING:
@@ -105,12 +106,19 @@ def test_errors_emit_a_recoverable_llm_error_and_drop_a_reply_on_tts_failure(
     result = simulations.get("errors")
 
     errors = [(type(e.error).__name__, e.error.recoverable) for e in result.payloads("error")]
-    assert errors == [("LLMError", True), ("TTSError", False)]
+    # LiveKit < 1.6.5 retries the TTS error the provider marked non-retryable (max_retry 2)
+    retried = [] if livekit_has("tts_honours_non_retryable") else [("TTSError", True)] * 2
+    assert errors == [("LLMError", True), *retried, ("TTSError", False)]
     assert [r.failed for r in result.truth.llm_requests] == [True, False, False, False]
-    assert not any("fine print" in text for text in _assistant_texts(result))
     dropped = result.speech_handles[1]
     assert dropped.done()
-    assert dropped.chat_items == []
+    if livekit_has("failed_reply_left_out_of_history"):
+        assert not any("fine print" in text for text in _assistant_texts(result))
+        assert dropped.chat_items == []
+    else:  # LiveKit < 1.8.6 keeps the reply whose speech failed in the history, unplayed
+        (item,) = dropped.chat_items
+        assert item.type == "message"
+        assert "started_speaking_at" not in item.metrics
     assert _assistant_texts(result)[-1] == "Yes, I'm still here."
 
 
@@ -241,11 +249,15 @@ def test_realtime_responses_are_named_by_the_messages_they_spoke(
     assert len(responses) == 4  # one turn is a tool call and its answer
     assert not [m for m in result.metrics if isinstance(m, (LLMMetrics, STTMetrics, TTSMetrics))]
     named = [m.metrics.get("provider_request_ids") for m in result.chat_messages("assistant")]
-    assert all(ids and ids[0] in {r.request_id for r in responses} for ids in named)
-    spoke = {ids[0] for ids in named if ids}
     for response in responses:
         details = response.input_token_details
         assert response.input_tokens == details.audio_tokens + details.text_tokens
+    if not livekit_has("realtime_provider_request_ids"):  # LiveKit < 1.6.7 names none
+        assert named == [None] * len(named)
+        return
+    assert all(ids and ids[0] in {r.request_id for r in responses} for ids in named)
+    spoke = {ids[0] for ids in named if ids}
+    for response in responses:
         said = response.output_token_details.audio_tokens > 0
         assert said == (response.request_id in spoke)  # the tool call's response said nothing
 

@@ -116,6 +116,13 @@ def _level(span: PlannedSpan, errors: Sequence[ErrorRecord]) -> None:
         span.error = message
 
 
+_UNREPORTED_COUNTS = {
+    "reasoning_tokens": (sc.REASONING_TOKENS,),
+    "cache_creation_tokens": (sc.CACHE_CREATION_TOKENS, sc.LLM_CACHE_CREATION_TOKENS),
+}
+"""An LLM span's attributes for counts older LiveKit versions do not report."""
+
+
 _USAGE_ATTRIBUTES = (
     sc.OBSERVATION_USAGE,
     sc.INPUT_TOKENS,
@@ -187,6 +194,9 @@ def _llm(r: ComponentRequest, *, capture: bool) -> PlannedSpan:
             }
         ),
     }
+    for name in _UNREPORTED_COUNTS.keys() & {f for f, _ in r.unknown}:
+        for attribute in _UNREPORTED_COUNTS[name]:  # no 0 that reads as measured
+            attributes.pop(attribute, None)
     if r.first_output_at is not None:
         attributes[sc.OBSERVATION_COMPLETION_START] = iso(r.first_output_at)
     parameters = dict(r.parameters)

@@ -30,6 +30,10 @@ DEPRECATION_NOTICE = "metrics_collected is deprecated"
 
 Payload = TypeVar("Payload")
 
+TOOLS_REMEMBERED = 256
+"""Announced tool calls remembered until their ``function_tools_executed``: a bound, so
+calls LiveKit never reports as executed cannot grow the adapter's memory."""
+
 
 def job_id() -> str | None:
     """The id of the LiveKit job this code runs in, if it runs in one."""
@@ -146,6 +150,8 @@ class LiveKitAdapter:
         self._unwraps: list[Callable[[], None]] = []
         self._watched_output: Any = None
         self._playback_handler: Callable[[Any], None] | None = None
+        self._tools_announced: dict[str, None] = {}
+        """Call ids LiveKit sent a ``tool_call_started`` for (1.6.5+), oldest first."""
 
     def attach(self) -> None:
         if self._attached:
@@ -365,6 +371,9 @@ class LiveKitAdapter:
         at = convert.timestamp(event.created_at, self._clock())
         if update.type == "tool_call_started":
             call = update.function_call
+            self._tools_announced[call.call_id] = None
+            while len(self._tools_announced) > TOOLS_REMEMBERED:
+                del self._tools_announced[next(iter(self._tools_announced))]
             self._deliver(events.ToolStarted(at, call.call_id, call.name, call.arguments))
         elif update.type == "tool_call_ended":
             self._deliver(events.ToolEnded(at, update.call_id, update.status, None))
@@ -380,11 +389,33 @@ class LiveKitAdapter:
                 self._deliver(
                     events.ToolStarted(min(started, at), call.call_id, call.name, call.arguments)
                 )
+        self._end_unannounced_tools(event, at)
         for output in event.function_call_outputs:
             if output is None:
                 continue
             status: Literal["done", "error"] = "error" if output.is_error else "done"
             self._deliver(events.ToolEnded(at, output.call_id, status, output.output))
+
+    def _end_unannounced_tools(self, event: Any, at: float) -> None:
+        """End the calls no ``tool_execution_updated`` announced at their output's
+        ``created_at`` (LiveKit before 1.6.5 has no such event; the batch started them at
+        their ``FunctionCall.created_at``): the exact end, not the batch's, for each call.
+        Never after this event; announced calls keep their status event's times."""
+        outputs = {o.call_id: o for o in event.function_call_outputs if o is not None}
+        for call in event.function_calls:
+            if call is None:
+                continue
+            if call.call_id in self._tools_announced:
+                del self._tools_announced[call.call_id]
+                continue
+            output = outputs.get(call.call_id)
+            if output is None:
+                continue
+            started = min(convert.timestamp(getattr(call, "created_at", None), at), at)
+            ended = convert.timestamp(getattr(output, "created_at", None), at)
+            status: Literal["done", "error"] = "error" if output.is_error else "done"
+            ended = min(max(ended, started), at)
+            self._deliver(events.ToolEnded(ended, call.call_id, status, output.output))
 
     def _on_false_interruption(self, event: Any) -> None:
         at = convert.timestamp(event.created_at, self._clock())

@@ -90,6 +90,14 @@ def count(value: object) -> int:
     return int(value)
 
 
+def _count_since(metrics: object, name: str) -> int | None:
+    """A count LiveKit added to a metrics class after 1.5.3: None (not reported) when the
+    installed version's class has no such field, never a 0 that would read as measured."""
+    if not hasattr(metrics, name):
+        return None
+    return count(getattr(metrics, name))
+
+
 def _metadata(metrics: Any) -> tuple[str | None, str | None]:
     meta = getattr(metrics, "metadata", None)
     provider = getattr(meta, "model_provider", None)
@@ -127,9 +135,9 @@ def metrics_event(metrics: object, now: float) -> events.Event | None:
             cancelled=bool(metrics.cancelled),
             prompt_tokens=count(metrics.prompt_tokens),
             cached_tokens=count(metrics.prompt_cached_tokens),
-            cache_creation_tokens=count(metrics.cache_creation_tokens),
+            cache_creation_tokens=_count_since(metrics, "cache_creation_tokens"),  # 1.6.10
             completion_tokens=count(metrics.completion_tokens),
-            reasoning_tokens=count(metrics.reasoning_tokens),
+            reasoning_tokens=_count_since(metrics, "reasoning_tokens"),  # LiveKit 1.8.0
             total_tokens=count(metrics.total_tokens),
             tokens_per_second=seconds(metrics.tokens_per_second),
         )

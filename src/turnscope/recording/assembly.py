@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from turnscope import events as ev
 from turnscope.recording import plausibility as pl
 from turnscope.recording.breakdown import (
     breakdown,
@@ -20,7 +21,6 @@ from turnscope.records import MODEL_KINDS, InputModality, Outcome, Turn, TurnSou
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from turnscope import events as ev
     from turnscope.recording.matching import TurnMatcher
     from turnscope.recording.pending import PendingTurn
     from turnscope.recording.stt_meter import STTMeter
@@ -60,9 +60,12 @@ def assemble(
     reply = reply or (messages[0] if messages else None)
     user = pending.user
     window = pending.window()
+    eou = pending.eou or _eou_from_message(user)
     suspect: list[Suspect] = list(pending.suspect)
     realtime = matcher.claim_realtime(pending, messages, now)
     e2e = reply.e2e_latency if reply is not None and user is not None else None
+    if e2e is None and realtime and user is not None and reply is not None and window:
+        e2e = _realtime_e2e(reply, window)  # LiveKit < 1.8.1 puts none on the message
     answer = (
         None if realtime or user is None or window is None else _answer(messages, answers, matcher)
     )
@@ -77,7 +80,7 @@ def assemble(
     )
     suspect += [odd] if odd else []
     parts = _checked(
-        _breakdown(pending, e2e, reply, realtime, window, answer[0] if answer else None),
+        _breakdown(pending, eou, e2e, reply, realtime, window, answer[0] if answer else None),
         e2e,
         suspect,
     )
@@ -90,13 +93,15 @@ def assemble(
     outcome = _outcome(pending, messages, errors, interrupted)
     if answer is not None and outcome == "no_reply":
         outcome = "answered"  # another speech answered: the caller heard a reply
+    if outcome == "failed":
+        messages = []  # LiveKit < 1.8.6 keeps the failed reply, never played, in the history
     heard, odd = pl.non_negative(
         "heard_seconds",
         matcher.heard(pending, messages, now, grace) if outcome == "interrupted" else None,
     )
     suspect += [odd] if odd else []
     eou_delay, not_measured = pl.measured_delay(
-        "end_of_utterance_delay", pending.eou.end_of_utterance_delay if pending.eou else None
+        "end_of_utterance_delay", eou.end_of_utterance_delay if eou else None
     )
     agent_start = messages[0].started_speaking_at if messages else None
     agent_stop = messages[-1].stopped_speaking_at if messages else None
@@ -124,13 +129,13 @@ def assemble(
         e2e=e2e,
         breakdown=parts,
         total_latency=(
-            realtime_total_latency(pending.eou, parts, realtime)
+            realtime_total_latency(eou, parts, realtime)
             if realtime
-            else total_latency(pending.eou, pending.llm, pending.tts)
+            else total_latency(eou, pending.llm, pending.tts)
         ),
         transcription_delay=user.transcription_delay if user else None,
         end_of_utterance_delay=eou_delay,
-        eou_detector=pending.eou.detector if pending.eou else None,
+        eou_detector=eou.detector if eou else None,
         heard_seconds=heard,
         agent_name=pending.agent,
         input_modality=_input_modality(pending, window),
@@ -198,6 +203,7 @@ def _answer(
 
 def _breakdown(
     pending: PendingTurn,
+    eou: ev.EndOfTurn | None,
     e2e: float | None,
     reply: ev.AgentMessage | None,
     realtime: list[ev.RealtimeRequest],
@@ -225,7 +231,7 @@ def _breakdown(
             e2e=e2e,
             reply=reply,
             responses=realtime,
-            eou=pending.eou,
+            eou=eou,
             user_stopped_at=window[1] if window else None,
             committed_at=pending.created_at,
             queue_wait=queue_wait,
@@ -279,14 +285,41 @@ def _outcome(
 ) -> Outcome:
     if pending.speech_id is None:
         return "no_reply"
-    if not messages and any(not e.recoverable for e in errors):
+    # LiveKit < 1.8.6 adds a reply whose speech failed to the history: it never played
+    played = [m for m in messages if m.started_speaking_at is not None]
+    if not played and any(not e.recoverable for e in errors):
         return "failed"  # dropped by an error, even if closing then interrupted it
     if interrupted:
-        played = any(m.started_speaking_at is not None for m in messages)
         return "interrupted" if played else "superseded"
     if messages:
         return "answered"
     return "failed" if errors else "no_reply"
+
+
+def _eou_from_message(user: ev.UserMessage | None) -> ev.EndOfTurn | None:
+    """A user turn's delays from its ``ChatMessage.metrics`` (LiveKit's replacement for the
+    deprecated session ``metrics_collected``): the same values ``EOUMetrics`` carries, all but
+    the detector, when no ``EOUMetrics`` came for the turn."""
+    if user is None or user.end_of_turn_delay is None:
+        return None
+    return ev.EndOfTurn(
+        at=user.at,
+        speech_id=None,
+        end_of_utterance_delay=user.end_of_turn_delay,
+        transcription_delay=user.transcription_delay,
+        on_user_turn_completed_delay=user.on_user_turn_completed_delay,
+        detector=None,
+    )
+
+
+def _realtime_e2e(reply: ev.AgentMessage, window: tuple[float, float]) -> float | None:
+    """A realtime reply's e2e when LiveKit (< 1.8.1) puts none on the message: LiveKit's own
+    formula (1.8.9 ``agent_activity``): the reply's first speaking time minus the user's end
+    of speech, the backdated ``user_state_changed`` time the window ends at."""
+    started = reply.started_speaking_at
+    if started is None or started < window[1]:
+        return None
+    return started - window[1]
 
 
 def _requests(

@@ -86,6 +86,18 @@ class TurnMatcher:
             self._tools_ended[e.call_id] = ev.ToolEnded(known.at, e.call_id, e.status, e.output)
 
     def add_error(self, e: ev.ErrorRaised) -> None:
+        """Pools an error; a TTS error repeating one still unclaimed replaces it. LiveKit
+        1.4–1.5 retries a synthesis the provider said cannot succeed, so one failure arrives
+        once per attempt (recoverable, then final): it counts once, as its last word."""
+        if e.component == "tts":
+            same = (e.error_type, e.message)
+            self.errors = [
+                x
+                for x in self.errors
+                if not (
+                    x.component == "tts" and x.recoverable and (x.error_type, x.message) == same
+                )
+            ]
         self.errors.append(e)
 
     @property

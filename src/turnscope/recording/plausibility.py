@@ -39,6 +39,7 @@ __all__ = [
     "NEGATIVE",
     "NOT_MEASURED",
     "NOT_REPORTED",
+    "NOT_REPORTED_BY_LIVEKIT",
     "OVER_METERED",
     "REASONS",
     "TIMELINE_SLACK",
@@ -56,6 +57,7 @@ __all__ = [
 
 CANCELLED = "cancelled"
 NOT_REPORTED = "not_reported"
+NOT_REPORTED_BY_LIVEKIT = "not_reported_by_livekit"
 NOT_MEASURED = "not_measured"
 UNPRICED = "unpriced"
 NEGATIVE = "negative"
@@ -67,6 +69,7 @@ REASONS = {
     CANCELLED: "the request was cancelled before its usage was reported",
     NOT_REPORTED: "the plugin reported no usage (LiveKit sends 0)",
     NOT_MEASURED: "LiveKit did not measure it (it sends 0.0)",
+    NOT_REPORTED_BY_LIVEKIT: "this LiveKit version does not report it (it came later)",
     UNPRICED: "no price is known for the model",
     NEGATIVE: "negative: a duration, count or cost cannot be",
     IMPLAUSIBLE: "far beyond what a voice turn or the call's own timeline allows",

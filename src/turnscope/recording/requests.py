@@ -149,7 +149,7 @@ def llm_request(
         prompt=r.prompt_tokens,
         completion=r.completion_tokens,
         cached=r.cached_tokens,
-        cache_creation=r.cache_creation_tokens,
+        cache_creation=r.cache_creation_tokens or 0,
     )
     return ComponentRequest(
         kind="llm",
@@ -165,15 +165,22 @@ def llm_request(
         discarded=discarded,
         prompt_tokens=r.prompt_tokens,
         cached_tokens=r.cached_tokens,
-        cache_creation_tokens=r.cache_creation_tokens,
+        cache_creation_tokens=r.cache_creation_tokens or 0,
         completion_tokens=r.completion_tokens,
-        reasoning_tokens=r.reasoning_tokens,
+        reasoning_tokens=r.reasoning_tokens or 0,
         total_tokens=r.total_tokens,
         tokens_per_second=r.tokens_per_second,
         output=output,
-        unknown=unknown,
+        unknown=(*unknown, *_unreported_counts(r)),
         suspect=suspect,
     )
+
+
+def _unreported_counts(r: ev.LLMRequest) -> tuple[tuple[str, str], ...]:
+    """The counts this LiveKit version does not report (cache writes before 1.6.10,
+    reasoning tokens before 1.8.0): their record holds 0, named here as no measurement."""
+    names = ("cache_creation_tokens", "reasoning_tokens")
+    return tuple((n, pl.NOT_REPORTED_BY_LIVEKIT) for n in names if getattr(r, n) is None)
 
 
 def tts_request(r: ev.TTSRequest, *, discarded: bool) -> ComponentRequest:

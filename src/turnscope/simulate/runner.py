@@ -151,6 +151,16 @@ def _turn_handling(scenario: Scenario, sampler: LatencySampler) -> TurnHandlingO
     }
 
 
+def _legacy_preemptive(scenario: Scenario) -> dict[str, Any]:
+    """LiveKit < 1.5.4 has no ``turn_handling["preemptive_generation"]``: it ignores the key
+    and keeps preemptive generation on, so there it takes the session keyword instead."""
+    from livekit.agents.voice.turn import TurnHandlingOptions
+
+    if "preemptive_generation" in TurnHandlingOptions.__annotations__:
+        return {}
+    return {"preemptive_generation": scenario.preemptive}
+
+
 def _build_session(
     scenario: Scenario,
     sampler: LatencySampler,
@@ -216,6 +226,7 @@ def _build_session(
         else NOT_GIVEN
     )
     return AgentSession(
+        **_legacy_preemptive(scenario),
         vad=ScriptedVAD(min_speech=sampler.scaled(0.06), min_silence=sampler.scaled(0.3)),
         stt=hearing,
         llm=model,
