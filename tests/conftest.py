@@ -53,6 +53,7 @@ LIVEKIT_SINCE = {
     "preemptive_tts_option": "1.5.4",
     "user_turn_starts_at_first_segment": "1.5.9",
     "testing_fake_job_context": "1.6.0",
+    "tool_output_names_parse_errors": "1.6.0",
     "tts_honours_non_retryable": "1.6.5",
     "tool_status_events": "1.6.5",
     "realtime_provider_request_ids": "1.6.7",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.conftest import livekit_has
 from tests.recording.test_turns_match_truth import E2E_TOLERANCE
 from turnscope.simulate.agent import BOOKING_REFERENCE
 from turnscope.simulate.tts import RETRY_TIMEOUT
@@ -144,7 +145,10 @@ def test_a_call_livekit_could_not_run_is_a_tool_with_its_error(
         "error",
     )
     assert wrong_args.output is not None
-    assert "Error parsing arguments" in wrong_args.output
+    if livekit_has("tool_output_names_parse_errors"):
+        assert "Error parsing arguments" in wrong_args.output
+    else:  # LiveKit < 1.6.0 gives the model a generic tool output
+        assert wrong_args.output == "An internal error occurred"
     for turn, tool in ((unknown, wrong_name), (unparsable, wrong_args)):
         asking = min((r for r in turn.requests if r.kind == "llm"), key=lambda r: r.started_at)
         assert asking.output is not None
