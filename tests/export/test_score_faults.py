@@ -63,7 +63,7 @@ def test_503s_are_retried_until_the_backend_recovers(
         assert poster.flush(30)
     assert len(_delivered(receiver)) == SCORES
     assert (poster.posted, poster.failed) == (SCORES, 0)
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
+    (line,) = _lines_about(receiver, caplog)
     assert "HTTP 503" in line
     assert "retried" in line
 
@@ -77,7 +77,7 @@ def test_a_413_splits_the_batch_and_names_the_fix(
         assert poster.flush(30)
     assert len(_delivered(receiver)) == SCORES
     assert (poster.posted, poster.failed) == (SCORES, 0)
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
+    (line,) = _lines_about(receiver, caplog)
     assert "HTTP 413" in line
     assert "client_max_body_size" in line
 
@@ -90,7 +90,7 @@ def test_refused_keys_drop_the_batch_and_count_it(
         poster = _post_all(receiver, 5)
         assert poster.flush(10)
     assert (poster.posted, poster.failed) == (0, 5)
-    (line,) = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
+    (line,) = _lines_about(receiver, caplog)
     assert "LANGFUSE_PUBLIC_KEY" in line
     assert SECRET not in line
 
@@ -104,3 +104,13 @@ def test_a_black_holed_backend_costs_a_flush_no_more_than_its_timeout(
     assert not poster.flush(0.5)
     assert poster.dropped > 0  # what did not fit is counted
     assert poster.pending() + poster.dropped == 30
+
+
+def _lines_about(receiver: OTLPReceiver, caplog: pytest.LogCaptureFixture) -> list[str]:
+    """turnscope's lines about this test's receiver: a poster left by an earlier test may
+    still be retrying its own (stopped) receiver in the background, and say so."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "turnscope" and receiver.url in r.getMessage()
+    ]
