@@ -57,6 +57,7 @@ LIVEKIT_SINCE = {
     "tts_honours_non_retryable": "1.6.5",
     "tool_status_events": "1.6.5",
     "realtime_provider_request_ids": "1.6.7",
+    "llm_node_ttfs": "1.6.9",
     "llm_cache_creation_tokens": "1.6.10",
     "llm_reasoning_tokens": "1.8.0",
     "realtime_e2e_on_message": "1.8.1",
