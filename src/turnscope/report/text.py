@@ -168,9 +168,11 @@ def _flags(turn: dict[str, Any], *, show_agent: bool) -> str:
 
 
 LEGEND = (
-    "Per turn, in ms: e2e (response latency) = endp (endpointing) + cb (your turn callback) "
-    "+ tool (tool steps) + llm (LLM first token) + sent (sentence aggregation) + tts (TTS "
-    "first byte) + q (queue wait) + play (playback) + ovl (preemptive overlap) + oth (other)."
+    "Per turn, in ms: e2e (response latency) = endp (endpointing) + wait (for the previous "
+    "turn's callback) + cb (your turn callback) + tool (tool steps) + llm (LLM first token) "
+    "+ sent (sentence aggregation) + tts (TTS first byte) + retry (retried TTS) + q (queue "
+    "wait) + play (playback) + ovl (preemptive overlap) + oth (other); a part no turn spent "
+    "time in has no column."
 )
 
 
