@@ -21,8 +21,8 @@ from turnscope.export.metrics import shared_meter_provider
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-LONG_PUBLIC = "pk-lf-0d9c4b1e-7a2f-4c11-9e0b-5f3a8c2d1e4f"
-LONG_SECRET = "sk-lf-8e2a6f0c-3b5d-4d7e-a1c9-2f4e6b8d0a3c"
+LONG_PUBLIC = "pk-lf-00000000-0000-0000-0000-000000001e4f"
+LONG_SECRET = "sk-lf-00000000-0000-0000-0000-000000000a3c"
 
 
 @pytest.fixture
