@@ -26,6 +26,7 @@ __all__ = [
     "LLMRequest",
     "PlaybackFinished",
     "RealtimeRequest",
+    "RoomJoined",
     "STTUsage",
     "SessionClosed",
     "SpeechCreated",
@@ -306,6 +307,15 @@ class SessionClosed:
     error_message: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class RoomJoined:
+    """The session runs in a LiveKit room, and this is its name (known once ``start()`` has
+    connected it). Never sent for a session without a room."""
+
+    at: float
+    name: str
+
+
 Event = (
     LLMRequest
     | RealtimeRequest
@@ -328,6 +338,7 @@ Event = (
     | ErrorRaised
     | FalseInterruption
     | SessionClosed
+    | RoomJoined
 )
 
 

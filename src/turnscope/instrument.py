@@ -176,6 +176,9 @@ class Instrumentation:
         return time.time()
 
     def _deliver(self, event: events.Event) -> None:
+        if isinstance(event, events.RoomJoined):
+            self._room_joined(event.name)
+            return
         self._recorder.feed(event)
         if isinstance(event, events.SpeechDone):
             self._advance_later(self._recorder.grace)
@@ -185,6 +188,13 @@ class Instrumentation:
         elif isinstance(event, events.SessionClosed):
             self._recorder.close(event.at)
             self._flush_in_background()
+
+    def _room_joined(self, name: str) -> None:
+        """The LiveKit room became known: every sink gets the call's identity with it."""
+        if self.context.room == name:
+            return
+        self.context = replace(self.context, room=name)
+        self._to_sinks("update_call", self.context)
 
     def _flush_in_background(self) -> None:
         """At close, deliver the last turns and the call without making LiveKit wait."""

@@ -412,3 +412,7 @@ class CallContext:
     prompt_name: str | None = None
     """A Langfuse prompt the LLM generations are linked to."""
     prompt_version: int | None = None
+    room: str | None = None
+    """The name of the LiveKit room the session runs in (``session.room_io.room.name``),
+    set once the session has started in a connected room; None without a room (console or
+    text mode, a session started with no ``room``) and until the room is known."""

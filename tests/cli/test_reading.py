@@ -122,8 +122,99 @@ def test_call_by_session_id_or_prefix(stores: dict[str, Path]) -> None:
     assert _json(["report", *db, "--call", "sess-bob"])["calls"][0]["call_id"] == "call-err"
     assert _json(["report", *db, "--call", "call-ba"])["calls"][0]["call_id"] == "call-barge"
     several = CliRunner().invoke(main, ["report", *db, "--call", "call-"])
-    assert several.exit_code == 1
-    assert "matches 3 calls" in several.output
+    assert several.exit_code == 2
+    assert "'call-' is the call id prefix of 3 calls: call-old (" in several.output
+    assert "call-err (" in several.output
+    assert "call-barge (" in several.output
+    missing = CliRunner().invoke(main, ["report", *db, "--call", "nobody"])
+    assert missing.exit_code == 1
+    assert "no call 'nobody' in the store" in missing.output
+
+
+@pytest.fixture(scope="module")
+def rooms(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
+    """Calls in LiveKit rooms: 'lobby' twice (a room reused), 'desk-3' once; 'call-s' has
+    another call's id as its session id; 'call-m' only a ``room`` in its metadata."""
+    db = tmp_path_factory.mktemp("rooms") / "rooms.db"
+    basic = simulations.recorded("basic")
+    store_as(db, basic, "call-l1", shift=-3600, room="lobby")
+    store_as(db, basic, "call-l2", room="lobby")
+    store_as(db, basic, "call-d", room="desk-3")
+    store_as(db, basic, "call-s", session_id="call-d", room="desk-4")
+    store_as(db, basic, "call-m", metadata={"room": "hall"})
+    return db
+
+
+def test_call_by_room_name(rooms: Path) -> None:
+    db = ["--db", str(rooms)]
+    reported = _json(["report", *db, "--call", "desk-4"])
+    (call,) = reported["calls"]
+    assert (call["call_id"], call["room"]) == ("call-s", "desk-4")
+    assert _json(["report", *db, "--call", "hall"])["calls"][0]["call_id"] == "call-m"
+    check = _json(["check", *db, "--call", "desk-4", "--budget", "max(e2e)<=60s"])
+    timed = [t for t in reported["turns"] if t["e2e"] is not None]
+    assert timed
+    assert check["budgets"][0]["count"] == len(timed)
+    listed = {c["call_id"]: c["room"] for c in _json(["calls", *db])["calls"]}
+    assert listed == {
+        "call-l1": "lobby", "call-l2": "lobby", "call-d": "desk-3", "call-s": "desk-4",
+        "call-m": None,
+    }  # fmt: skip
+    text = CliRunner().invoke(main, ["calls", *db], env={"COLUMNS": "80"})
+    assert "room desk-3" in text.output
+
+
+def test_a_room_shared_by_two_calls_is_refused_with_both_listed(rooms: Path) -> None:
+    for command in (["report"], ["report", "--summary"], ["check", "--budget", "max(e2e)<=60s"]):
+        result = CliRunner().invoke(main, [*command, "--db", str(rooms), "--call", "lobby"])
+        assert result.exit_code == 2, result.output
+        (line,) = result.output.splitlines()
+        assert line.startswith("turnscope: 'lobby' is the room of 2 calls: call-l1 (")
+        assert line.index("call-l1") < line.index("call-l2")  # oldest first
+        assert line.endswith("give one call id with --call")
+
+
+def test_a_call_id_wins_over_the_same_value_as_another_calls_session(rooms: Path) -> None:
+    """'call-d' is call-d's id and call-s's session id: the id is tried first."""
+    (call,) = _json(["report", "--db", str(rooms), "--call", "call-d"])["calls"]
+    assert call["call_id"] == "call-d"
+    assert call["room"] == "desk-3"
+
+
+def test_a_store_from_before_rooms_is_read_as_it_is(rooms: Path, tmp_path: Path) -> None:
+    """A store an older turnscope wrote (schema 8: no room column) is read without migrating:
+    the calls list and --call work, a room from the metadata still finds its call."""
+    import sqlite3
+
+    older = tmp_path / "older.db"
+    older.write_bytes(rooms.read_bytes())
+    raw = sqlite3.connect(older)
+    raw.execute("ALTER TABLE calls DROP COLUMN room")
+    raw.execute("DELETE FROM schema_migrations WHERE version = 9")
+    raw.commit()
+    raw.close()
+    db = ["--db", str(older)]
+    assert {c["room"] for c in _json(["calls", *db])["calls"]} == {None}
+    assert _json(["report", *db, "--call", "hall"])["calls"][0]["call_id"] == "call-m"
+    assert _json(["report", *db, "--call", "call-l2"])["calls"][0]["room"] is None
+    gone = CliRunner().invoke(main, ["report", *db, "--call", "lobby"])
+    assert gone.exit_code == 1  # that store never knew the room
+    both = _json(["calls", *db, "--db", str(_renamed(rooms, tmp_path))])["calls"]
+    assert {c["room"] for c in both} == {None, "lobby", "desk-3", "desk-4"}
+
+
+def _renamed(db: Path, folder: Path) -> Path:
+    """A copy of ``db`` whose call ids are new (another host's calls)."""
+    import sqlite3
+
+    copy = folder / "renamed.db"
+    copy.write_bytes(db.read_bytes())
+    raw = sqlite3.connect(copy)
+    for table in ("calls", "turns", "components", "events"):
+        raw.execute(f"UPDATE {table} SET call_id = 'x-' || call_id")
+    raw.commit()
+    raw.close()
+    return copy
 
 
 def test_several_stores_read_as_one(stores: dict[str, Path]) -> None:

@@ -69,6 +69,7 @@ def export_call(
     flush_timeout: float = 10.0,
     on_session: Any = None,
     extra_sinks: list[Any] | None = None,
+    room: str | None = None,
 ) -> Exported:
     """Run a simulated call with turnscope configured from the environment for Langfuse at
     the receiver, plus an in-memory copy of the records."""
@@ -89,7 +90,7 @@ def export_call(
         handles.append(turnscope.instrument(session, sinks=sinks, **IDENTITY))
 
     async def scenario_run() -> tuple[simulate.SimulationResult, float, bool]:
-        result = await simulate.run(scenario, speed=4, seed=seed, on_session=attach)
+        result = await simulate.run(scenario, speed=4, seed=seed, on_session=attach, room=room)
         loop = asyncio.get_running_loop()
         started = loop.time()
         flushed = await handles[0].aflush(timeout=flush_timeout)

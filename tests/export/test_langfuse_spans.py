@@ -180,9 +180,28 @@ def test_trace_context_is_on_every_span(langfuse_call: Exported) -> None:
         assert a["langfuse.trace.tags"] == IDENTITY["tags"]
         assert a["langfuse.trace.metadata.room_name"] == "room-42"
         assert a["langfuse.trace.metadata.deployment_env"] == "ci"
+        assert "langfuse.trace.metadata.room" not in a  # the simulated session has no room
         assert a["langfuse.trace.name"].startswith("Voice call")
         assert span.resource["service.name"] == "livekit-agent"
         assert span.scope == "turnscope"
+
+
+def test_the_livekit_room_is_trace_metadata_on_every_span() -> None:
+    """A session started in a LiveKit room: its name on every span, as Langfuse trace
+    metadata ``room`` (the room is LiveKit's rtc.Room, unconnected: simulate.room)."""
+    from tests.export.conftest import export_call
+    from tests.otlp_receiver import OTLPReceiver
+
+    receiver = OTLPReceiver().start()
+    try:
+        exported = export_call(receiver, "basic", room="support-lobby-7")
+    finally:
+        receiver.stop()
+    spans = exported.spans()
+    assert exported.handle.internal_errors == []
+    assert len({s.trace_id for s in spans}) == len(exported.records.turns) + 1
+    assert all(s.attributes["langfuse.trace.metadata.room"] == "support-lobby-7" for s in spans)
+    assert exported.handle.context.room == "support-lobby-7"
 
 
 def test_one_trace_per_call_mode(call_mode_call: Exported) -> None:

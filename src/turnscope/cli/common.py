@@ -13,6 +13,7 @@ import click
 from turnscope.config import resolve_db_path
 from turnscope.report.budgets import BudgetError
 from turnscope.report.filters import CallFilter, FilterError, parse_when
+from turnscope.report.lookup import AmbiguousCall
 from turnscope.store import StoreError, open_for_reading
 from turnscope.store.union import open_union
 
@@ -91,7 +92,7 @@ def one_line_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except BudgetError as error:
+        except (BudgetError, AmbiguousCall) as error:
             fail(str(error), code=2)
         except StoreError as error:
             fail(str(error))

@@ -94,6 +94,11 @@ class _Progress(MemorySink):
     show_default=True,
     help="The providers the scripted parts present as ('example': examples/voice_agent's).",
 )
+@click.option(
+    "--room",
+    help="Start the session in a LiveKit room of this name, as an agent in a job is (LiveKit's "
+    "own room object, not connected: no server needed).",
+)
 @db_option
 @click.option("--verbose", is_flag=True, help="Show LiveKit's own log lines.")
 @one_line_errors
@@ -104,6 +109,7 @@ def demo(
     seed: int,
     profile: str,
     stack: str,
+    room: str | None,
     db: Path | None,
     verbose: bool,
 ) -> None:
@@ -145,7 +151,13 @@ def demo(
             soft_wrap=True,
         )
     with console.status("simulating the call…"):
-        options: dict[str, Any] = {"turns": turns, "speed": speed, "seed": seed, "profile": profile}
+        options: dict[str, Any] = {
+            "turns": turns,
+            "speed": speed,
+            "seed": seed,
+            "profile": profile,
+            "room": room,
+        }
         if stack != "default":
             # real plugins' STT reports usage every few seconds of audio sent, as a stream
             options |= {"stack": STACKS[stack], "stt_usage": "periodic"}

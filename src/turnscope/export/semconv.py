@@ -20,6 +20,9 @@ TRACE_NAME = "langfuse.trace.name"
 TRACE_TAGS = "langfuse.trace.tags"
 TRACE_METADATA = "langfuse.trace.metadata"
 """Prefix: ``langfuse.trace.metadata.<key>`` per metadata entry."""
+ROOM = f"{TRACE_METADATA}.room"
+"""The LiveKit room the call ran in (``CallContext.room``), as trace metadata ``room``; a
+``room`` of the user's own metadata takes its place."""
 ENVIRONMENT = "langfuse.environment"
 RELEASE = "langfuse.release"
 

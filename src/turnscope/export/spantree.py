@@ -84,6 +84,8 @@ def context_attributes(
         found[sc.ENVIRONMENT] = environment
     if release:
         found[sc.RELEASE] = release
+    if context.room:
+        found[sc.ROOM] = context.room
     for key, value in context.metadata.items():
         found[f"{sc.TRACE_METADATA}.{key}"] = value
     return found

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from livekit.agents.voice import SpeechHandle
     from livekit.agents.voice.events import EventTypes
 
-__all__ = ["LiveKitAdapter", "job_id", "livekit_tracing_on", "session_started"]
+__all__ = ["LiveKitAdapter", "job_id", "livekit_tracing_on", "room_name", "session_started"]
 
 logger = logging.getLogger("turnscope")
 
@@ -63,6 +63,26 @@ def session_started(session: Any) -> bool:
     """Whether ``session.start()`` has run (private in 1.8.9: read defensively)."""
     started = getattr(session, "_started", False)
     return started if isinstance(started, bool) else False
+
+
+def _session_room(session: Any) -> Any:
+    """The ``rtc.Room`` the session's RoomIO uses, or None when it has no RoomIO (not
+    started yet, or started without a room: console or text mode, tests)."""
+    try:
+        return session.room_io.room  # public since 1.5.3; raises RuntimeError without one
+    except Exception:
+        return None
+
+
+def room_name(session: Any) -> str | None:
+    """The name of the LiveKit room ``session`` runs in: ``session.room_io.room.name``.
+
+    None without a room, and before the room is connected: ``rtc.Room.name`` is empty until
+    the server answers the connection (``start()`` connects it inside a job). Reads two
+    attributes; never blocks.
+    """
+    name = getattr(_session_room(session), "name", None)
+    return name if isinstance(name, str) and name else None
 
 
 def livekit_tracing_on() -> bool:
@@ -152,6 +172,8 @@ class LiveKitAdapter:
         self._playback_handler: Callable[[Any], None] | None = None
         self._tools_announced: dict[str, None] = {}
         """Call ids LiveKit sent a ``tool_call_started`` for (1.6.5+), oldest first."""
+        self._room_settled = False
+        """The room's name was delivered, or the session started without a room."""
 
     def attach(self) -> None:
         if self._attached:
@@ -181,6 +203,7 @@ class LiveKitAdapter:
             self._handlers.append((name, guarded))
         if self._capture_llm_input:
             self._wrap_llm(self._session.llm)
+        self._guard(self._note_room)(None)  # attached after start(): the room is known now
 
     def deliver_current_states(self) -> None:
         """The user's and the agent's states now, as if they had just been entered: a
@@ -365,6 +388,22 @@ class LiveKitAdapter:
     def _on_agent_state(self, event: Any) -> None:
         at = convert.timestamp(event.created_at, self._clock())
         self._deliver(events.AgentStateChanged(at, str(event.old_state), str(event.new_state)))
+        self._note_room(None)
+
+    def _note_room(self, _: None) -> None:
+        """Deliver the room's name once it is known. ``start()`` makes the RoomIO and
+        connects the room before it enters "listening", so the agent's state changes are
+        where it becomes known; a session started without a room is settled at once."""
+        if self._room_settled:
+            return
+        room = _session_room(self._session)
+        if room is None:
+            self._room_settled = session_started(self._session)
+            return
+        name = room_name(self._session)
+        if name is not None:
+            self._room_settled = True
+            self._deliver(events.RoomJoined(self._clock(), name))
 
     def _on_tool_update(self, event: Any) -> None:
         update = event.update

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from turnscope.report.filters import CALL_TIME, CallFilter
+from turnscope.report.lookup import room_column
 
 if TYPE_CHECKING:
     import sqlite3
@@ -31,7 +32,8 @@ SORTS = {
 """Each ``--sort`` key and what it orders by, largest (newest) first."""
 
 _SELECT = f"""
-SELECT call_id, session_id, user_id, tags, {CALL_TIME} AS at, started_at, ended_at, turns,
+SELECT call_id, session_id, {{room}} AS room, user_id, tags, {CALL_TIME} AS at, started_at,
+    ended_at, turns,
     cost_usd, unpriced, summary IS NOT NULL AS closed,
     json_extract(summary, '$.e2e_p50') AS e2e_p50, json_extract(summary, '$.e2e_p95') AS e2e_p95,
     json_extract(summary, '$.e2e_max') AS e2e_max,
@@ -39,6 +41,7 @@ SELECT call_id, session_id, user_id, tags, {CALL_TIME} AS at, started_at, ended_
     json_extract(summary, '$.interruptions') AS interruptions
 FROM calls
 """
+"""The list's columns; ``{room}`` is ``room_column()`` (a store before migration 9 has none)."""
 
 
 @dataclass
@@ -47,6 +50,8 @@ class CallLine:
 
     call_id: str
     session_id: str
+    room: str | None
+    """The LiveKit room's name; None without a room, or recorded before turnscope kept it."""
     user_id: str | None
     tags: list[str]
     started_at: float
@@ -78,7 +83,8 @@ def list_calls(
 ) -> list[CallLine]:
     """The calls that pass ``filters``, largest ``sort`` key first (then newest)."""
     where, params = (filters or CallFilter()).where()
-    query = f"{_SELECT} WHERE {where} ORDER BY {SORTS[sort]} DESC NULLS LAST, at DESC"
+    select = _SELECT.replace("{room}", room_column(connection))
+    query = f"{select} WHERE {where} ORDER BY {SORTS[sort]} DESC NULLS LAST, at DESC"
     if limit is not None:
         query += " LIMIT ?"
         params = [*params, limit]
@@ -109,6 +115,7 @@ def _line(row: dict[str, Any], turns: list[tuple[Any, ...]]) -> CallLine:
     line = CallLine(
         call_id=row["call_id"],
         session_id=row["session_id"],
+        room=row["room"],
         user_id=row["user_id"],
         tags=json.loads(row["tags"] or "[]"),
         started_at=row["at"],

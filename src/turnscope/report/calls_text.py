@@ -62,12 +62,15 @@ def render_calls(console: Console, lines: list[CallLine], *, title: str) -> None
 
 
 def _who(line: CallLine) -> Text:
-    """When and how long, then session, user, agents, tags and the id (what --call takes)."""
+    """When and how long, then session, room, user, agents, tags and the id (what --call
+    takes)."""
     duration = (
         "open" if not line.closed else ("–" if line.duration is None else f"{line.duration:.0f}s")
     )
     parts = [Text(f"{local_time(line.started_at)} · {duration}", style="bold")]
     parts.append(Text.assemble("session ", literal(line.session_id)))
+    if line.room:
+        parts.append(Text.assemble("room ", literal(line.room)))
     if line.user_id:
         parts.append(Text.assemble("user ", literal(line.user_id)))
     if line.agents:

@@ -83,6 +83,7 @@ def _call(
     return {
         "call_id": call["call_id"],
         "session_id": call["session_id"],
+        "room": call.get("room"),
         "user_id": call.get("user_id"),
         "started_at": _num(call.get("started_at"), 3),
         "duration": _num(duration, 3),

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from turnscope.report.filters import CALL_TIME, CallFilter
+from turnscope.report.lookup import lookup_call
 from turnscope.report.metrics import ALL_METRICS, METRICS
-from turnscope.store import StoreError, histograms
+from turnscope.store import histograms
 
 if TYPE_CHECKING:
     import sqlite3
@@ -58,25 +59,9 @@ def _rows(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
 
 
 def find_call(connection: sqlite3.Connection, call: str) -> dict[str, Any]:
-    """One call by id, unique id prefix, session id or room name (metadata ``room``);
-    StoreError when nothing or more than one call matches."""
-    rows = _rows(connection.execute("SELECT * FROM calls WHERE call_id = ?", (call,)))
-    if not rows:
-        rows = _rows(
-            connection.execute(
-                "SELECT * FROM calls WHERE substr(call_id, 1, length(?)) = ? OR session_id = ? "
-                "OR json_extract(metadata, '$.room') = ?",
-                (call, call, call, call),
-            )
-        )
-    if not rows:
-        raise StoreError(f"no call {call!r} in the store (by id, session id or room)")
-    if len(rows) > 1:
-        raise StoreError(
-            f"{call!r} matches {len(rows)} calls; give more of a call id "
-            "(`turnscope calls` lists them)"
-        )
-    return _decoded(rows[0])
+    """One call by id, session id, room name or unique id prefix (``report.lookup``);
+    StoreError when nothing matches, AmbiguousCall when several calls do."""
+    return _decoded(lookup_call(connection, call))
 
 
 def select_calls(
@@ -133,6 +118,7 @@ def totals(connection: sqlite3.Connection, filters: CallFilter | None = None) ->
 
 
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    row.setdefault("room", None)  # a store written before migration 9
     row["tags"] = json.loads(row.get("tags") or "[]")
     row["metadata"] = json.loads(row.get("metadata") or "{}")
     for field in ("cost_by_component", "cost_by_model"):

@@ -231,7 +231,7 @@ def render_call(
 
 
 def _header(call: dict[str, Any], turns: int) -> Text:
-    """Call id, local date and time, duration, close reason; session, user and tags."""
+    """Call id, local date and time, duration, close reason; session, room, user and tags."""
     started = call.get("started_at") or call.get("recorded_at")
     when = datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M:%S") if started else "–"
     duration = (
@@ -245,6 +245,8 @@ def _header(call: dict[str, Any], turns: int) -> Text:
         f"  {when}  ·  {turns} turns  ·  {duration}",
     )
     second = Text.assemble("session ", literal(call["session_id"]))
+    if call.get("room"):
+        second.append_text(Text.assemble("  ·  room ", literal(call["room"])))
     if call.get("close_reason"):
         second.append_text(Text.assemble("  ·  closed: ", literal(call["close_reason"])))
     if call.get("user_id"):

@@ -27,6 +27,7 @@ from turnscope.simulate.audio import ScriptedAudioInput, ScriptedAudioOutput
 from turnscope.simulate.llm import ScriptedLLM
 from turnscope.simulate.profiles import PROFILES, LatencySampler
 from turnscope.simulate.realtime import ScriptedRealtimeModel
+from turnscope.simulate.room import offline_room, start_options
 from turnscope.simulate.scenarios import Scenario, Utterance, build_scenario
 from turnscope.simulate.stack import DEFAULT_STACK, Stack
 from turnscope.simulate.stt import ScriptedSTT, STTUsageMode
@@ -258,6 +259,7 @@ async def run(
     timeout: float | None = None,
     agent: Callable[[], Agent] | None = None,
     stack: Stack = DEFAULT_STACK,
+    room: str | None = None,
 ) -> SimulationResult:
     """Play a scenario through a real ``AgentSession`` and return what happened.
 
@@ -268,7 +270,9 @@ async def run(
     your tools; the reply keyed by that tool's output answers it). The scenario's ``ignore``
     applies to the scripted assistant only. ``stack`` is the providers the scripted parts
     present themselves as (``EXAMPLE_STACK``: examples/voice_agent's Deepgram, OpenAI and
-    Cartesia, as their plugins name themselves on metrics).
+    Cartesia, as their plugins name themselves on metrics). ``room`` starts the session
+    in a LiveKit room of that name (``simulate.room``: LiveKit's ``rtc.Room``, unconnected);
+    without it the session has no room, as in console or text mode.
     """
     if profile not in PROFILES:
         raise ValueError(
@@ -307,7 +311,11 @@ async def run(
         timeout if timeout is not None else _default_timeout(chosen, speed)
     )
     try:
-        await session.start(playing)
+        if room is None:
+            await session.start(playing)
+        else:
+            named, room_options = offline_room(room)
+            await session.start(playing, room=named, **start_options(session, room_options))
         if chosen.greeting:
             _say(session, truth, chosen.greeting)
         if chosen.mode == "text":

@@ -227,4 +227,11 @@ the values: ``bucket`` is the value in thousandths of its unit (ms), rounded as 
 round; ``low``/``high`` the exact extremes in the bucket, ``total`` their sum. Which metrics
 are kept, and by which definition, is in ``histogram_metrics`` (``store.histograms``)."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+_V9 = """
+ALTER TABLE calls ADD COLUMN room TEXT
+"""
+"""9 (issue 21): the name of the LiveKit room the call ran in (``CallContext.room``), NULL
+without a room (console or text mode) and for calls recorded before this migration: what
+``--call`` finds a call by, after its id and its session id."""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)

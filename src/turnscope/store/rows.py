@@ -31,11 +31,12 @@ __all__ = [
 ]
 
 CALL_START_SQL = """
-INSERT INTO calls (call_id, session_id, user_id, trace_name, tags, metadata, recorded_at)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO calls (call_id, session_id, user_id, trace_name, tags, metadata, recorded_at, room)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) DO UPDATE SET
     session_id = excluded.session_id, user_id = excluded.user_id,
-    trace_name = excluded.trace_name, tags = excluded.tags, metadata = excluded.metadata
+    trace_name = excluded.trace_name, tags = excluded.tags, metadata = excluded.metadata,
+    room = COALESCE(excluded.room, calls.room)
 """
 
 CALL_END_SQL = """
@@ -102,6 +103,7 @@ def call_start_row(context: CallContext) -> tuple[Any, ...]:
         json.dumps(list(context.tags)),
         json.dumps(dict(context.metadata)),
         time.time(),
+        context.room,
     )
 
 

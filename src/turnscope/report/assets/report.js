@@ -128,6 +128,7 @@
       ["started", (c) => c.started_at, true, (v) => v === null ? "–" : new Date(v * 1000).toLocaleString()],
       ["user", (c) => c.user_id || "", false],
       ["session", (c) => c.session_id, false],
+      ["room", (c) => c.room || "", false],
       ["turns", (c) => c.turns.length, true],
       ["e2e p50", (c) => c.e2e_p50, true, ms],
       ["e2e p95", (c) => c.e2e_p95, true, ms],
@@ -325,7 +326,8 @@
     title.append("call ");
     add(title, "span", "mono", call.call_id.slice(0, 12));
     add(section, "p", "meta",
-      "session " + call.session_id + (call.user_id ? " · user " + call.user_id : "") +
+      "session " + call.session_id + (call.room ? " · room " + call.room : "") +
+      (call.user_id ? " · user " + call.user_id : "") +
       " · " + call.turns.length + " turns · " + (call.duration === null ? "in progress" : secs(call.duration)) +
       (call.close_reason ? " · closed: " + call.close_reason : "") +
       " · cost " + (call.cost_usd === null && call.unpriced.length ? "unpriced" : usd(call.cost_usd)) +
