@@ -248,6 +248,19 @@ def test_overview_sorts_parts_keep_their_colour_and_timelines_share_a_scale(
     assert colours[0] == colours[1]
     assert colours[2] == colours[3]
     assert colours[0] != colours[2]
+    # ... and only it: no other metric's histogram wears a part's colour
+    borrowed = page.evaluate(
+        """() => {
+          const parts = new Set(Chart.getChart(document.querySelector('canvas.timeline'))
+            .data.datasets.filter((d) => d.label !== 'e2e').map((d) => d.backgroundColor));
+          return [...document.querySelectorAll('canvas.distribution')]
+            .filter((c) => parts.has(Chart.getChart(c).data.datasets[0].backgroundColor))
+            .map((c) => c.dataset.metric);
+        }"""
+    )
+    assert "e2e" not in borrowed
+    assert "llm_ttft" not in borrowed
+    assert "endpointing" in borrowed
 
     maxima = page.eval_on_selector_all(
         "canvas.timeline", "cs => cs.map(c => Chart.getChart(c).scales.y.max)"
@@ -255,6 +268,8 @@ def test_overview_sorts_parts_keep_their_colour_and_timelines_share_a_scale(
     assert len(set(maxima)) == 1  # one y-scale for every call
     worst = max(c["e2e_max"] for c in calls) * 1000
     assert maxima[0] >= worst - 0.01  # the page's data is rounded to 10 µs
+    assert maxima[0] < worst * 1.34  # rounded up to a round number (3,001 → 4,000 at most)
+    assert len(f"{maxima[0]:.0f}".rstrip("0")) <= 2  # e.g. 400, 1500, 2500
 
     trend = page.evaluate(
         "() => Chart.getChart(document.querySelector('canvas.trend')).data.datasets.length"

@@ -110,13 +110,23 @@
     usd(data.cost.total) + " · generated " + new Date(data.generated_at * 1000).toISOString();
   document.getElementById("note").textContent = data.note;
   const main = document.getElementById("report");
-  function partColor(metric, i) {
-    return PARTS[metric] ? PARTS[metric][1] : PALETTE[i % PALETTE.length];
+  // A breakdown part has its colour everywhere, and only it: e2e and the other metrics are
+  // drawn in slate greys that no part uses.
+  const E2E_COLOR = "#1d2330";
+  const METRIC_COLORS = { e2e: "#5b6579" };
+  function partColor(metric) {
+    return PARTS[metric] ? PARTS[metric][1] : METRIC_COLORS[metric] || "#8591a6";
+  }
+  // A round top for an axis (4,713 ms → 5,000), so its last label is a round number too.
+  function niceCeil(value) {
+    const power = Math.pow(10, Math.floor(Math.log10(value)));
+    const step = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * power >= value);
+    return step * power;
   }
   // One y-scale for every call's timeline, so calls compare at a glance.
-  const sharedMax = Math.max(1, ...data.calls.flatMap((c) => c.turns.map((t) =>
+  const sharedMax = niceCeil(Math.max(1, ...data.calls.flatMap((c) => c.turns.map((t) =>
     Math.max(t.e2e === null ? 0 : t.e2e,
-      data.parts.reduce((sum, p) => sum + Math.max(0, t[p] || 0), 0)) * 1000)));
+      data.parts.reduce((sum, p) => sum + Math.max(0, t[p] || 0), 0)) * 1000))));
 
   // --- overview table of the calls (sortable) -------------------------------------------
   function overview() {
@@ -230,8 +240,8 @@
       pointStyle: "line",
       pointRadius: 7,
       pointBorderWidth: 2,
-      borderColor: "#1d2330",
-      backgroundColor: "#1d2330",
+      borderColor: E2E_COLOR,
+      backgroundColor: E2E_COLOR,
       stack: "marker",
       order: 0,
     });
@@ -370,7 +380,7 @@
   }
 
   const grid = add(aggregate, "div", "grid");
-  data.distributions.forEach((dist, i) => {
+  data.distributions.forEach((dist) => {
     const panel = add(grid, "div", "panel");
     add(panel, "h4", "", dist.label + " · n=" + dist.count);
     const canvas = chartBox(panel, "chart-box");
@@ -383,7 +393,7 @@
         datasets: [{
           label: dist.label,
           data: dist.counts.map((count, k) => ({ x: centers[k], y: count })),
-          backgroundColor: partColor(dist.metric, i),
+          backgroundColor: partColor(dist.metric),
           barPercentage: 1,
           categoryPercentage: 1,
         }],
