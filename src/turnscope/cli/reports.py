@@ -54,7 +54,10 @@ CHECK_SCHEMA = "turnscope.check/1"
 @dbs_option
 @filter_options
 @click.option(
-    "--call", "call_id", help="One call: its id (or a unique prefix), session id or room name."
+    "--call",
+    "call_id",
+    help="One call: its id, session id, LiveKit room name or a unique id prefix (tried in "
+    "that order; a value naming several calls is refused, listing them).",
 )
 @click.option("--last", type=click.IntRange(min=1), help="The last N calls (default: 1).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -186,7 +189,9 @@ def show_calls(
     help="STAT(METRIC)OP LIMIT with a unit, e.g. 'p95(e2e)<=1.5s', 'p95(call_cost)<=$0.05', "
     "'error_rate<=2%'; repeat for several.",
 )
-@click.option("--call", "call_id", help="Only this call (id, unique prefix, session or room).")
+@click.option(
+    "--call", "call_id", help="Only this call (id, session id, room name or unique id prefix)."
+)
 @click.option("--last", type=click.IntRange(min=1), help="Only the last N calls (default: all).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @one_line_errors
