@@ -106,3 +106,36 @@ def test_a_session_without_a_room_records_none(simulations: SimulationCache) -> 
         assert all(c.room is None for c in recorded.sink.contexts)
         assert not [e for e in recorded.events if isinstance(e, events.RoomJoined)]
         assert recorded.turns
+
+
+def test_a_room_connected_after_start_is_recorded_once_it_has_a_name() -> None:
+    """``rtc.Room.name`` is empty until the room is connected: a room whose connection
+    completes after ``start()`` (here: the name appears when the agent first speaks, as
+    connect() would write it) is recorded at the next change of the agent's state."""
+    sink = MemorySink()
+    seen: list[events.Event] = []
+    handles: list[turnscope.Instrumentation] = []
+    named_at: list[float] = []
+
+    def on_session(session: AgentSession[Any]) -> None:
+        handles.append(turnscope.instrument(session, sinks=[sink]))
+        LiveKitAdapter(session, seen.append, on_internal_error=_raise).attach()
+
+        def connect_late(event: Any) -> None:
+            if event.new_state == "speaking" and not named_at:
+                session.room_io.room._info.name = ROOM  # what connect() writes
+                named_at.append(len(seen))
+
+        session.on("agent_state_changed", connect_late)
+
+    async def run() -> None:
+        await simulate.run("basic", on_session=on_session, speed=TEST_SPEED, room="")
+        assert await handles[0].aflush(timeout=10)
+
+    asyncio.run(run())
+    assert handles[0].internal_errors == []
+    assert named_at
+    joined = [(i, e.name) for i, e in enumerate(seen) if isinstance(e, events.RoomJoined)]
+    assert [name for _, name in joined] == [ROOM]
+    assert joined[0][0] >= named_at[0]  # not before the room had a name
+    assert sink.contexts[-1].room == ROOM
