@@ -174,6 +174,21 @@ def test_a_room_shared_by_two_calls_is_refused_with_both_listed(rooms: Path) -> 
         assert line.endswith("give one call id with --call")
 
 
+def test_a_session_of_many_calls_lists_ten_and_counts_the_rest(
+    tmp_path: Path, simulations: SimulationCache
+) -> None:
+    db = tmp_path / "many.db"
+    for n in range(12):
+        store_as(db, simulations.recorded("basic"), f"call-{n:02}", session_id="shared",
+                 shift=n - 12)  # fmt: skip
+    result = CliRunner().invoke(main, ["report", "--db", str(db), "--call", "shared"])
+    assert result.exit_code == 2
+    assert "'shared' is the session id of 12 calls: call-00 (" in result.output
+    assert "call-09 (" in result.output
+    assert "call-10" not in result.output
+    assert "and 2 more; give one call id with --call" in result.output
+
+
 def test_a_call_id_wins_over_the_same_value_as_another_calls_session(rooms: Path) -> None:
     """'call-d' is call-d's id and call-s's session id: the id is tried first."""
     (call,) = _json(["report", "--db", str(rooms), "--call", "call-d"])["calls"]

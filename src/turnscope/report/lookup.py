@@ -54,27 +54,29 @@ def lookup_call(connection: sqlite3.Connection, value: str) -> dict[str, Any]:
     """
     for kind, condition in _kinds(connection):
         cursor = connection.execute(
-            f"SELECT * FROM calls WHERE {condition} ORDER BY {CALL_TIME}", {"value": value}
+            f"SELECT * FROM calls WHERE {condition} ORDER BY {CALL_TIME} LIMIT :limit",
+            {"value": value, "limit": LISTED_AT_MOST + 1},
         )
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         if len(rows) == 1:
             return rows[0]
         if rows:
-            raise AmbiguousCall(_ambiguity(value, kind, rows))
+            (count,) = connection.execute(
+                f"SELECT COUNT(*) FROM calls WHERE {condition}", {"value": value}
+            ).fetchone()
+            raise AmbiguousCall(_ambiguity(value, kind, rows, count))
     raise StoreError(
-        f"no call {visible(value)!r} in the store (by call id, session id or room name)"
+        f"no call {visible(value)!r} in the store (by call id, session id, room name or id prefix)"
     )
 
 
-def _ambiguity(value: str, kind: str, rows: list[dict[str, Any]]) -> str:
+def _ambiguity(value: str, kind: str, rows: list[dict[str, Any]], count: int) -> str:
     listed = ", ".join(_named(row) for row in rows[:LISTED_AT_MOST])
-    more = len(rows) - LISTED_AT_MOST
-    if more > 0:
-        listed += f" and {more} more"
+    if count > LISTED_AT_MOST:
+        listed += f" and {count - LISTED_AT_MOST} more"
     return (
-        f"{visible(value)!r} is the {kind} of {len(rows)} calls: {listed}; "
-        "give one call id with --call"
+        f"{visible(value)!r} is the {kind} of {count} calls: {listed}; give one call id with --call"
     )
 
 
