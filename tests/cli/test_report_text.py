@@ -55,6 +55,33 @@ def test_header_errors_and_legend_first(store: Path) -> None:
     assert all(len(line) <= 80 for line in output.splitlines())
 
 
+def test_a_header_too_wide_for_the_terminal_is_one_item_a_line(
+    tmp_path: Path, simulations: SimulationCache
+) -> None:
+    path = tmp_path / "long.db"
+    store_as(
+        path,
+        simulations.recorded("basic"),
+        "call-long",
+        user_id="caller@example.com",
+        tags=("production", "eu-west-1", "beta"),
+        room="support-lobby-eu-west-1",
+    )
+    head = [line.rstrip() for line in _report(path, "--call", "call-long").splitlines()[1:6]]
+    assert head == [
+        "session call-long",
+        "room support-lobby-eu-west-1",
+        "closed: user_initiated",
+        "user caller@example.com",
+        "tags production, eu-west-1, beta",
+    ]  # never "tags production,⏎eu-west-1": each item whole
+    wide = _report(path, "--call", "call-long", columns=160).splitlines()[1]
+    assert wide.rstrip() == (
+        "session call-long  ·  room support-lobby-eu-west-1  ·  closed: user_initiated  ·  "
+        "user caller@example.com  ·  tags production, eu-west-1, beta"
+    )
+
+
 def test_the_greeting_only_when_there_was_one(store: Path) -> None:
     assert "first greeting after" in _report(store, "--call", "call-basic")
 

@@ -185,7 +185,7 @@ def render_call(
     """One call: its header, what was said, the breakdown per turn, errors, totals.
 
     Everything that came from the call (ids, words, messages) is shown literally."""
-    console.print(_header(call, len(turns)))
+    console.print(_header(call, len(turns), console.width))
     said = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
     said.add_column("#", justify="right", no_wrap=True)
     said.add_column("user said", ratio=3, overflow="fold")
@@ -230,8 +230,9 @@ def render_call(
     render_quality(console, call, turns)
 
 
-def _header(call: dict[str, Any], turns: int) -> Text:
-    """Call id, local date and time, duration, close reason; session, room, user and tags."""
+def _header(call: dict[str, Any], turns: int, width: int) -> Text:
+    """Call id, local date and time, duration, close reason; session, room, user and tags —
+    on one line when they fit in ``width``, else one a line (never folded mid-item)."""
     started = call.get("started_at") or call.get("recorded_at")
     when = datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M:%S") if started else "–"
     duration = (
@@ -244,15 +245,18 @@ def _header(call: dict[str, Any], turns: int) -> Text:
         literal(call["call_id"][:12], "bold cyan"),
         f"  {when}  ·  {turns} turns  ·  {duration}",
     )
-    second = Text.assemble("session ", literal(call["session_id"]))
+    items = [Text.assemble("session ", literal(call["session_id"]))]
     if call.get("room"):
-        second.append_text(Text.assemble("  ·  room ", literal(call["room"])))
+        items.append(Text.assemble("room ", literal(call["room"])))
     if call.get("close_reason"):
-        second.append_text(Text.assemble("  ·  closed: ", literal(call["close_reason"])))
+        items.append(Text.assemble("closed: ", literal(call["close_reason"])))
     if call.get("user_id"):
-        second.append_text(Text.assemble("  ·  user ", literal(call["user_id"])))
+        items.append(Text.assemble("user ", literal(call["user_id"])))
     if call.get("tags"):
-        second.append_text(Text.assemble("  ·  tags ", literal(", ".join(call["tags"]))))
+        items.append(Text.assemble("tags ", literal(", ".join(call["tags"]))))
+    second = Text("  ·  ").join(items)
+    if second.cell_len > width:
+        second = Text("\n").join(items)
     return Text("\n").join([first, second])
 
 
