@@ -4,7 +4,9 @@ recorded by turnscope as an agent would be."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,6 +80,34 @@ def livekit_has(feature: str) -> bool:
 
 
 @dataclass
+class LoopStalls:
+    """When the simulated agent's event loop stood still, and for how long: a task that
+    sleeps ``TICK`` over and over notes each wake-up later than ``NOTED`` — the OS gave the
+    process no CPU (a busy machine), or something blocked the loop. Every latency LiveKit
+    measures across such a stall grows by it, whoever's part it lands in."""
+
+    TICK = 0.005
+    NOTED = 0.010
+    """Longer than the simulated agent's own callbacks hold the loop on a quiet machine (at
+    most 6.5 ms measured), so a quiet run notes nothing."""
+    late: list[tuple[float, float]] = field(default_factory=list)
+    """(wall time the stall began, seconds late), in order."""
+
+    def during(self, start: float, end: float) -> float:
+        """Seconds the loop stood still between ``start`` and ``end`` (wall clock)."""
+        return sum(late for began, late in self.late if began < end and began + late > start)
+
+    async def watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.TICK
+            await asyncio.sleep(self.TICK)
+            late = loop.time() - due
+            if late > self.NOTED:
+                self.late.append((time.time() - late, late))
+
+
+@dataclass
 class RecordedCall:
     """A simulated call, what turnscope recorded of it, and the neutral events it saw."""
 
@@ -85,6 +115,7 @@ class RecordedCall:
     sink: MemorySink
     handle: turnscope.Instrumentation
     events: list[events.Event] = field(default_factory=list)
+    stalls: LoopStalls = field(default_factory=LoopStalls)
 
     @property
     def turns(self) -> list[turnscope.Turn]:
@@ -100,14 +131,23 @@ async def record(scenario: str, **options: Any) -> RecordedCall:
     sink = MemorySink()
     seen: list[events.Event] = []
     handles: list[turnscope.Instrumentation] = []
+    stalls = LoopStalls()
+    watching: list[asyncio.Task[None]] = []
 
     def attach(session: AgentSession[Any]) -> None:
         handles.append(turnscope.instrument(session, sinks=[sink]))
         LiveKitAdapter(session, seen.append, on_internal_error=_raise).attach()
+        watching.append(asyncio.get_running_loop().create_task(stalls.watch()))
 
-    result = await simulate.run(scenario, on_session=attach, **options)
+    try:
+        result = await simulate.run(scenario, on_session=attach, **options)
+    finally:
+        for task in watching:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     await handles[0].aflush(timeout=10)
-    return RecordedCall(result, sink, handles[0], seen)
+    return RecordedCall(result, sink, handles[0], seen, stalls)
 
 
 def _raise(error: BaseException) -> None:

@@ -207,7 +207,24 @@ def test_breakdown_explains_e2e_within_30ms(recorded: RecordedCall) -> None:
             assert parts.preemptive_overlap < 0
         else:
             assert parts.preemptive_overlap == 0
-        assert abs(parts.other) <= 0.030, f"turn {turn.index}: other={parts.other:.4f}"
+        assert abs(parts.other) <= OTHER_LIMIT + _stalled(recorded, turn), (
+            f"turn {turn.index}: other={parts.other:.4f}, "
+            f"loop stalled {_stalled(recorded, turn):.4f}"
+        )
+
+
+OTHER_LIMIT = 0.030
+"""What no part explains, the issue's ±30 ms. Plus, on a busy machine, the time the agent's
+loop stood still during the turn (measured in the same run, ``LoopStalls``): LiveKit's own
+wall-clock gaps between parts grow by every scheduler slice the OS takes away, and that time
+is truly nobody's part. A quiet run measures no stall, so the bound is the plain 30 ms."""
+
+
+def _stalled(recorded: RecordedCall, turn: Turn) -> float:
+    """Seconds the loop stood still between the caller's end of speech and the first audio."""
+    end = turn.agent_started_at or turn.ended_at
+    start = end - (turn.e2e or 0.0)
+    return recorded.stalls.during(start, end)
 
 
 def test_tool_steps_cover_the_tool(simulations: SimulationCache) -> None:
