@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from turnscope.store import StoreError, histograms, open_for_writing
+from turnscope.store.inserts import insert
 from turnscope.store.prune import delete_calls
 from turnscope.store.rows import (
     CALL_END_SQL,
@@ -310,9 +311,7 @@ def _transaction(connection: sqlite3.Connection, batch: list[_Batch]) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
         marks = histograms.mark(connection)
-        for item in batch:
-            for sql, rows in item.statements:
-                connection.executemany(sql, rows)
+        insert(connection, (statement for item in batch for statement in item.statements))
         histograms.add_since(connection, marks)  # the same transaction: never half-counted
         connection.execute("COMMIT")
     except BaseException:
