@@ -63,19 +63,21 @@ def definition(metric: Metric) -> str:
 def _add_sql(metrics: list[Metric]) -> str:
     """Add each value of the table's rows with rowid in (?1, ?2] to its metric's histogram —
     by the same SQL the exact queries use, counted, bucketed and upserted by SQLite itself
-    (its C code: the writer's thread holds Python's lock only to start it)."""
+    (its C code: the writer's thread holds Python's lock only to start it). Each metric is
+    grouped on its own (sorting a few small sets, not one large one). ``WHERE true``: an
+    upsert after a SELECT needs a WHERE clause (SQLite's parsing rule)."""
     table = metrics[0].table
-    values = "\nUNION ALL\n".join(
-        f"SELECT '{m.name}' AS metric, ({m.expression}) AS value FROM {table} "
-        f"WHERE rowid > ?1 AND rowid <= ?2 AND ({m.where})"
+    each = "\nUNION ALL\n".join(
+        f"SELECT '{m.name}', {BUCKET} AS bucket, COUNT(*), MIN(value), MAX(value), SUM(value) "
+        f"FROM (SELECT ({m.expression}) AS value FROM {table} "
+        f"WHERE rowid > ?1 AND rowid <= ?2 AND ({m.where})) "
+        "WHERE value IS NOT NULL GROUP BY bucket"
         for m in metrics
     )
     return f"""
 INSERT INTO histograms (metric, bucket, count, low, high, total)
-SELECT metric, {BUCKET} AS bucket, COUNT(*), MIN(value), MAX(value), SUM(value)
-FROM ({values})
-WHERE value IS NOT NULL
-GROUP BY metric, bucket
+SELECT * FROM ({each})
+WHERE true
 {_ON_CONFLICT}"""
 
 

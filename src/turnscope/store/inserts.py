@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 __all__ = ["MAX_VARIABLES", "insert"]
 
@@ -34,7 +34,7 @@ MAX_VARIABLES = 999
 
 _NAN = float("nan")
 
-Rows = list[tuple[Any, ...]]
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class _Plan:
 _plans: dict[str, _Plan | None] = {}
 
 
-def insert(connection: sqlite3.Connection, statements: Iterable[tuple[str, Rows]]) -> None:
+def insert(connection: sqlite3.Connection, statements: Iterable[tuple[str, Sequence[Row]]]) -> None:
     """Run every ``(sql, rows)`` (``sql`` an ``INSERT ... VALUES (?, ...)``, optionally with an
     ``ON CONFLICT`` clause) as ``executemany(sql, rows)`` would, in the caller's transaction.
     Raises what binding or SQLite raise for a bad value; the caller then retries record by
@@ -64,7 +64,7 @@ def insert(connection: sqlite3.Connection, statements: Iterable[tuple[str, Rows]
             )
 
 
-def _many(connection: sqlite3.Connection, plan: _Plan, rows: Rows) -> int:
+def _many(connection: sqlite3.Connection, plan: _Plan, rows: list[Row]) -> int:
     """Write the rows that fill whole many-row statements; how many that was. None when a
     row has the wrong number of values: ``executemany`` then says which."""
     step = plan.per_statement
@@ -77,11 +77,11 @@ def _many(connection: sqlite3.Connection, plan: _Plan, rows: Rows) -> int:
     return done
 
 
-def _grouped(statements: Iterable[tuple[str, Rows]]) -> list[tuple[str, Rows]]:
+def _grouped(statements: Iterable[tuple[str, Sequence[Row]]]) -> list[tuple[str, list[Row]]]:
     """The rows of each statement together, in order within each table: a table's rows go
     in one run per change of statement, so its statements keep their order between them."""
-    runs: list[tuple[str, Rows]] = []
-    current: dict[str, tuple[str, Rows]] = {}
+    runs: list[tuple[str, list[Row]]] = []
+    current: dict[str, tuple[str, list[Row]]] = {}
     for sql, rows in statements:
         table = _table(sql)
         run = current.get(table)
