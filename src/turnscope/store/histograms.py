@@ -37,6 +37,7 @@ __all__ = [
     "buckets",
     "ensure",
     "kept",
+    "lerp",
     "mark",
     "percentile",
     "rebuild",
@@ -214,7 +215,7 @@ def percentile(found: list[Bucket], q: float) -> tuple[float, bool]:
     if not low_last:  # the next value is in the same bucket
         return _inside(held)
     a, b = held.high, found[low_bucket + 1].low
-    return _lerp(a, b, fraction), True
+    return lerp(a, b, fraction), True
 
 
 def _inside(held: Bucket) -> tuple[float, bool]:
@@ -235,7 +236,7 @@ def _holding(found: list[Bucket], index: int) -> tuple[int, bool, bool]:
     raise IndexError(index)
 
 
-def _lerp(a: float, b: float, t: float) -> float:
+def lerp(a: float, b: float, t: float) -> float:
     """numpy's ``_lerp``: the same floating-point steps, so the same result."""
     diff = b - a
     return b - diff * (1 - t) if t >= 0.5 else a + diff * t
