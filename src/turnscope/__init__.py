@@ -9,7 +9,9 @@ line, where a reading command needs none of them.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -72,3 +74,17 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+class _Surface(ModuleType):
+    """The package, where ``turnscope.instrument`` stays the function: importing the module
+    ``turnscope.instrument`` makes Python set the package's attribute of that name to the
+    module (which an eager ``from turnscope.instrument import instrument`` used to overwrite)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "instrument" and isinstance(value, ModuleType):
+            value = value.instrument
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Surface

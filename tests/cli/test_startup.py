@@ -87,3 +87,22 @@ def test_a_budgets_percentile_is_numpys_to_the_last_bit(seed: int) -> None:
     values = [float(v) for v in pool[seed % 2]]
     for q in (50, 90, 95, 99, 12.5, 99.9, 0.1, 33.3):
         assert percentile_of(values, q) == float(np.percentile(values, q)), (q, values)
+
+
+def test_the_public_names_load_on_use_and_instrument_stays_the_function() -> None:
+    """``turnscope`` loads its public names lazily; importing the module
+    ``turnscope.instrument`` (as ``demo`` does) must not turn ``turnscope.instrument`` into it."""
+    script = (
+        "import sys, turnscope\n"
+        "assert 'turnscope.instrument' not in sys.modules\n"
+        "import turnscope.instrument\n"
+        "assert callable(turnscope.instrument), turnscope.instrument\n"
+        "from turnscope.instrument import instrument\n"
+        "assert turnscope.instrument is instrument\n"
+        "assert set(turnscope.__all__) <= set(dir(turnscope))\n"
+        "assert all(getattr(turnscope, name) for name in turnscope.__all__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
