@@ -94,8 +94,15 @@ def _grouped(statements: Iterable[tuple[str, Sequence[Row]]]) -> list[tuple[str,
 
 def _table(sql: str) -> str:
     """The table an ``INSERT ... INTO table`` writes ('' when it cannot tell: one run)."""
-    words = sql.split("INTO", 1)
-    return words[1].split(None, 1)[0] if len(words) == 2 and words[1].strip() else ""
+    table = _tables.get(sql)
+    if table is None:
+        words = sql.split("INTO", 1)
+        table = words[1].split(None, 1)[0] if len(words) == 2 and words[1].strip() else ""
+        _tables[sql] = table
+    return table
+
+
+_tables: dict[str, str] = {}
 
 
 def _plan(sql: str) -> _Plan | None:
