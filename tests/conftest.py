@@ -32,6 +32,11 @@ if TYPE_CHECKING:
     from turnscope import events
 
 TEST_SPEED = 4.0
+LONG_TURNS = 24
+"""Turns of the shared long call: enough for a bootstrap verdict (``MIN_VALUES`` = 20)."""
+LONG_SPEED = 8.0
+"""The long call plays faster than the rest: its tests compare profiles that differ by a
+second, or draw and count turns, none checks a latency to the millisecond."""
 """Simulated calls in tests run four times faster than real time (one test runs at 1x)."""
 
 
@@ -136,6 +141,11 @@ class SimulationCache:
 
     def get(self, scenario: str, **options: Any) -> simulate.SimulationResult:
         return self.recorded(scenario, **options).simulation
+
+    def long(self, profile: str = "fast") -> RecordedCall:
+        """The one long call (``LONG_TURNS`` turns) every test that wants many turns shares:
+        each distinct simulation costs the suite its whole wall time."""
+        return self.recorded("long", turns=LONG_TURNS, profile=profile, speed=LONG_SPEED)
 
 
 @pytest.fixture(scope="session")

@@ -18,15 +18,13 @@ if TYPE_CHECKING:
 
     from tests.conftest import SimulationCache
 
-TURNS = 24
-
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
     """One store: a fast run (tag v1), a slow run (tag v2), and the fast run again (tag v1b)."""
     path = tmp_path_factory.mktemp("compare") / "runs.db"
-    fast = simulations.recorded("long", turns=TURNS, profile="fast")
-    slow = simulations.recorded("long", turns=TURNS, profile="slow")
+    fast = simulations.long("fast")
+    slow = simulations.long("slow")
     store_as(path, fast, "fast-1", tags=("v1",))
     store_as(path, slow, "slow-1", tags=("v2",))
     store_as(path, fast, "fast-2", tags=("v1b",))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import store_call
+from tests.conftest import LONG_TURNS, store_call
 from tests.report.conftest import chromium
 from turnscope.cli import main
 from turnscope.store.writer import LocalStore
@@ -60,7 +60,7 @@ def _report_json(db: Path) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Stores:
     long: Path
-    """A 30-turn `long` demo call."""
+    """The shared long call (``LONG_TURNS`` turns)."""
     hostile: Path
     """A `basic` call whose every transcript is markup that tries to run."""
     hostile_texts: list[tuple[str, str]]
@@ -75,10 +75,10 @@ class Stores:
 def stores(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Stores:
     """The calls these tests show, in real stores; simulated before the browser opens."""
     folder = tmp_path_factory.mktemp("html")
-    store_call(folder / "long.db", simulations.recorded("long", speed=8.0, turns=30))
-    texts = _store_hostile(folder / "hostile.db", simulations.recorded("basic", speed=8.0))
+    store_call(folder / "long.db", simulations.long())
+    texts = _store_hostile(folder / "hostile.db", simulations.recorded("basic"))
     for scenario in ("errors", "bargein"):
-        store_call(folder / "troubled.db", simulations.recorded(scenario, speed=8.0))
+        store_call(folder / "troubled.db", simulations.recorded(scenario))
     _store_odd(folder / "odd.db")
     return Stores(
         folder / "long.db", folder / "hostile.db", texts, folder / "troubled.db", folder / "odd.db"
@@ -136,7 +136,7 @@ def test_a_long_call_draws_offline_with_no_errors(
     labels = page.evaluate(
         "Chart.getChart(document.querySelector('canvas.timeline')).data.labels.length"
     )
-    assert labels == len(turns) >= 30
+    assert labels == len(turns) >= LONG_TURNS
     (endpointing,) = page.evaluate(_BAR_PIXELS, "canvas.timeline")
     assert endpointing > 20 * len(turns)  # every answered turn's endpointing bar
 

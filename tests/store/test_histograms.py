@@ -46,7 +46,7 @@ def store(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache
         ("basic", "errors", "bargein", "tool_with_preamble", "preemptive")
     ):
         store_as(path, simulations.recorded(scenario), f"call-{n}", shift=n * 60.0)
-    store_as(path, simulations.recorded("long", turns=12), "call-long")
+    store_as(path, simulations.long(), "call-long")
     return path
 
 
