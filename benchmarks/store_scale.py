@@ -26,16 +26,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.common import Recording, Row, median, priced, print_table, record
-from turnscope.records import CallContext
+from turnscope.records import CallContext, Turn
 from turnscope.store.writer import QUEUE_LIMIT, LocalStore
 
 if TYPE_CHECKING:
-    from turnscope.records import Call, Turn
+    from turnscope.records import Call
 
 INGEST_TARGET = 20_000.0
 READ_TARGET = 1.0
@@ -55,7 +56,7 @@ def ingest(path: Path, turns: list[Turn], call: Call, total: int) -> tuple[float
         store.start_call(CallContext(call_id=call_id, session_id=call_id))
         chunk = turns[: total - written]
         for turn in chunk:
-            store.on_turn(replace(turn, call_id=call_id))
+            store.on_turn(_as_call(turn, call_id))
         written += len(chunk)
         store.on_call(replace(call, call_id=call_id, turns=len(chunk)))
         if store._queue.qsize() > QUEUE_LIMIT - 2 * len(turns):
@@ -69,6 +70,16 @@ def ingest(path: Path, turns: list[Turn], call: Call, total: int) -> tuple[float
     if store.dropped:
         raise RuntimeError(f"the store dropped {store.dropped} records")
     return elapsed, calls
+
+
+_TURN_FIELDS = attrgetter(*(f.name for f in fields(Turn)))
+assert fields(Turn)[0].name == "call_id"
+
+
+def _as_call(turn: Turn, call_id: str) -> Turn:
+    """``turn`` as a turn of call ``call_id``: ``dataclasses.replace`` with the fields passed
+    positionally, half its cost — making the turns is the producer's work, not the store's."""
+    return Turn(call_id, *_TURN_FIELDS(turn)[1:])
 
 
 def _count(path: Path) -> int:

@@ -9,7 +9,6 @@ traceback.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import version
 from typing import Any
 
 import click
@@ -76,6 +75,6 @@ class _LazyGroup(click.Group):
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(version("turnscope"), prog_name="turnscope")
+@click.version_option(package_name="turnscope", prog_name="turnscope")  # looked up on --version
 def main() -> None:
     """Observability for LiveKit voice agents: every turn traced, its latency explained."""

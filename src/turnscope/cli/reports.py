@@ -20,7 +20,6 @@ from turnscope.cli.common import (
     read_store,
     read_stores,
 )
-from turnscope.cli.html import write_html_report
 from turnscope.cli.trend import show_trend
 from turnscope.report.budgets import parse_budget, shown_value
 from turnscope.report.checks import check_store
@@ -106,6 +105,8 @@ def report(
             return
         fail("no calls match" if filters.active else _EMPTY)
     if html_file is not None:
+        from turnscope.cli.html import write_html_report  # its own imports: only for --html
+
         write_html_report(connection, calls, html_file)
         return
     show_calls(connection, calls, summary=summary, as_json=as_json)

@@ -12,8 +12,6 @@ import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from turnscope.report.filters import CALL_TIME, CallFilter
 from turnscope.report.lookup import room_column
 
@@ -135,6 +133,8 @@ def _line(row: dict[str, Any], turns: list[tuple[Any, ...]]) -> CallLine:
         closed=bool(row["closed"]),
     )
     if not line.closed and e2e:  # open call: the turns stored so far
+        import numpy as np  # here, not at the top: reading commands start without it
+
         values = np.asarray([v for v, _ in e2e], dtype=float)
         line.e2e_p50, line.e2e_p95 = (float(v) for v in np.percentile(values, [50, 95]))
         line.e2e_max = float(values.max())

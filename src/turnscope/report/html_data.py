@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from turnscope.report.metrics import METRICS
 from turnscope.report.queries import distributions, events_of, turns_of, values_of
 from turnscope.report.text import E2E_NOTE
@@ -151,6 +149,8 @@ def _event(event: dict[str, Any], origin: float) -> dict[str, Any]:
 
 def _distributions(connection: sqlite3.Connection, call_ids: list[str]) -> list[dict[str, Any]]:
     """Per metric: its percentiles (the terminal report's numbers) and a histogram, in ms."""
+    import numpy as np  # here, not at the top: reading commands start without it
+
     found = distributions(connection, call_ids)
     shown = []
     for name, metric in METRICS.items():

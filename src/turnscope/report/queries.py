@@ -6,8 +6,6 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from turnscope.report.filters import CALL_TIME, CallFilter
 from turnscope.report.lookup import lookup_call
 from turnscope.report.metrics import ALL_METRICS, METRICS
@@ -15,6 +13,8 @@ from turnscope.store import histograms
 
 if TYPE_CHECKING:
     import sqlite3
+
+    import numpy as np
 
 __all__ = [
     "PERCENTILES",
@@ -235,6 +235,10 @@ def exact_distributions(
     connection: sqlite3.Connection, call_ids: list[str] | None, names: list[str]
 ) -> dict[str, Distribution]:
     """Percentiles of the given metrics from every value (numpy), over the given calls."""
+    if not names:
+        return {}
+    import numpy as np  # here, not at the top: reading commands start without it
+
     by_table: dict[str, list[str]] = {}
     for name in names:
         by_table.setdefault(ALL_METRICS[name].table, []).append(name)
@@ -262,6 +266,8 @@ def exact_distributions(
 
 
 def _distribution(name: str, values: np.ndarray[Any, np.dtype[np.float64]]) -> Distribution:
+    import numpy as np  # here, not at the top: reading commands start without it
+
     points = np.percentile(values, PERCENTILES)
     return Distribution(
         metric=name,

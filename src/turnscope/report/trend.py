@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from turnscope.report.filters import CALL_TIME, CallFilter
 
 if TYPE_CHECKING:
@@ -59,6 +57,8 @@ def trend(connection: sqlite3.Connection, filters: CallFilter | None, by: str) -
 
 
 def _period(name: str, calls: int, cost: float | None, rows: list[tuple[Any, ...]]) -> Period:
+    import numpy as np  # here, not at the top: reading commands start without it
+
     e2e = np.asarray([r[0] for r in rows if r[0] is not None], dtype=float)
     p50, p95 = (float(v) for v in np.percentile(e2e, [50, 95])) if e2e.size else (None, None)
     replies = [r for r in rows if r[3]]

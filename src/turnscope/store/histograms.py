@@ -3,12 +3,13 @@
 Each metric of ``HISTOGRAMS`` keeps one row per 1 ms bucket: the bucket is the value in
 thousandths of its unit rounded as the reports round (``ROUND(value * 1000)``), with the
 count, the exact lowest and highest value in it and their sum. The writer adds a batch's
-values in the transaction that writes them (``mark`` before, ``add_since`` after: SQLite
-reads the new rows' values by the metrics' own SQL, numpy buckets them); pruning
-rebuilds them (``rebuild``). ``histogram_metrics`` records the SQL each histogram was built
-with, and ``ensure`` (run when a writer opens the store) builds any that is missing or was
-built with another definition — an old store gains them on its first write, and a metric
-whose definition changes (e.g. one that leaves out suspect values) is rebuilt once.
+values in the transaction that writes them (``mark`` before, ``add_since`` after: one
+statement per table, in which SQLite reads the new rows' values by the metrics' own SQL and
+buckets them); pruning rebuilds them (``rebuild``). ``histogram_metrics`` records the SQL
+each histogram was built with, and ``ensure`` (run when a writer opens the store) builds any
+that is missing or was built with another definition — an old store gains them on its first
+write, and a metric whose definition changes (e.g. one that leaves out suspect values) is
+rebuilt once.
 
 Why 1 ms buckets are exact at the reports' precision (integer ms): a linear-interpolated
 percentile lies between two neighbouring values. When both are in one bucket, it rounds to
@@ -22,9 +23,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from turnscope.store.metrics import HISTOGRAMS
 
@@ -38,18 +37,19 @@ __all__ = [
     "buckets",
     "ensure",
     "kept",
+    "lerp",
     "mark",
     "percentile",
     "rebuild",
 ]
 
 _TABLES = ("turns", "components")
-_UPSERT = """
-INSERT INTO histograms (metric, bucket, count, low, high, total) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT (metric, bucket) DO UPDATE SET
+BUCKET = "CAST(ROUND(value * 1000) AS INTEGER)"
+"""A value's bucket: thousandths of its unit, rounded half away from zero, as the reports
+round (SQLite's ``ROUND``, so a bucket never depends on who computed it)."""
+_ON_CONFLICT = """ON CONFLICT (metric, bucket) DO UPDATE SET
     count = count + excluded.count, low = MIN(low, excluded.low),
-    high = MAX(high, excluded.high), total = total + excluded.total
-"""
+    high = MAX(high, excluded.high), total = total + excluded.total"""
 _CHUNK = 50_000
 """Rows read at a time when rebuilding."""
 
@@ -61,49 +61,25 @@ def definition(metric: Metric) -> str:
     return f"{metric.table}|{metric.expression}|{metric.where}"
 
 
-def _values_sql(metrics: list[Metric]) -> str:
-    """Each row's value of every metric of one table (NULL where the metric has none) —
-    the same SQL the exact queries use — for the rows with rowid in [?, ?)."""
+def _add_sql(metrics: list[Metric]) -> str:
+    """Add each value of the table's rows with rowid in (?1, ?2] to its metric's histogram —
+    by the same SQL the exact queries use, counted, bucketed and upserted by SQLite itself
+    (its C code: the writer's thread holds Python's lock only to start it). Each metric is
+    grouped on its own (sorting a few small sets, not one large one). ``WHERE true``: an
+    upsert after a SELECT needs a WHERE clause (SQLite's parsing rule)."""
     table = metrics[0].table
-    columns = ", ".join(f"CASE WHEN ({m.where}) THEN ({m.expression}) END" for m in metrics)
-    return f"SELECT {columns} FROM {table} WHERE rowid > ? AND rowid <= ?"
-
-
-def bucket_of(values: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """Thousandths, rounded half away from zero: SQLite's ``ROUND(value * 1000)`` step for
-    step (the product, then ``(int)(x + 0.5)``), so a bucket never depends on who built it."""
-    scaled = values * 1000
-    rounded = np.where(scaled >= 0, np.floor(scaled + 0.5), -np.floor(-scaled + 0.5))
-    return rounded.astype(np.int64)
-
-
-def _aggregate(metrics: list[Metric], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """(metric, bucket, count, low, high, total) for every bucket the rows touch."""
-    if not rows:
-        return []
-    table = np.array(rows, dtype=float)  # NULL → nan
-    found: list[tuple[Any, ...]] = []
-    for column, metric in enumerate(metrics):
-        values = table[:, column]
-        values = values[~np.isnan(values)]
-        if not values.size:
-            continue
-        keys, index, counts = np.unique(bucket_of(values), return_inverse=True, return_counts=True)
-        low = np.full(keys.size, np.inf)
-        high = np.full(keys.size, -np.inf)
-        np.minimum.at(low, index, values)
-        np.maximum.at(high, index, values)
-        total = np.bincount(index, weights=values, minlength=keys.size)
-        found += zip(
-            [metric.name] * keys.size,
-            keys.tolist(),
-            counts.tolist(),
-            low.tolist(),
-            high.tolist(),
-            total.tolist(),
-            strict=True,
-        )
-    return found
+    each = "\nUNION ALL\n".join(
+        f"SELECT '{m.name}', {BUCKET} AS bucket, COUNT(*), MIN(value), MAX(value), SUM(value) "
+        f"FROM (SELECT ({m.expression}) AS value FROM {table} "
+        f"WHERE rowid > ?1 AND rowid <= ?2 AND ({m.where})) "
+        "WHERE value IS NOT NULL GROUP BY bucket"
+        for m in metrics
+    )
+    return f"""
+INSERT INTO histograms (metric, bucket, count, low, high, total)
+SELECT * FROM ({each})
+WHERE true
+{_ON_CONFLICT}"""
 
 
 def _by_table(names: list[str] | None = None) -> dict[str, list[Metric]]:
@@ -134,8 +110,7 @@ def add_since(connection: sqlite3.Connection, marks: Marks) -> None:
 def _add_range(
     connection: sqlite3.Connection, metrics: list[Metric], after: int, upto: int
 ) -> None:
-    rows = connection.execute(_values_sql(metrics), (after, upto)).fetchall()
-    connection.executemany(_UPSERT, _aggregate(metrics, rows))
+    connection.execute(_add_sql(metrics), (after, upto))
 
 
 def rebuild(connection: sqlite3.Connection, names: list[str] | None = None) -> None:
@@ -240,7 +215,7 @@ def percentile(found: list[Bucket], q: float) -> tuple[float, bool]:
     if not low_last:  # the next value is in the same bucket
         return _inside(held)
     a, b = held.high, found[low_bucket + 1].low
-    return _lerp(a, b, fraction), True
+    return lerp(a, b, fraction), True
 
 
 def _inside(held: Bucket) -> tuple[float, bool]:
@@ -261,7 +236,7 @@ def _holding(found: list[Bucket], index: int) -> tuple[int, bool, bool]:
     raise IndexError(index)
 
 
-def _lerp(a: float, b: float, t: float) -> float:
+def lerp(a: float, b: float, t: float) -> float:
     """numpy's ``_lerp``: the same floating-point steps, so the same result."""
     diff = b - a
     return b - diff * (1 - t) if t >= 0.5 else a + diff * t

@@ -6,13 +6,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from turnscope.records import MODEL_KINDS
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
 if TYPE_CHECKING:
-    from turnscope.records import Call, CallContext, CallSummary, Suspect, ToolRecord, Turn, Unknown
+    from turnscope.records import (
+        Call,
+        CallContext,
+        CallSummary,
+        ComponentRequest,
+        Suspect,
+        ToolRecord,
+        Turn,
+        Unknown,
+    )
 
 __all__ = [
     "CALL_END_SQL",
@@ -167,9 +177,7 @@ def _call_cost(call: Call) -> tuple[Any, ...]:
 
 def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
     parts = turn.breakdown
-    model = [r for r in turn.requests if r.kind in MODEL_KINDS]
-    tts = [r for r in turn.requests if r.kind == "tts"]
-    first_model = turn.first_model_request()
+    usage = _usage(turn.requests)
     *cost, cost_realtime = _turn_cost(turn)
     return (
         turn.call_id,
@@ -189,17 +197,11 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         int(turn.preemptive),
         turn.discarded_attempts,
         turn.e2e,
-        *(getattr(parts, c) if parts else None for c in BREAKDOWN_COLUMNS),
+        *(_BREAKDOWN(parts) if parts else _NO_BREAKDOWN),
         turn.total_latency,
         turn.transcription_delay,
         turn.end_of_utterance_delay,
-        first_model.ttft if first_model else None,
-        tts_first.ttfb if (tts_first := turn.first_request("tts")) else None,
-        sum(r.prompt_tokens for r in model),
-        sum(r.cached_tokens for r in model),
-        sum(r.completion_tokens for r in model),
-        sum(r.characters for r in tts),
-        sum(r.audio_duration for r in turn.requests if r.kind == "stt"),
+        *usage,
         len(turn.tools),
         len(turn.errors),
         turn.agent_name,
@@ -212,6 +214,44 @@ def turn_row(turn: Turn, *, capture_content: bool) -> tuple[Any, ...]:
         suspect_json(turn.suspect),
         unknown_json(turn.unknown),
         turn.answered_by,
+    )
+
+
+_BREAKDOWN = attrgetter(*BREAKDOWN_COLUMNS)
+_NO_BREAKDOWN = (None,) * len(BREAKDOWN_COLUMNS)
+
+
+def _usage(requests: tuple[ComponentRequest, ...]) -> tuple[Any, ...]:
+    """One pass over a turn's requests: the first model request's TTFT (its first LLM
+    request, else its first realtime response — as ``Turn.first_model_request``), the first
+    TTS request's TTFB (discarded attempts aside, as ``Turn.first_request``); the tokens of
+    every model request, the characters of every TTS request and the audio of every STT
+    request (discarded attempts included: they were paid for)."""
+    first: dict[str, ComponentRequest] = {}
+    prompt = cached = completion = characters = 0
+    audio: float = 0
+    for r in requests:
+        kind = r.kind
+        if kind in MODEL_KINDS:
+            prompt += r.prompt_tokens
+            cached += r.cached_tokens
+            completion += r.completion_tokens
+        elif kind == "tts":
+            characters += r.characters
+        elif kind == "stt":
+            audio += r.audio_duration
+        if not r.discarded and (kind not in first or r.started_at < first[kind].started_at):
+            first[kind] = r
+    model = first.get("llm") or first.get("realtime")
+    tts = first.get("tts")
+    return (
+        model.ttft if model else None,
+        tts.ttfb if tts else None,
+        prompt,
+        cached,
+        completion,
+        characters,
+        audio,
     )
 
 

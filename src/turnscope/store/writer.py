@@ -13,10 +13,10 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from turnscope.store import StoreError, histograms, open_for_writing
+from turnscope.store.inserts import insert
 from turnscope.store.prune import delete_calls
 from turnscope.store.rows import (
     CALL_END_SQL,
@@ -33,6 +33,7 @@ from turnscope.store.rows import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
     from turnscope.records import Call, CallContext, Turn
@@ -61,13 +62,15 @@ _RECORD_ERRORS = (
 """What one record's values can make a write raise: that record is dropped, not the store."""
 
 
-@dataclass
-class _Batch:
-    statements: list[tuple[str, list[tuple[Any, ...]]]] = field(default_factory=list)
+_Record = tuple[tuple[str, tuple[tuple[Any, ...], ...]], ...]
+"""One record's rows: ``(sql, rows)`` per statement, in order. Tuples of plain values only, so
+Python's garbage collector stops tracking a queued record after its first pass — a full
+queue then costs the process's collections nothing (lists would be walked every time)."""
 
-    def add(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        if rows:
-            self.statements.append((sql, rows))
+
+def _record(*statements: tuple[str, Iterable[tuple[Any, ...]]]) -> _Record:
+    # built inside out (the outer tuple last), so one pass of the collector untracks it whole
+    return tuple([(sql, tuple(rows)) for sql, rows in statements if rows])
 
 
 _shared: dict[tuple[str, bool], LocalStore] = {}
@@ -100,7 +103,7 @@ class LocalStore:
         self.rejected = 0
         """Records the store refused (a value it cannot hold), each dropped alone."""
         self._lock_noted = False
-        self._queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=QUEUE_LIMIT)
+        self._queue: queue.Queue[_Record | None] = queue.Queue(maxsize=QUEUE_LIMIT)
         self._sessions: dict[str, str] = {}
         self._disabled = False
         self._thread = threading.Thread(target=self._run, name="turnscope-store", daemon=True)
@@ -110,23 +113,26 @@ class LocalStore:
 
     def start_call(self, context: CallContext) -> None:
         self._sessions[context.call_id] = context.session_id
-        self._put(_single(CALL_START_SQL, call_start_row(context)))
+        self._put(_record((CALL_START_SQL, [call_start_row(context)])))
 
     def update_call(self, context: CallContext) -> None:
         self.start_call(context)
 
     def on_turn(self, turn: Turn) -> None:
-        batch = _Batch()
-        batch.add(TURN_SQL, [turn_row(turn, capture_content=self.capture_content)])
-        batch.add(COMPONENT_SQL, component_rows(turn, capture_content=self.capture_content))
-        batch.add(EVENT_SQL, turn_error_rows(turn))
-        self._put(batch)
+        capture = self.capture_content
+        self._put(
+            _record(
+                (TURN_SQL, [turn_row(turn, capture_content=capture)]),
+                (COMPONENT_SQL, component_rows(turn, capture_content=capture)),
+                (EVENT_SQL, turn_error_rows(turn)),
+            )
+        )
 
     def on_call(self, call: Call) -> None:
         session_id = self._sessions.pop(call.call_id, call.call_id)
-        batch = _single(CALL_END_SQL, call_end_row(call, session_id))
-        batch.add(EVENT_SQL, event_rows(call))
-        self._put(batch)
+        self._put(
+            _record((CALL_END_SQL, [call_end_row(call, session_id)]), (EVENT_SQL, event_rows(call)))
+        )
 
     def flush(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -148,11 +154,11 @@ class LocalStore:
 
     # -- the writer thread ---------------------------------------------------------------------
 
-    def _put(self, batch: _Batch) -> None:
+    def _put(self, record: _Record) -> None:
         if self._disabled:
             return
         try:
-            self._queue.put_nowait(batch)
+            self._queue.put_nowait(record)
         except queue.Full:
             self.dropped += 1
             if self.dropped == 1:
@@ -186,7 +192,7 @@ class LocalStore:
             _checkpoint(connection, "TRUNCATE")
             connection.close()
 
-    def _gather(self) -> tuple[list[_Batch], bool]:
+    def _gather(self) -> tuple[list[_Record], bool]:
         """The next batches to write (waiting ``BATCH_WAIT`` to gather more), and whether
         the writer was asked to stop."""
         first = self._queue.get()
@@ -205,7 +211,7 @@ class LocalStore:
         return batch, False
 
     def _deliver(
-        self, connection: sqlite3.Connection | None, batch: list[_Batch]
+        self, connection: sqlite3.Connection | None, batch: list[_Record]
     ) -> sqlite3.Connection | None:
         """Write ``batch``; while another process holds the write lock, wait and retry (the
         queue is the backlog meanwhile: only what overflows it is lost, and counted)."""
@@ -228,7 +234,7 @@ class LocalStore:
                 delay = min(delay * 2, LOCK_RETRY_MAX)
         return connection
 
-    def _write(self, connection: sqlite3.Connection, batch: list[_Batch]) -> list[_Batch]:
+    def _write(self, connection: sqlite3.Connection, batch: list[_Record]) -> list[_Record]:
         """Write ``batch`` in one transaction; what is left when the store is locked. A
         record the store refuses (a value it cannot hold) is dropped alone, and counted."""
         try:
@@ -306,13 +312,11 @@ class LocalStore:
             return
 
 
-def _transaction(connection: sqlite3.Connection, batch: list[_Batch]) -> None:
+def _transaction(connection: sqlite3.Connection, batch: list[_Record]) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
         marks = histograms.mark(connection)
-        for item in batch:
-            for sql, rows in item.statements:
-                connection.executemany(sql, rows)
+        insert(connection, (statement for record in batch for statement in record))
         histograms.add_since(connection, marks)  # the same transaction: never half-counted
         connection.execute("COMMIT")
     except BaseException:
@@ -334,9 +338,3 @@ def _checkpoint(connection: sqlite3.Connection, mode: str = "PASSIVE") -> None:
     (a copied store, a CI artifact), not only the file with its ``-wal`` beside it."""
     with contextlib.suppress(sqlite3.Error):
         connection.execute(f"PRAGMA wal_checkpoint({mode})")
-
-
-def _single(sql: str, row: tuple[Any, ...]) -> _Batch:
-    batch = _Batch()
-    batch.add(sql, [row])
-    return batch

@@ -1,0 +1,156 @@
+"""The writer's fast inserts store exactly what one ``executemany`` per record stored: same
+values, same types, same NULLs, same order — on real store files."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from turnscope.records import CallContext
+from turnscope.store import open_for_reading, open_for_writing
+from turnscope.store.inserts import MAX_VARIABLES, insert
+from turnscope.store.rows import CALL_END_SQL, CALL_START_SQL, COMPONENT_SQL, EVENT_SQL, TURN_SQL
+from turnscope.store.writer import LocalStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import SimulationCache
+
+Statement = tuple[str, list[tuple[Any, ...]]]
+
+
+def test_sqlite_stores_a_bound_nan_as_null_and_refuses_it_where_null_is() -> None:
+    """What ``insert`` relies on to bind None cheaply, checked against this SQLite."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (r REAL, s TEXT, i INTEGER, required REAL NOT NULL)")
+    db.execute("INSERT INTO t VALUES (?, ?, ?, 1)", (float("nan"),) * 3)
+    assert db.execute("SELECT r, s, i, typeof(r), typeof(s), typeof(i) FROM t").fetchone() == (
+        None, None, None, "null", "null", "null",
+    )  # fmt: skip
+    with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+        db.execute("INSERT INTO t VALUES (1, 'a', 1, ?)", (float("nan"),))
+
+
+def _value(rng: random.Random, kind: str) -> Any:
+    if kind == "INTEGER":
+        return rng.choice([0, 1, -7, 2**62, rng.randrange(10**6)])
+    if kind == "REAL":
+        return rng.choice([0.0, -0.0, 1e-9, 0.1 + 0.2, 1796611750.1116297, rng.random(), 3])
+    return rng.choice(["", "plain", "ünïcödé ✓", "x" * 5000, "quote ' \" ; -- ", "\n\t"])
+
+
+def _columns(db: sqlite3.Connection, sql: str) -> list[tuple[str, bool]]:
+    """Each column ``sql`` writes: its declared type and whether it takes NULL."""
+    table = sql.split("INTO ")[1].split()[0]
+    names = sql.split("(", 1)[1].split(")", 1)[0].split(",")
+    declared = {n: (t, not nn) for _, n, t, nn, *_ in db.execute(f"PRAGMA table_info({table})")}
+    return [declared[name.strip()] for name in names]
+
+
+def _row(rng: random.Random, columns: list[tuple[str, bool]], *key: Any) -> tuple[Any, ...]:
+    """``key`` then a random value per column: None (a third of the time where it may be),
+    numbers, text long and short."""
+    rest = [
+        None if nullable and rng.random() < 0.35 else _value(rng, kind)
+        for kind, nullable in columns[len(key) :]
+    ]
+    return (*key, *rest)
+
+
+def _statements(db: sqlite3.Connection, seed: int) -> list[Statement]:
+    """A batch as the writer gets it, one record's statements after another: calls started,
+    updated and ended in any order, turns written twice (INSERT OR REPLACE), components and
+    events in runs longer and shorter than one many-row statement."""
+    rng = random.Random(seed)
+    every = (CALL_START_SQL, CALL_END_SQL, TURN_SQL, COMPONENT_SQL, EVENT_SQL)
+    columns = {sql: _columns(db, sql) for sql in every}
+    found: list[Statement] = []
+    for _ in range(rng.randrange(1, 150)):
+        call = f"call-{rng.randrange(4)}"
+        which = rng.random()
+        if which < 0.2:
+            sql = rng.choice([CALL_START_SQL, CALL_END_SQL])
+            found.append((sql, [_row(rng, columns[sql], call, call)]))
+            continue
+        turn = rng.randrange(30)
+        found.append((TURN_SQL, [_row(rng, columns[TURN_SQL], call, turn)]))
+        for sql, most in ((COMPONENT_SQL, 6), (EVENT_SQL, 40)):
+            found.append(
+                (sql, [_row(rng, columns[sql], call, turn) for _ in range(rng.randrange(most))])
+            )
+    return found
+
+
+def _dump(db: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        table: db.execute(
+            f"SELECT rowid, *, {', '.join(f'typeof({c})' for c in _names(db, table))} "
+            f"FROM {table} ORDER BY rowid"
+        ).fetchall()
+        for table in ("calls", "turns", "components", "events")
+    }
+
+
+def _names(db: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_batch_is_stored_as_one_executemany_per_record_stores_it(
+    tmp_path: Path, seed: int
+) -> None:
+    fast, plain = open_for_writing(tmp_path / "fast.db"), open_for_writing(tmp_path / "plain.db")
+    statements = _statements(fast, seed)
+    fast.execute("BEGIN")
+    insert(fast, statements)
+    fast.execute("COMMIT")
+    plain.execute("BEGIN")
+    for sql, rows in statements:
+        plain.executemany(sql, rows)
+    plain.execute("COMMIT")
+    got, want = _dump(fast), _dump(plain)
+    assert sum(map(len, want.values())) > 0
+    for table in want:
+        assert got[table] == want[table], table
+
+
+def test_rows_fill_many_row_statements_within_sqlites_limit(tmp_path: Path) -> None:
+    db = open_for_writing(tmp_path / "s.db")
+    width = EVENT_SQL.count("?")
+    rows = [("c", n, float(n), "error", None, None, f"m{n}", 1, None) for n in range(1000)]
+    traced: list[str] = []
+    db.set_trace_callback(traced.append)
+    db.execute("BEGIN")
+    insert(db, [(EVENT_SQL, rows[:500]), (EVENT_SQL, rows[500:])])
+    db.execute("COMMIT")
+    many = [s for s in traced if s.startswith("INSERT")]
+    per = MAX_VARIABLES // width
+    assert len(many) < 1000 // per + 2  # a statement per full chunk, the rest once each
+    assert all(s.count("?") <= MAX_VARIABLES for s in many)
+    stored = db.execute("SELECT turn, message, component IS NULL FROM events ORDER BY rowid")
+    assert stored.fetchall() == [(n, f"m{n}", 1) for n in range(1000)]
+
+
+def test_a_bad_value_among_many_rows_loses_that_record_alone(
+    tmp_path: Path, simulations: SimulationCache
+) -> None:
+    """The poisoned turn sits in a many-row statement: the batch fails, and the writer's
+    record-by-record retry keeps every other turn."""
+    (first, *_) = simulations.recorded("basic").turns
+    turns = [dataclasses.replace(first, index=n + 1) for n in range(60)]
+    turns[30] = dataclasses.replace(turns[30], discarded_attempts=2**63)
+    path = tmp_path / "s.db"
+    store = LocalStore(path)
+    store.start_call(CallContext(call_id=first.call_id, session_id=first.call_id))
+    for turn in turns:
+        store.on_turn(turn)
+    assert store.close(10)
+    assert store.rejected == 1
+    db = open_for_reading(path)
+    stored = [n for (n,) in db.execute("SELECT turn FROM turns ORDER BY turn")]
+    assert stored == [n + 1 for n in range(60) if n != 30]
