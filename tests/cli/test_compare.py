@@ -69,8 +69,12 @@ def test_the_same_calls_again_are_the_same(runs: Path) -> None:
         env={"COLUMNS": "80"},
     )  # fmt: skip
     assert text.exit_code == 0  # no --fail-on: a report, not a gate
-    assert "worse" in text.output
-    assert all(len(line) <= 80 for line in text.output.splitlines())
+    lines = text.output.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    _, worse = _compare(runs, "--base", "tag=v1", "--new", "tag=v2")
+    for metric in worse["metrics"]:  # each verdict whole, under its metric's name
+        at = next(i for i, line in enumerate(lines) if line.split()[:1] == [metric["metric"]])
+        assert lines[at + 1].split()[1:2] == metric["verdict"].split()[:1], lines[at + 1]
 
 
 def test_two_stores_and_bad_sides(runs: Path, tmp_path: Path) -> None:

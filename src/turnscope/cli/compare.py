@@ -133,20 +133,21 @@ def _render(console: Console, results: list[Comparison], base: str, new: str) ->
              f"under {MIN_VALUES} values on a side", "dim"),
         )
     )  # fmt: skip
+    # the verdict sits under the metric's name, not in a last column: at 80 columns a last
+    # column is the one a terminal cuts (the cost intervals make the numbers wide)
     table = Table(box=box.SIMPLE_HEAD, padding=(0, 1))
-    table.add_column("metric (n base/new)", min_width=20, overflow="fold")
-    for header in ("p50", "Δ p50", "p95", "Δ p95", ""):
+    table.add_column("metric\nn base/new verdict", min_width=20, overflow="fold")
+    for header in ("p50", "Δ p50", "p95", "Δ p95"):
         table.add_column(header, justify="right", no_wrap=True)
     for r in results:
         unit = "$" if r.metric in COSTS else "s"
         style = {"worse": "bold red", "better": "green"}.get(r.verdict, "")
         table.add_row(
-            f"{r.metric}\n{r.base_count}/{r.new_count}",
+            Text.assemble(f"{r.metric}\n{r.base_count}/{r.new_count} ", (r.verdict, style)),
             _pair(r.p50, unit),
             _delta(r.p50, unit),
             _pair(r.p95, unit),
             _delta(r.p95, unit),
-            Text(r.verdict, style=style),
         )
     console.print(table)
 
