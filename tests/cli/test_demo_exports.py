@@ -90,3 +90,22 @@ def test_the_demo_keeps_otlp_metrics_and_emf_too(
     lines = emf.read_text().splitlines()
     assert len(lines) == 4  # one EMF line per turn of the basic call
     assert f"EMF lines written to {emf}" in result.output
+
+
+def test_the_demo_says_when_no_metrics_arrived(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sibling for metrics: a backend that refuses them (or nothing at the port) is
+    named as such, never 'metrics sent'."""
+    receiver = OTLPReceiver(status=401).start()
+    try:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url)
+        result = CliRunner().invoke(
+            main, ["demo", "--speed", "8", "--scenario", "text", "--db", str(tmp_path / "d.db")]
+        )
+        close_meter_providers()
+    finally:
+        receiver.stop()
+    assert result.exit_code == 0, result.output
+    assert f"no metrics delivered to {receiver.url}/v1/metrics" in result.output
+    assert "metrics sent" not in result.output

@@ -20,7 +20,7 @@ from turnscope.cli.common import db_option, fail, one_line_errors
 from turnscope.config import current_settings, resolve_db_path, shown_url
 from turnscope.export.configured import export_sinks
 from turnscope.export.emf import EMFSink
-from turnscope.export.exporters import deliveries
+from turnscope.export.exporters import deliveries, metrics_delivered
 from turnscope.export.metrics import MetricsSink
 from turnscope.export.spans import SpanSink
 from turnscope.report.literal import literal
@@ -205,12 +205,32 @@ def _say_where_it_went(console: Console, sinks: list[Sink], session_id: str) -> 
                         soft_wrap=True,
                     )
         elif isinstance(sink, MetricsSink):
-            url = current_settings().otlp_metrics_url
-            shown = shown_url(url or "your meter provider")
-            console.print(f"metrics sent to {shown}", highlight=False, soft_wrap=True)
+            _say_where_metrics_went(console)
         elif isinstance(sink, EMFSink):
             target = current_settings().emf
             console.print(f"EMF lines written to {target}", highlight=False, soft_wrap=True)
+
+
+def _say_where_metrics_went(console: Console) -> None:
+    """Sent only when the backend took them: the flush has exported them by now."""
+    url = current_settings().otlp_metrics_url
+    shown = shown_url(url or "your meter provider")
+    delivered = metrics_delivered(url) if url else True
+    if delivered is False:
+        console.print(
+            f"[yellow]no metrics delivered to {shown}[/yellow] "
+            "(see the warning above; `turnscope doctor` checks the set-up)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif delivered is None:
+        console.print(
+            f"metrics handed to {shown} (exported in the background)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        console.print(f"metrics sent to {shown}", highlight=False, soft_wrap=True)
 
 
 async def _simulate(

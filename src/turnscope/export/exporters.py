@@ -44,6 +44,7 @@ __all__ = [
     "explain_failure",
     "explained_metric_exporter",
     "langfuse_settings",
+    "metrics_delivered",
     "shared_tracer_provider",
 ]
 
@@ -418,6 +419,16 @@ def shared_tracer_provider(settings: Settings | None = None) -> TracerProvider |
         return provider
 
 
+_last_metrics_export: dict[str, bool] = {}
+"""Whether the last export of metrics to each target was accepted (one entry per target)."""
+
+
+def metrics_delivered(target: str) -> bool | None:
+    """Whether the backend at ``target`` accepted the last metrics exported to it; None when
+    none were exported yet (a periodic reader exports in the background)."""
+    return _last_metrics_export.get(target)
+
+
 def explained_metric_exporter(backend: str, target: str) -> MetricExporter:
     """The OTLP/HTTP metric exporter to ``target``, its failures explained like the spans'
     (one line per kind, with the fix) and bounded in time so a dead backend cannot hold up
@@ -439,12 +450,14 @@ def explained_metric_exporter(backend: str, target: str) -> MetricExporter:
         ) -> MetricExportResult:
             _exporting.notes = notes
             try:
-                return inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
+                result = inner.export(metrics_data, timeout_millis=timeout_millis, **kwargs)
             except Exception as error:
                 notes._explain("error", f"{type(error).__name__}: {error}")
-                return MetricExportResult.FAILURE
+                result = MetricExportResult.FAILURE
             finally:
                 _exporting.notes = None
+            _last_metrics_export[target] = result is MetricExportResult.SUCCESS
+            return result
 
         def force_flush(self, timeout_millis: float = 10_000) -> bool:
             return inner.force_flush(timeout_millis)
