@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.conftest import livekit_has
-from tests.recording.test_turns_match_truth import E2E_TOLERANCE
+from tests.recording.test_turns_match_truth import E2E_TOLERANCE, OTHER_LIMIT
 from turnscope.simulate.agent import BOOKING_REFERENCE
 from turnscope.simulate.tts import RETRY_TIMEOUT
 
@@ -65,10 +65,16 @@ def test_e2e_runs_to_the_first_audio_of_the_answer(tool_speaks: RecordedCall) ->
         assert answer.agent_started_at is not None
         playback = truth.playback_starting_at(answer.agent_started_at)
         assert playback is not None
-        assert turn.e2e == pytest.approx(truth.response_latency(playback), abs=E2E_TOLERANCE)
+        waited = truth.response_latency(playback)
+        assert waited is not None
+        # the loop's measured stalls, as in test_turns_match_truth (none on a quiet machine)
+        stalled = tool_speaks.stalls.during(
+            answer.agent_started_at - waited, answer.agent_started_at
+        )
+        assert turn.e2e == pytest.approx(waited, abs=E2E_TOLERANCE + stalled)
         parts = turn.breakdown
         assert parts is not None
-        assert abs(parts.other) <= 0.030, f"turn {turn.index}: other={parts.other:.4f}"
+        assert abs(parts.other) <= OTHER_LIMIT + stalled, f"turn {turn.index}: {parts.other:.4f}"
         assert parts.preemptive_overlap == 0
 
 
