@@ -117,7 +117,10 @@ async def one_run(mode: str, turns: int, speed: float, url: str) -> dict[str, An
     if provider is not None:
         provider.force_flush()
     cpu, main = time.process_time() - cpu, time.thread_time() - main
-    off_loop = cpu - main  # every other thread: turnscope's, the exporter's, executors'
+    # every other thread: turnscope's, the exporter's, executors'. The two clocks are read one
+    # after the other, so when no other thread worked the difference can come out a fraction
+    # of a microsecond below zero (seen in a 3-turn run): no CPU time is negative.
+    off_loop = max(0.0, cpu - main)
     stop.set()
     await probe
     played = len(result.chat_messages("user"))
