@@ -17,28 +17,17 @@ from livekit.agents import AgentSession, llm
 from livekit.agents.voice.events import FunctionToolsExecutedEvent
 
 from tests.conftest import livekit_has
+from tests.recording.test_recorder_properties import replay
 from turnscope import events as ev
 from turnscope.export import semconv as sc
 from turnscope.export.spantree import turn_plan
 from turnscope.livekit import convert
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.pricing import Pricer, load_catalog
-from turnscope.recording.recorder import CallRecorder
 
 if TYPE_CHECKING:
     from tests.conftest import SimulationCache
-    from turnscope.records import Call, Turn
-
-
-def replay(stream: list[ev.Event]) -> tuple[list[Turn], Call]:
-    turns: list[Turn] = []
-    calls: list[Call] = []
-    recorder = CallRecorder("call", on_turn=turns.append, on_call=calls.append)
-    for event in stream:
-        recorder.feed(event)
-    recorder.close()
-    (call,) = calls
-    return turns, call
+    from turnscope.records import Turn
 
 
 def _raise(error: BaseException) -> None:
