@@ -40,6 +40,9 @@ LONG_SPEED = 8.0
 """The long call plays faster than the rest: its tests compare profiles that differ by a
 second, or draw and count turns, none checks a latency to the millisecond."""
 """Simulated calls in tests run four times faster than real time (one test runs at 1x)."""
+QUICK_SPEED = 8.0
+"""For the calls simulated afresh by tests that check what is recorded and never a latency
+(a room's name, instrumenting twice, detach...): as fast as the long call is played."""
 
 
 def _version(text: str) -> tuple[int, ...]:
