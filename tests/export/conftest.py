@@ -141,7 +141,9 @@ def replay_call(
         loop = asyncio.get_running_loop()
         started = loop.time()
         flushed = await handle.aflush(timeout=flush_timeout)
-        return handle, loop.time() - started, flushed
+        took = loop.time() - started
+        handle.detach()  # the call is over: a later test's update() must not reach it
+        return handle, took, flushed
 
     with environment(**settings):
         handle, took, flushed = asyncio.run(replay())
