@@ -114,7 +114,25 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
         raise StoreError(f"{path} is not a turnscope store (it has no turnscope schema)")
     if version > len(MIGRATIONS):
         raise StoreError(f"{path} was written by a newer turnscope; upgrade to read it")
+    if version < len(MIGRATIONS):
+        connection.close()
+        _upgrade(path, version)
+        return open_for_reading(path)
     return connection
+
+
+def _upgrade(path: Path, version: int) -> None:
+    """Migrate a store an older turnscope wrote, as its next write would: the readers query
+    today's columns (a report over last month's store must not fail on a column added
+    since). Migrations only add, each in its own transaction."""
+    try:
+        open_for_writing(path).close()
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(
+            f"{path} was written by an older turnscope (schema {version}, this one reads "
+            f"{len(MIGRATIONS)}) and could not be upgraded ({error}); read a writable copy "
+            "of it"
+        ) from None
 
 
 def schema_version(connection: sqlite3.Connection) -> int:
