@@ -96,8 +96,9 @@ def _refuse_foreign_database(connection: sqlite3.Connection, path: Path) -> None
         )
 
 
-def open_for_reading(path: Path) -> sqlite3.Connection:
-    """Open an existing store read-only; StoreError if there is none."""
+def open_for_reading(path: Path, *, upgrade: bool = True) -> sqlite3.Connection:
+    """Open an existing store read-only, upgraded first when an older turnscope wrote it;
+    StoreError if there is none, or it cannot be read."""
     if not path.is_file():
         raise StoreError(
             f"no turnscope store at {path} (run `turnscope demo`, or set TURNSCOPE_DB)"
@@ -114,10 +115,10 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
         raise StoreError(f"{path} is not a turnscope store (it has no turnscope schema)")
     if version > len(MIGRATIONS):
         raise StoreError(f"{path} was written by a newer turnscope; upgrade to read it")
-    if version < len(MIGRATIONS):
+    if version < len(MIGRATIONS) and upgrade:
         connection.close()
         _upgrade(path, version)
-        return open_for_reading(path)
+        return open_for_reading(path, upgrade=False)
     return connection
 
 
