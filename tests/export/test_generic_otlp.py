@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from tests.export.conftest import replay_call
+from tests.export.conftest import close_meter_providers, replay_call
 from tests.otlp_receiver import OTLPReceiver
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ def test_http_otlp_beside_langfuse_gets_the_same_spans(simulations: SimulationCa
             },
         )
     finally:
+        close_meter_providers()  # its metrics go to the collector too: while it answers
         langfuse.stop()
         collector.stop()
     assert exported.flushed
@@ -70,6 +71,7 @@ def test_grpc_otlp(simulations: SimulationCache) -> None:
             },
         )
     finally:
+        close_meter_providers()
         server.stop(None)
         unused.stop()
     assert exported.flushed

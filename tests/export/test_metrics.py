@@ -13,7 +13,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 import turnscope
 from tests.conftest import LoopStalls, store_call
-from tests.export.conftest import replay_call
+from tests.export.conftest import close_meter_providers, replay_call
 from tests.otlp_receiver import OTLPReceiver
 from turnscope import simulate
 from turnscope.export.emf import DIMENSIONS, EMFSink
@@ -126,6 +126,7 @@ def test_metrics_reach_a_configured_otlp_endpoint(simulations: SimulationCache) 
             env={"LANGFUSE_PUBLIC_KEY": "", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url},
         )
     finally:
+        close_meter_providers()  # its last export while the collector still answers
         collector.stop()
     names = {
         metric.name
