@@ -106,6 +106,26 @@ def test_a_black_holed_backend_costs_a_flush_no_more_than_its_timeout(
     assert poster.pending() + poster.dropped == 30
 
 
+def test_a_backend_refusing_the_connection_is_named_so_and_retried(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listening at the Langfuse host's port: "connection refused", and the scores
+    wait to be retried (the backend may start), not "no answer in time"."""
+    from tests.export.test_export_faults import _closed_port
+
+    monkeypatch.setattr(score_module, "RETRY_FIRST", 0.05)
+    url = f"http://127.0.0.1:{_closed_port()}"
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        poster = ScorePoster(LangfuseSettings(PUBLIC, SECRET, url))
+        poster.put(Score("e2e", 0.5, "room-42", trace_id=f"{1:032x}"))
+        assert not poster.flush(0.5)
+    (line,) = [r.getMessage() for r in caplog.records if url in r.getMessage()]
+    assert "connection refused: nothing listens at that host and port" in line
+    assert "no answer in time" not in line
+    assert poster.pending() == 1  # kept for a retry, not dropped
+    assert poster.failed == 0
+
+
 def _lines_about(receiver: OTLPReceiver, caplog: pytest.LogCaptureFixture) -> list[str]:
     """turnscope's lines about this test's receiver: a poster left by an earlier test may
     still be retrying its own (stopped) receiver in the background, and say so."""

@@ -278,17 +278,19 @@ def _encodes(span: ReadableSpan) -> bool:
     return True
 
 
-_explained: set[tuple[str, str]] = set()
+_explained: set[tuple[str, str, str]] = set()
 _explained_lock = threading.Lock()
 
 
 def explain_failure(backend: str, target: str, kind: str, detail: str) -> None:
-    """One log line per backend and kind of failure for the whole process, naming the fix:
-    a refused key must not print a line per batch, nor one per signal (spans, scores)."""
+    """One log line per backend, target and kind of failure for the whole process, naming
+    the fix: a refused key must not print a line per batch, nor one per signal (spans,
+    scores); a second target failing the same way (another session's endpoint) still gets
+    its own line."""
     with _explained_lock:
-        if (backend, kind) in _explained:
+        if (backend, target, kind) in _explained:
             return
-        _explained.add((backend, kind))
+        _explained.add((backend, target, kind))
     logger.warning(
         "turnscope: %s export to %s failed: %s",
         backend,

@@ -190,7 +190,9 @@ class ScorePoster:
             self.failed += len(batch)
             return "done"
         except (OSError, ValueError) as error:
-            explain_failure(SCORES, self._url, "timeout", str(error))
+            reason = getattr(error, "reason", error)  # urllib wraps the socket's error
+            kind = "refused" if isinstance(reason, ConnectionRefusedError) else "timeout"
+            explain_failure(SCORES, self._url, kind, str(error))
             return "retry"
         refused = _refused(answer)
         self.failed += refused
