@@ -86,6 +86,11 @@ def _statements(db: sqlite3.Connection, seed: int) -> list[Statement]:
     return found
 
 
+def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
+    """Rows as the writer queues them: their values one row after another."""
+    return [value for row in rows for value in row]
+
+
 def _dump(db: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     return {
         table: db.execute(
@@ -107,7 +112,7 @@ def test_a_batch_is_stored_as_one_executemany_per_record_stores_it(
     fast, plain = open_for_writing(tmp_path / "fast.db"), open_for_writing(tmp_path / "plain.db")
     statements = _statements(fast, seed)
     fast.execute("BEGIN")
-    insert(fast, statements)
+    insert(fast, [(sql, _flat(rows)) for sql, rows in statements])
     fast.execute("COMMIT")
     plain.execute("BEGIN")
     for sql, rows in statements:
@@ -126,7 +131,7 @@ def test_rows_fill_many_row_statements_within_sqlites_limit(tmp_path: Path) -> N
     traced: list[str] = []
     db.set_trace_callback(traced.append)
     db.execute("BEGIN")
-    insert(db, [(EVENT_SQL, rows[:500]), (EVENT_SQL, rows[500:])])
+    insert(db, [(EVENT_SQL, _flat(rows[:500])), (EVENT_SQL, _flat(rows[500:]))])
     db.execute("COMMIT")
     many = [s for s in traced if s.startswith("INSERT")]
     per = MAX_VARIABLES // width

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from turnscope.store.histograms import ensure as ensure_histograms
-from turnscope.store.migrations import MIGRATIONS
+from turnscope.store.migrations import AFTER, MIGRATIONS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -142,6 +142,8 @@ def migrate(connection: sqlite3.Connection) -> None:
                 for statement in script.split(";\n"):
                     if statement.strip():
                         connection.execute(statement)
+                if version in AFTER:
+                    AFTER[version](connection)
                 connection.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (version, time.time()),

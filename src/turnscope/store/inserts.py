@@ -20,11 +20,12 @@ value or the order rows are written in within a table:
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+from itertools import chain, islice
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterable, Sequence
 
 __all__ = ["MAX_VARIABLES", "insert"]
@@ -33,8 +34,6 @@ MAX_VARIABLES = 999
 """Values bound per statement: SQLITE_MAX_VARIABLE_NUMBER's default before SQLite 3.32."""
 
 _NAN = float("nan")
-
-Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -50,45 +49,46 @@ class _Plan:
 _plans: dict[str, _Plan | None] = {}
 
 
-def insert(connection: sqlite3.Connection, statements: Iterable[tuple[str, Sequence[Row]]]) -> None:
-    """Run every ``(sql, rows)`` (``sql`` an ``INSERT ... VALUES (?, ...)``, optionally with an
-    ``ON CONFLICT`` clause) as ``executemany(sql, rows)`` would, in the caller's transaction.
-    Raises what binding or SQLite raise for a bad value; the caller then retries record by
-    record."""
-    for sql, rows in _grouped(statements):
+def insert(connection: sqlite3.Connection, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+    """Run every ``(sql, values)`` (``sql`` an ``INSERT ... VALUES (?, ...)``, optionally with
+    an ``ON CONFLICT`` clause; ``values`` its rows' values one row after another) as
+    ``executemany(sql, rows)`` would, in the caller's transaction. Raises what binding or
+    SQLite raise for a bad value, and sqlite3.ProgrammingError when the values are not whole
+    rows; the caller then retries record by record."""
+    for sql, parts in _grouped(statements):
         plan = _plan(sql)
-        done = _many(connection, plan, rows) if plan is not None else 0
-        if done < len(rows):
-            connection.executemany(
-                sql, [[_NAN if v is None else v for v in row] for row in rows[done:]]
-            )
+        width = plan.width if plan is not None else sql.count("?")
+        count = sum(map(len, parts))
+        if not width or count % width:
+            raise sqlite3.ProgrammingError(f"{count} values are not rows of {width}")
+        values = chain.from_iterable(parts)
+        if plan is not None:
+            step = plan.per_statement * width
+            for _ in range(count // step):
+                connection.execute(
+                    plan.many, [_NAN if v is None else v for v in islice(values, step)]
+                )
+            count %= step
+        if count:
+            rest = [_NAN if v is None else v for v in values]
+            connection.executemany(sql, [rest[i : i + width] for i in range(0, count, width)])
 
 
-def _many(connection: sqlite3.Connection, plan: _Plan, rows: list[Row]) -> int:
-    """Write the rows that fill whole many-row statements; how many that was. None when a
-    row has the wrong number of values: ``executemany`` then says which."""
-    step = plan.per_statement
-    if len(rows) < step or set(map(len, rows)) != {plan.width}:
-        return 0
-    done = len(rows) - len(rows) % step
-    for start in range(0, done, step):
-        chunk = rows[start : start + step]
-        connection.execute(plan.many, [_NAN if v is None else v for row in chunk for v in row])
-    return done
-
-
-def _grouped(statements: Iterable[tuple[str, Sequence[Row]]]) -> list[tuple[str, list[Row]]]:
-    """The rows of each statement together, in order within each table: a table's rows go
-    in one run per change of statement, so its statements keep their order between them."""
-    runs: list[tuple[str, list[Row]]] = []
-    current: dict[str, tuple[str, list[Row]]] = {}
-    for sql, rows in statements:
+def _grouped(
+    statements: Iterable[tuple[str, Sequence[Any]]],
+) -> list[tuple[str, list[Sequence[Any]]]]:
+    """The values of each statement together (as the sequences they came in: no copy), in
+    order within each table: a table's rows go in one run per change of statement, so its
+    statements keep their order between them."""
+    runs: list[tuple[str, list[Sequence[Any]]]] = []
+    current: dict[str, tuple[str, list[Sequence[Any]]]] = {}
+    for sql, values in statements:
         table = _table(sql)
         run = current.get(table)
         if run is None or run[0] != sql:
             run = current[table] = (sql, [])
             runs.append(run)
-        run[1].extend(rows)
+        run[1].append(values)
     return runs
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "call_start_row",
     "component_rows",
     "event_rows",
+    "states_json",
     "suspect_json",
     "turn_error_rows",
     "turn_row",
@@ -53,8 +54,8 @@ CALL_END_SQL = """
 INSERT INTO calls (call_id, session_id, started_at, ended_at, turns, close_reason, close_error,
     stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at,
     cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced, summary,
-    suspect, unknown, stt_repeated_reports, joined_late)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    suspect, unknown, stt_repeated_reports, joined_late, user_states, agent_states)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) DO UPDATE SET
     started_at = excluded.started_at, ended_at = excluded.ended_at, turns = excluded.turns,
     close_reason = excluded.close_reason, close_error = excluded.close_error,
@@ -65,7 +66,8 @@ ON CONFLICT (call_id) DO UPDATE SET
     cost_by_component = excluded.cost_by_component, cost_by_model = excluded.cost_by_model,
     unpriced = excluded.unpriced, summary = excluded.summary,
     suspect = excluded.suspect, unknown = excluded.unknown,
-    stt_repeated_reports = excluded.stt_repeated_reports, joined_late = excluded.joined_late
+    stt_repeated_reports = excluded.stt_repeated_reports, joined_late = excluded.joined_late,
+    user_states = excluded.user_states, agent_states = excluded.agent_states
 """
 
 _TURN_COLUMNS = (
@@ -138,7 +140,15 @@ def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
         unknown_json(call.unknown),
         call.stt_duplicates,
         int(call.joined_late),
+        states_json(call.user_states),
+        states_json(call.agent_states),
     )
+
+
+def states_json(states: tuple[tuple[float, str], ...]) -> str | None:
+    """A call's state changes as stored (``calls.user_states`` / ``agent_states``):
+    ``[[at, state], ...]`` in order, NULL when none."""
+    return json.dumps(states, separators=(",", ":")) if states else None
 
 
 def suspect_json(suspect: tuple[Suspect, ...]) -> str | None:
@@ -308,22 +318,15 @@ def _tool_duration(tool: ToolRecord) -> float | None:
 
 
 def event_rows(call: Call) -> list[tuple[Any, ...]]:
-    """The call's own errors (those that hit no turn), state changes, false interruptions
-    and handoffs (``detail`` the new agent, ``message`` the one before)."""
+    """The call's own errors (those that hit no turn), false interruptions and handoffs
+    (``detail`` the new agent, ``message`` the one before). Its state changes are columns of
+    its ``calls`` row (``states_json``)."""
     rows: list[tuple[Any, ...]] = []
     rows += [
         (call.call_id, None, e.at, "error", e.component, e.error_type, e.message,
          int(e.recoverable), e.request_id)
         for e in call.errors
     ]  # fmt: skip
-    rows += [
-        (call.call_id, None, at, "user_state", None, s, None, None, None)
-        for at, s in call.user_states
-    ]
-    rows += [
-        (call.call_id, None, at, "agent_state", None, s, None, None, None)
-        for at, s in call.agent_states
-    ]
     rows += [
         (call.call_id, None, at, "false_interruption", None,
          "resumed" if resumed else "not_resumed", None, None, None)
