@@ -12,7 +12,7 @@ import pytest
 
 from turnscope.records import CallContext
 from turnscope.store import open_for_reading, open_for_writing
-from turnscope.store.inserts import MAX_VARIABLES, insert
+from turnscope.store.inserts import MAX_VARIABLES, MOST_VARIABLES, _variables, insert
 from turnscope.store.rows import CALL_END_SQL, CALL_START_SQL, COMPONENT_SQL, EVENT_SQL, TURN_SQL
 from turnscope.store.writer import LocalStore
 
@@ -124,21 +124,28 @@ def test_a_batch_is_stored_as_one_executemany_per_record_stores_it(
         assert got[table] == want[table], table
 
 
-def test_rows_fill_many_row_statements_within_sqlites_limit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("total", [1000, 1, 37])
+def test_rows_fill_many_row_statements_within_sqlites_limit(tmp_path: Path, total: int) -> None:
+    """A run of rows goes in a few statements (no row alone through executemany, which
+    hands Python's lock back and forth per row), each within this SQLite's variable limit
+    and of a few sizes only (each prepared once)."""
     db = open_for_writing(tmp_path / "s.db")
     width = EVENT_SQL.count("?")
-    rows = [("c", n, float(n), "error", None, None, f"m{n}", 1, None) for n in range(1000)]
+    rows = [("c", n, float(n), "error", None, None, f"m{n}", 1, None) for n in range(total)]
     traced: list[str] = []
     db.set_trace_callback(traced.append)
     db.execute("BEGIN")
-    insert(db, [(EVENT_SQL, _flat(rows[:500])), (EVENT_SQL, _flat(rows[500:]))])
+    insert(db, [(EVENT_SQL, _flat(rows[: total // 2])), (EVENT_SQL, _flat(rows[total // 2 :]))])
     db.execute("COMMIT")
-    many = [s for s in traced if s.startswith("INSERT")]
-    per = MAX_VARIABLES // width
-    assert len(many) < 1000 // per + 2  # a statement per full chunk, the rest once each
-    assert all(s.count("?") <= MAX_VARIABLES for s in many)
+    rows_of = [s.count("'error'") for s in traced if s.startswith("INSERT")]  # SQL as run
+    limit = _variables(db)
+    assert MAX_VARIABLES <= limit <= MOST_VARIABLES
+    assert len(rows_of) <= total * width // limit + total.bit_length()
+    assert all(rows * width <= limit for rows in rows_of)
+    assert len(set(rows_of)) <= (limit // width).bit_length()
+    assert sum(rows_of) == total
     stored = db.execute("SELECT turn, message, component IS NULL FROM events ORDER BY rowid")
-    assert stored.fetchall() == [(n, f"m{n}", 1) for n in range(1000)]
+    assert stored.fetchall() == [(n, f"m{n}", 1) for n in range(total)]
 
 
 def test_a_bad_value_among_many_rows_loses_that_record_alone(

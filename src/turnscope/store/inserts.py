@@ -28,10 +28,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-__all__ = ["MAX_VARIABLES", "insert"]
+__all__ = ["MAX_VARIABLES", "MOST_VARIABLES", "insert"]
 
 MAX_VARIABLES = 999
-"""Values bound per statement: SQLITE_MAX_VARIABLE_NUMBER's default before SQLite 3.32."""
+"""Values bound per statement where Python cannot ask SQLite its limit (before 3.11):
+SQLITE_MAX_VARIABLE_NUMBER's default before SQLite 3.32, its lowest on any build."""
+MOST_VARIABLES = 32_766
+"""Values bound per statement at most: SQLite's default limit since 3.32."""
 
 _NAN = float("nan")
 
@@ -40,10 +43,16 @@ _NAN = float("nan")
 class _Plan:
     width: int
     """Values per row."""
-    per_statement: int
-    """Rows per many-row statement."""
-    many: str
-    """The statement with ``per_statement`` rows of values."""
+    head: str
+    """The statement up to its first row of values."""
+    marks: str
+    """One row's ``?, ?, ...``."""
+    tail: str
+    """What follows the last row (``)`` and any ``ON CONFLICT`` clause)."""
+
+    def many(self, rows: int) -> str:
+        """The statement with ``rows`` rows of values."""
+        return f"{self.head}{'), ('.join([self.marks] * rows)}{self.tail}"
 
 
 _plans: dict[str, _Plan | None] = {}
@@ -55,6 +64,7 @@ def insert(connection: sqlite3.Connection, statements: Iterable[tuple[str, Seque
     ``executemany(sql, rows)`` would, in the caller's transaction. Raises what binding or
     SQLite raise for a bad value, and sqlite3.ProgrammingError when the values are not whole
     rows; the caller then retries record by record."""
+    limit = _variables(connection)
     for sql, parts in _grouped(statements):
         plan = _plan(sql)
         width = plan.width if plan is not None else sql.count("?")
@@ -62,16 +72,53 @@ def insert(connection: sqlite3.Connection, statements: Iterable[tuple[str, Seque
         if not width or count % width:
             raise sqlite3.ProgrammingError(f"{count} values are not rows of {width}")
         values = chain.from_iterable(parts)
-        if plan is not None:
-            step = plan.per_statement * width
-            for _ in range(count // step):
-                connection.execute(
-                    plan.many, [_NAN if v is None else v for v in islice(values, step)]
-                )
-            count %= step
-        if count:
-            rest = [_NAN if v is None else v for v in values]
-            connection.executemany(sql, [rest[i : i + width] for i in range(0, count, width)])
+        if plan is None:
+            flat = [_NAN if v is None else v for v in values]
+            connection.executemany(sql, [flat[i : i + width] for i in range(0, count, width)])
+            continue
+        for rows in _sizes(count // width, max(1, limit // width)):
+            connection.execute(
+                _statement(plan, rows),
+                [_NAN if v is None else v for v in islice(values, rows * width)],
+            )
+
+
+def _sizes(rows: int, most: int) -> list[int]:
+    """Rows per statement for ``rows`` rows: powers of two, as many of the largest that fits
+    ``most`` as there are, then the rest by its binary digits — a few sizes of statement,
+    each prepared once and kept in the connection's statement cache."""
+    largest = 1 << (most.bit_length() - 1)
+    sizes = [largest] * (rows // largest)
+    rest = rows % largest
+    while rest:
+        size = 1 << (rest.bit_length() - 1)
+        sizes.append(size)
+        rest -= size
+    return sizes
+
+
+def _variables(connection: sqlite3.Connection) -> int:
+    """Values one statement may bind on this connection (its SQLite's limit, at most
+    ``MOST_VARIABLES``); ``MAX_VARIABLES`` where Python cannot ask (before 3.11)."""
+    getlimit = getattr(connection, "getlimit", None)
+    if getlimit is None:
+        return MAX_VARIABLES
+    return min(int(getlimit(_LIMIT_VARIABLE_NUMBER)), MOST_VARIABLES)
+
+
+_LIMIT_VARIABLE_NUMBER = 9
+"""``sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER`` (Python 3.11+; SQLite's own constant)."""
+
+
+_statements: dict[tuple[str, int], str] = {}
+
+
+def _statement(plan: _Plan, rows: int) -> str:
+    key = (plan.head, rows)
+    text = _statements.get(key)
+    if text is None:
+        text = _statements[key] = plan.many(rows)
+    return text
 
 
 def _grouped(
@@ -115,7 +162,6 @@ def _plan(sql: str) -> _Plan | None:
     width = marks.count("?")
     plan = None
     if values and close and width and not marks.replace("?", "").strip(", \n"):
-        per = max(1, MAX_VARIABLES // width)
-        plan = _Plan(width, per, f"{head}{values}{'), ('.join([marks] * per)}{close}{rest}")
+        plan = _Plan(width, f"{head}{values}", marks, f"{close}{rest}")
     _plans[sql] = plan
     return plan
