@@ -124,6 +124,47 @@ def test_a_batch_is_stored_as_one_executemany_per_record_stores_it(
         assert got[table] == want[table], table
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_calls_started_and_ended_in_one_batch_go_in_two_statements_storing_the_same(
+    tmp_path: Path, seed: int
+) -> None:
+    """The usual batch: calls ending (some started in an earlier batch), others starting and
+    ending. Their starts go in one statement and their ends in another, and store exactly
+    what one executemany per record stores (same rows, same rowids) — also when an end
+    inserts its call (its start was lost) before other calls start."""
+    fast, plain = open_for_writing(tmp_path / "fast.db"), open_for_writing(tmp_path / "plain.db")
+    rng = random.Random(seed)
+    columns = {sql: _columns(fast, sql) for sql in (CALL_START_SQL, CALL_END_SQL)}
+    earlier = [
+        (CALL_START_SQL, [_row(rng, columns[CALL_START_SQL], f"old-{n}", "s")]) for n in range(3)
+    ]
+    batch: list[Statement] = [
+        (CALL_END_SQL, [_row(rng, columns[CALL_END_SQL], f"old-{n}", "s")]) for n in range(3)
+    ]
+    for n in range(rng.randrange(2, 30)):
+        for sql in (CALL_START_SQL, CALL_START_SQL, CALL_END_SQL)[rng.randrange(2) :]:
+            batch.append((sql, [_row(rng, columns[sql], f"new-{n}", "s")]))
+    rng.shuffle(batch[:3])
+    lost = seed % 2 == 1  # a call whose start never reached the store: its end inserts it
+    if lost:
+        batch.insert(1, (CALL_END_SQL, [_row(rng, columns[CALL_END_SQL], "lost", "s")]))
+    traced: list[str] = []
+    fast.set_trace_callback(traced.append)
+    for db, statements in ((fast, earlier), (fast, batch)):
+        db.execute("BEGIN")
+        insert(db, [(sql, _flat(rows)) for sql, rows in statements])
+        db.execute("COMMIT")
+    for statements in (earlier, batch):
+        plain.execute("BEGIN")
+        for sql, rows in statements:
+            plain.executemany(sql, rows)
+        plain.execute("COMMIT")
+    assert _dump(fast) == _dump(plain)
+    writes = [s for s in traced if s.startswith("INSERT INTO calls")]
+    if not lost:  # else merging would insert "lost" after the new calls: runs in order
+        assert len(writes) <= 3 + 2 * len(batch).bit_length()  # few power-of-two statements
+
+
 @pytest.mark.parametrize("total", [1000, 1, 37])
 def test_rows_fill_many_row_statements_within_sqlites_limit(tmp_path: Path, total: int) -> None:
     """A run of rows goes in a few statements (no row alone through executemany, which

@@ -5,12 +5,14 @@ is the time it holds it per row. Three things keep that short, none of them chan
 value or the order rows are written in within a table:
 
 - **Rows of one statement are grouped** across the batch (in their order within each table;
-  a table's statements keep their order between them, e.g. a call's start and end).
-- **Many rows per statement**: ``INSERT ... VALUES (...), (...), ...``, each statement filled
-  with at most ``MAX_VARIABLES`` values (SQLite's lowest limit on any build). SQLite runs the
-  statement in its C code with the GIL released, once for many rows, where ``executemany``
-  hands the GIL back and forth for each row — and waits for it each time another thread is
-  busy. What does not fill a statement goes through ``executemany``.
+  a table's statements keep their order between them — or, for upserts such as a call's
+  start and end, are grouped by statement when that stores exactly the same: ``_merged``).
+- **Many rows per statement**: ``INSERT ... VALUES (...), (...), ...``, a run of rows in a
+  few statements of power-of-two sizes (each prepared once, then cached), each within
+  SQLite's limit of bound values. SQLite runs a statement in its C code with the GIL
+  released, once for many rows, where ``executemany`` hands the GIL back and forth for each
+  row — and each time waits to get it back while another thread runs Python (up to the
+  interpreter's switch interval, 5 ms): the fewer statements a batch, the less waiting.
 - **None is bound as NaN**, which SQLite stores as NULL: CPython's sqlite3 binds ``None``
   through its adapter lookup (failed attribute lookups, several times the cost of binding a
   float), and NULLs are a third of the values of a turn's rows. The stored value is the same
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain, islice, permutations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ def insert(connection: sqlite3.Connection, statements: Iterable[tuple[str, Seque
     SQLite raise for a bad value, and sqlite3.ProgrammingError when the values are not whole
     rows; the caller then retries record by record."""
     limit = _variables(connection)
-    for sql, parts in _grouped(statements):
+    for sql, parts in _grouped(statements, connection):
         plan = _plan(sql)
         width = plan.width if plan is not None else sql.count("?")
         count = sum(map(len, parts))
@@ -122,11 +124,13 @@ def _statement(plan: _Plan, rows: int) -> str:
 
 
 def _grouped(
-    statements: Iterable[tuple[str, Sequence[Any]]],
+    statements: Iterable[tuple[str, Sequence[Any]]], connection: sqlite3.Connection
 ) -> list[tuple[str, list[Sequence[Any]]]]:
     """The values of each statement together (as the sequences they came in: no copy), in
     order within each table: a table's rows go in one run per change of statement, so its
-    statements keep their order between them."""
+    statements keep their order between them — or, for a table written only by upserts
+    (``ON CONFLICT``, e.g. a call's start and end), one run per statement when that keeps
+    each row's key in its order (``_merged``)."""
     runs: list[tuple[str, list[Sequence[Any]]]] = []
     current: dict[str, tuple[str, list[Sequence[Any]]]] = {}
     for sql, values in statements:
@@ -136,7 +140,91 @@ def _grouped(
             run = current[table] = (sql, [])
             runs.append(run)
         run[1].append(values)
+    if len(runs) > len(current):
+        runs = _merged(runs, connection)
     return runs
+
+
+def _merged(
+    runs: list[tuple[str, list[Sequence[Any]]]], connection: sqlite3.Connection
+) -> list[tuple[str, list[Sequence[Any]]]]:
+    """Each upsert-only table's runs as one run per statement (its statements in the first
+    order that works; there are two: a call's start and end), when that stores exactly what
+    the runs in order store: every key (a row's first column: the call id) still meets its
+    statements in the order it did (two upserts of one key run in their order; upserts of
+    different keys touch different rows), and the keys new to the table are still inserted
+    in the order they were (the same rowids). A table's runs stay as they are otherwise."""
+    by_table: dict[str, list[tuple[str, list[Sequence[Any]]]]] = {}
+    for run in runs:
+        by_table.setdefault(_table(run[0]), []).append(run)
+    merged: dict[str, list[tuple[str, list[Sequence[Any]]]]] = {}
+    for table, mine in by_table.items():
+        if len({sql for sql, _ in mine}) > 3 or not all("ON CONFLICT" in sql for sql, _ in mine):
+            continue
+        for sqls in permutations(dict.fromkeys(sql for sql, _ in mine)):
+            order = {sql: n for n, sql in enumerate(sqls)}
+            if _keys_in_order(mine, order) and _inserts_in_order(connection, table, mine, order):
+                joined: dict[str, tuple[str, list[Sequence[Any]]]] = {s: (s, []) for s in sqls}
+                for sql, parts in mine:
+                    joined[sql][1].extend(parts)
+                merged[table] = list(joined.values())
+                break
+    found: list[tuple[str, list[Sequence[Any]]]] = []
+    for run in runs:
+        table = _table(run[0])
+        if table not in merged:
+            found.append(run)
+        elif merged[table]:
+            found += merged.pop(table)
+            merged[table] = []
+    return found
+
+
+def _keys_in_order(runs: list[tuple[str, list[Sequence[Any]]]], order: dict[str, int]) -> bool:
+    """Whether every row's key meets the statements in ``order`` (a key written by the
+    second statement is never written by the first after it)."""
+    last: dict[Any, int] = {}
+    for sql, parts in runs:
+        rank, width = order[sql], sql.count("?")
+        for values in parts:
+            for key in values[::width]:
+                if last.get(key, rank) > rank:
+                    return False
+                last[key] = rank
+    return True
+
+
+def _inserts_in_order(
+    connection: sqlite3.Connection,
+    table: str,
+    runs: list[tuple[str, list[Sequence[Any]]]],
+    order: dict[str, int],
+) -> bool:
+    """Whether the keys the runs insert (those not in ``table`` yet) come first under the
+    statements in ``order``, in the order they came: then merging the runs inserts them in
+    the same order. Asks the table only about keys first met under a later statement (a
+    call's end whose start was written before): a handful a batch."""
+    first: dict[Any, int] = {}
+    for sql, parts in runs:
+        rank, width = order[sql], sql.count("?")
+        for values in parts:
+            for key in values[::width]:
+                first.setdefault(key, rank)
+    late = [key for key, rank in first.items() if rank]
+    if not late:
+        return True
+    if len(late) > MAX_VARIABLES:
+        return False
+    column = runs[0][0].split("(", 1)[1].split(",", 1)[0].strip()
+    marks = ", ".join("?" * len(late))
+    known = {
+        row[0]
+        for row in connection.execute(
+            f"SELECT {column} FROM {table} WHERE {column} IN ({marks})", late
+        )
+    }
+    new = [rank for key, rank in first.items() if key not in known]
+    return new == sorted(new)
 
 
 def _table(sql: str) -> str:

@@ -9,6 +9,7 @@ import time
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from turnscope import records
 from turnscope.records import MODEL_KINDS
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
@@ -164,12 +165,17 @@ def unknown_json(unknown: tuple[Unknown, ...]) -> str | None:
 
 
 def summary_dict(summary: CallSummary) -> dict[str, Any]:
-    """The call summary as plain JSON (pairs become objects)."""
-    found = dataclasses.asdict(summary)
+    """The call summary as plain JSON (pairs become objects). Its fields are plain values and
+    tuples of them: read one by one (``dataclasses.asdict`` deep-copies each, for nothing)."""
+    found = dict(zip(_SUMMARY_FIELDS, _SUMMARY(summary), strict=True))
     for key in ("errors_by_component", "user_time_in_state", "agent_time_in_state"):
         found[key] = dict(found[key])
     found["away_episodes"] = [list(e) for e in found["away_episodes"]]
     return found
+
+
+_SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(records.CallSummary))
+_SUMMARY = attrgetter(*_SUMMARY_FIELDS)
 
 
 def _call_cost(call: Call) -> tuple[Any, ...]:
@@ -283,22 +289,21 @@ def _turn_cost(turn: Turn) -> tuple[Any, ...]:
 
 
 def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]]:
+    call_id, index = turn.call_id, turn.index
     rows: list[tuple[Any, ...]] = [
         (
-            turn.call_id, turn.index, r.kind, r.request_id, None, r.provider, r.model,
-            r.started_at, r.ended_at, r.duration, r.ttft, r.ttfb, int(r.cancelled),
-            int(r.discarded), r.prompt_tokens, r.cached_tokens, r.cache_creation_tokens,
-            r.completion_tokens, r.reasoning_tokens, r.total_tokens, r.tokens_per_second,
-            r.characters, r.audio_duration, r.metered_audio, int(r.streamed), None, None,
+            call_id, index, *_REQUEST_IDS(r), None, *_REQUEST_TIMES(r), int(r.cancelled),
+            int(r.discarded), *_REQUEST_USAGE(r), int(r.streamed), None, None,
             r.output if capture_content else None, r.input if capture_content else None,
-            r.cost_usd, r.input_audio_tokens, r.cached_audio_tokens, r.output_audio_tokens,
-            suspect_json(r.suspect), unknown_json(r.unknown),
+            *_REQUEST_COSTS(r),
+            suspect_json(r.suspect) if r.suspect else None,
+            unknown_json(r.unknown) if r.unknown else None,
         )
         for r in turn.requests
     ]  # fmt: skip
     rows += [
         (
-            turn.call_id, turn.index, "tool", t.call_id, t.name, None, None, t.started_at,
+            call_id, index, "tool", t.call_id, t.name, None, None, t.started_at,
             t.ended_at, _tool_duration(t),
             None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, 0, t.status,
             t.arguments if capture_content else None, t.output if capture_content else None,
@@ -307,6 +312,21 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
         for t in turn.tools
     ]  # fmt: skip
     return rows
+
+
+# a request's columns that are its fields as they are, in the order of _COMPONENT_COLUMNS
+_REQUEST_IDS = attrgetter("kind", "request_id")
+_REQUEST_TIMES = attrgetter(
+    "provider", "model", "started_at", "ended_at", "duration", "ttft", "ttfb"
+)
+_REQUEST_USAGE = attrgetter(
+    "prompt_tokens", "cached_tokens", "cache_creation_tokens", "completion_tokens",
+    "reasoning_tokens", "total_tokens", "tokens_per_second", "characters", "audio_duration",
+    "metered_audio",
+)  # fmt: skip
+_REQUEST_COSTS = attrgetter(
+    "cost_usd", "input_audio_tokens", "cached_audio_tokens", "output_audio_tokens"
+)
 
 
 def _tool_duration(tool: ToolRecord) -> float | None:

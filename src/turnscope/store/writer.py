@@ -129,13 +129,13 @@ class LocalStore:
 
     def on_turn(self, turn: Turn) -> None:
         capture = self.capture_content
-        self._put(
-            _record(
-                (TURN_SQL, [turn_row(turn, capture_content=capture)]),
-                (COMPONENT_SQL, component_rows(turn, capture_content=capture)),
-                (EVENT_SQL, turn_error_rows(turn)),
-            )
-        )
+        record: _Record = (TURN_SQL, turn_row(turn, capture_content=capture))
+        if turn.requests or turn.tools:
+            rows = component_rows(turn, capture_content=capture)
+            record += (COMPONENT_SQL, tuple(chain.from_iterable(rows)))
+        if turn.errors:
+            record += (EVENT_SQL, tuple(chain.from_iterable(turn_error_rows(turn))))
+        self._put(record)
 
     def on_call(self, call: Call) -> None:
         session_id = self._sessions.pop(call.call_id, call.call_id)
