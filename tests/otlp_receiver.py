@@ -144,7 +144,10 @@ class OTLPReceiver:
                     metrics = ExportMetricsServiceRequest()
                     metrics.ParseFromString(body)
                     receiver.metrics.append(metrics)
-                    self.send_response(receiver.status)
+                    status = receiver.answer()  # the same fault modes as spans
+                    if status is None:
+                        return
+                    self.send_response(status)
                     self.end_headers()
                     return
                 message = ExportTraceServiceRequest()

@@ -4,6 +4,7 @@ once, trends, and budgets on cost and rates with units required."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -63,6 +64,27 @@ def test_calls_lists_newest_first_with_the_figures_per_call(stores: dict[str, Pa
     assert text.exit_code == 0
     assert all(len(line) <= 80 for line in text.output.splitlines())
     assert "session sess-bob" in text.output
+
+
+@pytest.mark.parametrize("length", [185, 3725])
+def test_a_calls_start_and_length_stay_on_one_line_at_80_columns(
+    stores: dict[str, Path], tmp_path: Path, length: int
+) -> None:
+    """Real calls last minutes: '2026-12-06 23:19 · 185s' must not fold mid-date at 80
+    columns (the text columns fold, never the call's when and how long)."""
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / "long.db"
+    shutil.copy(stores["a"], copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE calls SET ended_at = started_at + ? ", (length,))
+    text = CliRunner().invoke(main, ["calls", "--db", str(copy)], env={"COLUMNS": "80"})
+    assert text.exit_code == 0
+    starts = [line for line in text.output.splitlines() if f" · {length}s " in line]
+    assert len(starts) == 3, text.output  # one unbroken line per call
+    assert all(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d · ", line) for line in starts)
+    assert all(len(line) <= 80 for line in text.output.splitlines())
 
 
 @pytest.mark.parametrize(
@@ -358,3 +380,55 @@ def test_a_limit_without_unit_is_refused_with_the_fix(
 def test_a_limit_in_the_wrong_unit_is_refused(stores: dict[str, Path], budget: str) -> None:
     result = CliRunner().invoke(main, ["check", "--db", str(stores["a"]), "--budget", budget])
     assert result.exit_code == 2, result.output
+
+
+def _old_store(path: Path, simulations: SimulationCache, version: int) -> None:
+    """A store as turnscope wrote it at schema ``version``: today's store of a real call,
+    rebuilt through the first ``version`` migrations with the columns that existed then."""
+    import sqlite3
+
+    from turnscope.store.migrations import MIGRATIONS
+
+    today = path.with_name("today.db")
+    store_as(today, simulations.recorded("basic"), "call-old-format", user_id="dana")
+    old = sqlite3.connect(path, isolation_level=None)
+    old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
+    for number, script in enumerate(MIGRATIONS[:version], start=1):
+        for statement in script.split(";\n"):
+            if statement.strip():
+                old.execute(statement)
+        old.execute("INSERT INTO schema_migrations VALUES (?, 0)", (number,))
+    old.execute("ATTACH DATABASE ? AS today", (str(today),))
+    for table in ("calls", "turns", "components", "events"):
+        columns = [row[1] for row in old.execute(f"PRAGMA main.table_info({table})")]
+        names = ", ".join(columns)
+        old.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM today.{table}")
+    old.execute("DETACH DATABASE today")
+    old.close()
+    today.unlink()
+
+
+@pytest.mark.parametrize("version", [1, 5])
+def test_a_store_an_older_turnscope_wrote_is_upgraded_and_read(
+    tmp_path: Path, simulations: SimulationCache, version: int
+) -> None:
+    """After upgrading turnscope, last month's store still reads: every reading command
+    upgrades it in place (once) rather than failing on a column added since."""
+    old = tmp_path / "old.db"
+    _old_store(old, simulations, version)
+    report = CliRunner().invoke(main, ["report", "--db", str(old)])
+    assert report.exit_code == 0, report.output
+    assert "call call-old-for" in report.output
+    assert "user dana" in report.output
+    calls = _json(["calls", "--db", str(old)])["calls"]
+    assert [c["call_id"] for c in calls] == ["call-old-format"]
+    assert calls[0]["turns"] == 4
+
+
+def test_an_old_store_and_a_new_one_read_together(
+    tmp_path: Path, simulations: SimulationCache, stores: dict[str, Path]
+) -> None:
+    old = tmp_path / "old.db"
+    _old_store(old, simulations, 5)
+    calls = _json(["calls", "--db", str(old), "--db", str(stores["b"])])["calls"]
+    assert sorted(c["call_id"] for c in calls) == ["call-b", "call-old-format"]

@@ -86,6 +86,21 @@ def test_the_greeting_only_when_there_was_one(store: Path) -> None:
     assert "first greeting after" in _report(store, "--call", "call-basic")
 
 
+def test_a_turn_that_asked_no_model_shows_no_tokens(store: Path) -> None:
+    """The greeting (``say``, no LLM) spent no tokens: "–", not "0/0"; every turn that asked
+    the LLM shows its counts."""
+    rows = {}
+    for line in _report(store, "--call", "call-basic", columns=120).splitlines():
+        cells = line.split()
+        if cells and cells[0].isdigit() and cells[-1].startswith("$"):
+            rows[int(cells[0])] = (line, cells[-2])
+    greeting = [tokens for line, tokens in rows.values() if " say" in line]
+    answers = [tokens for line, tokens in rows.values() if " say" not in line]
+    assert greeting == ["–"]
+    assert answers
+    assert all(t != "–" and "/" in t and int(t.split("/")[0]) > 0 for t in answers)
+
+
 def test_json_lists_errors_with_their_details(store: Path) -> None:
     data = json.loads(_report(store, "--call", "call-errors", "--json"))
     assert data["schema"] == "turnscope.report/1"

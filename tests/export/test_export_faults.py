@@ -300,3 +300,66 @@ def test_the_flush_at_session_close_holds_up_no_loop_shutdown(receiver: OTLPRece
     assert time.monotonic() - started < 5.0  # vs the 30 s the exporter would wait
     left = [t for t in set(threading.enumerate()) - before if not t.daemon]
     assert left == []
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released): connections are refused."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("signal", ["spans", "metrics"])
+def test_a_refused_connection_is_named_apart_from_a_silent_backend(
+    signal: str,
+    receiver: OTLPReceiver,
+    simulations: SimulationCache,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing listening (a wrong port, a backend not started) is said as such; a backend
+    that accepts the connection and never answers is "no answer in time". Each was once the
+    other's line, which sent users looking at the network for a port typo."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    from turnscope.export import exporters
+
+    monkeypatch.setattr(exporters, "METRICS_EXPORT_TIMEOUT", SHORT_EXPORT_TIMEOUT)
+    receiver.black_hole = True
+    refused = f"http://127.0.0.1:{_closed_port()}"
+    lines: dict[str, str] = {}
+    for case, url in (("refused", refused), ("silent", receiver.url)):
+        name = f"{case} OTLP {signal}"  # "metrics" in the name: what is said of the points
+        with caplog.at_level(logging.WARNING, logger="turnscope"):
+            if signal == "spans":
+                exporter = OTLPSpanExporter(
+                    endpoint=f"{url}/v1/traces", timeout=SHORT_EXPORT_TIMEOUT
+                )
+                provider = build_tracer_provider([(exporter, name, url)], Resource.create({}))
+                sink = SpanSink(provider)
+                _send(sink, _turns(simulations)[:1])
+                deadline = time.monotonic() + 4 * SHORT_EXPORT_TIMEOUT
+                while f"{name} export" not in caplog.text and time.monotonic() < deadline:
+                    time.sleep(0.05)  # the exporter's own deadline: then it says why
+                processor = provider._active_span_processor._span_processors[0]
+                assert isinstance(processor, span_processor.BoundedSpanProcessor)
+                processor.give_up()
+            else:
+                reader = PeriodicExportingMetricReader(
+                    exporters.explained_metric_exporter(name, f"{url}/v1/metrics"),
+                    export_interval_millis=3_600_000,
+                )
+                meters = MeterProvider(metric_readers=[reader])
+                meters.get_meter("test").create_counter("turns").add(1)
+                reader.force_flush()
+                meters.shutdown(timeout_millis=100)
+        (lines[case],) = [
+            r.getMessage() for r in caplog.records if f"{name} export" in r.getMessage()
+        ]
+    assert "connection refused: nothing listens at that host and port" in lines["refused"]
+    assert "no answer in time" not in lines["refused"]
+    assert "no answer in time" in lines["silent"]
+    assert "refused" not in lines["silent"]

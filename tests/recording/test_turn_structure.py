@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.conftest import livekit_has
-from tests.recording.test_turns_match_truth import E2E_TOLERANCE, OTHER_LIMIT
+from tests.recording.test_turns_match_truth import E2E_TOLERANCE, OTHER_LIMIT, stalled_in
 from turnscope.simulate.agent import BOOKING_REFERENCE
 from turnscope.simulate.tts import RETRY_TIMEOUT
 
@@ -129,9 +129,12 @@ def test_the_wait_for_the_previous_turns_callback_is_its_own_part(
     assert parts is not None
     assert second.user_stopped_at is not None
     committed = second.user_stopped_at + (parts.endpointing or 0.0)
-    assert parts.previous_turn_wait == pytest.approx(hook.ended_at - committed, abs=0.030)
+    stalled = stalled_in(slow_callback, second)  # none on a quiet machine
+    assert parts.previous_turn_wait == pytest.approx(
+        hook.ended_at - committed, abs=OTHER_LIMIT + stalled
+    )
     assert (parts.previous_turn_wait or 0.0) > 0.1  # most of the first turn's slow callback
-    assert abs(parts.other) <= 0.030
+    assert abs(parts.other) <= OTHER_LIMIT + stalled
 
 
 # -- 3. tool calls LiveKit could not run ---------------------------------------------------
@@ -166,14 +169,16 @@ def test_a_call_livekit_could_not_run_is_a_tool_with_its_error(
 
 
 def test_preemptive_overlap_without_an_llm_request(simulations: SimulationCache) -> None:
-    turns = simulations.recorded("preemptive_canned").turns
+    recorded = simulations.recorded("preemptive_canned")
+    turns = recorded.turns
     assert not [r for t in turns for r in t.requests if r.kind == "llm"]
     for turn in turns:
         parts = turn.breakdown
         assert parts is not None
         assert parts.preemptive_overlap < -0.02  # the reply began before the commit
         assert turn.preemptive
-        assert abs(parts.other) <= 0.030, f"turn {turn.index}: other={parts.other:.4f}"
+        stalled = stalled_in(recorded, turn)  # none on a quiet machine
+        assert abs(parts.other) <= OTHER_LIMIT + stalled, f"turn {turn.index}: {parts.other:.4f}"
 
 
 # -- 5. a retried synthesis --------------------------------------------------------------
@@ -188,7 +193,8 @@ def test_time_lost_to_a_retried_synthesis_is_its_own_part(simulations: Simulatio
     assert parts is not None
     assert parts.tts_retry is not None
     timed_out = RETRY_TIMEOUT / recorded.simulation.speed
-    assert parts.tts_retry == pytest.approx(timed_out, abs=0.030)
+    stalled = stalled_in(recorded, turn)  # none on a quiet machine
+    assert parts.tts_retry == pytest.approx(timed_out, abs=OTHER_LIMIT + stalled)
     first_tts = turn.first_request("tts")
     assert first_tts is not None
     assert first_tts.ttfb is not None
@@ -201,4 +207,4 @@ def test_time_lost_to_a_retried_synthesis_is_its_own_part(simulations: Simulatio
     if livekit_has("llm_node_ttfs"):  # before it, no first-sentence time: no aggregation part
         assert parts.sentence_aggregation is not None
         assert parts.sentence_aggregation < timed_out  # the wait is not labelled aggregation
-    assert abs(parts.other) <= 0.030
+    assert abs(parts.other) <= OTHER_LIMIT + stalled

@@ -211,9 +211,9 @@ def test_breakdown_explains_e2e_within_30ms(recorded: RecordedCall) -> None:
             assert parts.preemptive_overlap < 0
         else:
             assert parts.preemptive_overlap == 0
-        assert abs(parts.other) <= OTHER_LIMIT + _stalled(recorded, turn), (
+        assert abs(parts.other) <= OTHER_LIMIT + stalled_in(recorded, turn), (
             f"turn {turn.index}: other={parts.other:.4f}, "
-            f"loop stalled {_stalled(recorded, turn):.4f}"
+            f"loop stalled {stalled_in(recorded, turn):.4f}"
         )
 
 
@@ -224,7 +224,7 @@ wall-clock gaps between parts grow by every scheduler slice the OS takes away, a
 is truly nobody's part. A quiet run measures no stall, so the bound is the plain 30 ms."""
 
 
-def _stalled(recorded: RecordedCall, turn: Turn) -> float:
+def stalled_in(recorded: RecordedCall, turn: Turn) -> float:
     """Seconds the loop stood still between the caller's end of speech and the first audio."""
     end = turn.agent_started_at or turn.ended_at
     start = end - (turn.e2e or 0.0)

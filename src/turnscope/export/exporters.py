@@ -153,7 +153,7 @@ for _name in _OTLP_LOGGERS:
 
 
 _REASONS = {status.phrase: status.value for status in http.HTTPStatus}
-RETRYABLE_KINDS = frozenset({"timeout", "retries"})
+RETRYABLE_KINDS = frozenset({"timeout", "retries", "refused"})
 """Failures worth trying the same batch again: the backend may come back."""
 
 
@@ -174,6 +174,8 @@ class _FailureNotes:
         message = record.getMessage()
         args = record.args if isinstance(record.args, tuple) else ()
         code = next((a for a in args if isinstance(a, int)), None)
+        if "Shutdown in progress" in message:
+            return  # our own shutdown cut a retry short: no news about the backend
         if "Transient error" in message:
             self._transient = args[0] if args else None
             return  # retrying; the final outcome is what we report
@@ -187,6 +189,9 @@ class _FailureNotes:
             reason = self._transient
             if isinstance(reason, str) and reason in _REASONS:  # an HTTP answer, every time
                 self._explain("retries", f"HTTP {_REASONS[reason]} ({reason})")
+            elif reason is not None and "refused" in str(reason).lower():
+                # the error's own text is left out: it holds the URL, credentials and all
+                self._explain("refused", message)
             else:
                 self._explain("timeout", message)
         else:
@@ -324,6 +329,11 @@ def _fix(kind: str, backend: str, detail: str) -> str:
         return (
             f"{detail} through every retry (the backend is overloaded or down); "
             f"{_what_happens(backend)}, recording goes on."
+        )
+    if kind == "refused":
+        return (
+            "connection refused: nothing listens at that host and port (the backend is "
+            f"down, or the port is wrong); {_what_happens(backend)}, recording goes on."
         )
     if kind == "timeout":
         return (

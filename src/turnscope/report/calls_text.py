@@ -25,8 +25,10 @@ LEGEND = (
 
 
 def local_time(at: float | None) -> str:
-    """Unix seconds as the local date and time, to the second."""
-    return "–" if at is None else datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S")
+    """Unix seconds as the local date and time, to the minute: with a call's length beside
+    it (``2026-12-06 23:19 · 3725s``) it fits the call column at 80 columns unbroken; the
+    call's own report (``--call``) gives the second."""
+    return "–" if at is None else datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M")
 
 
 def _ms(seconds: float | None) -> str:

@@ -87,6 +87,15 @@ def _count(value: int | None) -> str:
     return "–" if value is None else str(value)
 
 
+def _tokens(turn: dict[str, Any]) -> str:
+    """``in/out``; "–" for a turn that asked no model (a greeting said with ``say``): it
+    spent no tokens, and "0/0" would read as a request whose usage came back empty."""
+    prompt, completion = turn["prompt_tokens"], turn["completion_tokens"]
+    if turn.get("llm_ttft") is None and not prompt and not completion:
+        return "–"
+    return f"{_count(prompt)}/{_count(completion)}"
+
+
 def _timed(value: float | None, suspect: float | None) -> str:
     """Milliseconds; a suspect value shows raw, marked, where the measurement would be."""
     if value is None and suspect is not None:
@@ -205,7 +214,7 @@ def render_call(
             _words(turn["user_text"], spoke=turn.get("user_started_at") is not None),
             _agent_words(turn),
             literal(_flags(turn, show_agent=several_agents)),
-            f"{_count(turn['prompt_tokens'])}/{_count(turn['completion_tokens'])}",
+            _tokens(turn),
             cost,
         )
     console.print(said)

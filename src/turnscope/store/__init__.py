@@ -96,8 +96,9 @@ def _refuse_foreign_database(connection: sqlite3.Connection, path: Path) -> None
         )
 
 
-def open_for_reading(path: Path) -> sqlite3.Connection:
-    """Open an existing store read-only; StoreError if there is none."""
+def open_for_reading(path: Path, *, upgrade: bool = True) -> sqlite3.Connection:
+    """Open an existing store read-only, upgraded first when an older turnscope wrote it;
+    StoreError if there is none, or it cannot be read."""
     if not path.is_file():
         raise StoreError(
             f"no turnscope store at {path} (run `turnscope demo`, or set TURNSCOPE_DB)"
@@ -114,7 +115,25 @@ def open_for_reading(path: Path) -> sqlite3.Connection:
         raise StoreError(f"{path} is not a turnscope store (it has no turnscope schema)")
     if version > len(MIGRATIONS):
         raise StoreError(f"{path} was written by a newer turnscope; upgrade to read it")
+    if version < len(MIGRATIONS) and upgrade:
+        connection.close()
+        _upgrade(path, version)
+        return open_for_reading(path, upgrade=False)
     return connection
+
+
+def _upgrade(path: Path, version: int) -> None:
+    """Migrate a store an older turnscope wrote, as its next write would: the readers query
+    today's columns (a report over last month's store must not fail on a column added
+    since). Migrations only add, each in its own transaction."""
+    try:
+        open_for_writing(path).close()
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(
+            f"{path} was written by an older turnscope (schema {version}, this one reads "
+            f"{len(MIGRATIONS)}) and could not be upgraded ({error}); read a writable copy "
+            "of it"
+        ) from None
 
 
 def schema_version(connection: sqlite3.Connection) -> int:
