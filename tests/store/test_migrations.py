@@ -7,6 +7,8 @@ import json
 import sqlite3
 from typing import TYPE_CHECKING
 
+import pytest
+
 from tests.conftest import store_call
 from turnscope.store import open_for_reading, open_for_writing
 from turnscope.store.rows import states_json
@@ -38,19 +40,22 @@ def _as_written_before_migration_10(path: Path, calls: list[Call]) -> None:
 
 
 def _events(path: Path) -> list[tuple[object, ...]]:
-    db = open_for_reading(path)
+    """The store's events as they are (a plain read-only connection: no upgrade)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return db.execute("SELECT * FROM events ORDER BY rowid").fetchall()
     finally:
         db.close()
 
 
+@pytest.mark.parametrize("opened", ["writing", "reading"])
 def test_an_older_stores_state_changes_move_into_their_calls_exactly(
-    tmp_path: Path, simulations: SimulationCache
+    tmp_path: Path, simulations: SimulationCache, opened: str
 ) -> None:
-    """Opening an older store for writing moves every state change into its call's row —
-    same times to the last bit, same order, the same text a new write stores — and deletes
-    those events; errors, false interruptions and handoffs stay events."""
+    """Opening an older store (to write, or to read: reading upgrades it) moves every state
+    change into its call's row — same times to the last bit, same order, the same text a new
+    write stores — and deletes those events; errors, false interruptions and handoffs stay
+    events."""
     recorded = [simulations.recorded(s) for s in ("falseint", "handoff", "errors")]
     path = tmp_path / "old.db"
     for one in recorded:
@@ -62,8 +67,8 @@ def test_an_older_stores_state_changes_move_into_their_calls_exactly(
     moved = sum(len(c.user_states) + len(c.agent_states) for c in calls)
     assert len(_events(path)) == len(kept) + moved > len(kept)
 
-    open_for_writing(path).close()
-
+    if opened == "writing":
+        open_for_writing(path).close()
     db = open_for_reading(path)
     for call in calls:
         user, agent = db.execute(

@@ -125,7 +125,8 @@ def open_for_reading(path: Path, *, upgrade: bool = True) -> sqlite3.Connection:
 def _upgrade(path: Path, version: int) -> None:
     """Migrate a store an older turnscope wrote, as its next write would: the readers query
     today's columns (a report over last month's store must not fail on a column added
-    since). Migrations only add, each in its own transaction."""
+    since). Migrations only add (10 moves state changes from `events` into their calls'
+    rows, losing nothing), each in its own transaction."""
     try:
         open_for_writing(path).close()
     except (OSError, sqlite3.Error) as error:
