@@ -147,8 +147,8 @@ def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
 
 
 def states_json(states: tuple[tuple[float, str], ...]) -> str | None:
-    """A call's state changes as stored (``calls.user_states`` / ``agent_states``):
-    ``[[at, state], ...]`` in order, NULL when none."""
+    """A call's state changes as stored (``calls.user_states`` / ``agent_states``): compact
+    JSON ``[[at,state],...]`` in order, ``at`` in seconds as recorded; NULL when none."""
     return json.dumps(states, separators=(",", ":")) if states else None
 
 
