@@ -33,6 +33,8 @@ class Sizes:
     impact_turns: int
     impact_speed: float
     impact_rounds: int
+    impact_warmup: int
+    """Turns of the untimed session each agent-impact process plays first."""
     long_turns: int
     export_turns: int
     store_turns: int
@@ -40,10 +42,13 @@ class Sizes:
     outage: float
     """Seconds of backend outage (reliability); ``python -m benchmarks.reliability --outage
     30 --memory-seconds 600`` runs the 30-second outage and the 10-minute watch."""
+    span_queue: int | None
+    """The span queue's limit in the reliability benchmark's memory watch (None: the
+    shipped ``QUEUE_LIMIT``); filling it is most of that benchmark's time."""
 
 
-FULL = Sizes(40, 15, 15, 4.0, 2, 10_000, 5_000, 1_000_000, 3, 5.0)
-QUICK = Sizes(4, 1, 3, 8.0, 1, 60, 40, 500, 1, 1.0)
+FULL = Sizes(40, 15, 15, 4.0, 2, 2, 10_000, 5_000, 1_000_000, 3, 5.0, None)
+QUICK = Sizes(4, 1, 2, 8.0, 1, 1, 60, 40, 500, 1, 1.0, 2_000)
 
 NAMES = ("per_turn", "agent_impact", "long_call", "throughput", "store_scale", "reliability")
 
@@ -52,14 +57,19 @@ def benchmarks(sizes: Sizes) -> dict[str, Callable[[Recording], list[Row]]]:
     return {
         "per_turn": lambda r: asyncio.run(per_turn.measure(r, sizes.per_turn_repeat)),
         "agent_impact": lambda r: agent_impact.measure(
-            sizes.impact_turns, sizes.impact_speed, rounds=sizes.impact_rounds
+            sizes.impact_turns,
+            sizes.impact_speed,
+            rounds=sizes.impact_rounds,
+            warmup=sizes.impact_warmup,
         ),
         "long_call": lambda r: _in_loop(lambda: long_call.measure(r, sizes.long_turns)),
         "throughput": lambda r: _in_loop(lambda: throughput.measure(r, sizes.export_turns)),
         "store_scale": lambda r: _in_loop(
             lambda: store_scale.measure(r, sizes.store_turns, repeat=sizes.cli_repeat)
         ),
-        "reliability": lambda r: reliability.measure(r, sizes.outage, sizes.outage),
+        "reliability": lambda r: reliability.measure(
+            r, sizes.outage, sizes.outage, span_queue=sizes.span_queue
+        ),
     }
 
 

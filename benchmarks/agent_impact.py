@@ -17,9 +17,9 @@ The receiver runs in a process of its own. Each run measures, while the session 
   calls), and the CPU of every thread but the loop's (process CPU less the loop thread's):
   turnscope's pipeline, span and store threads, the exporter's, the executor a flush uses.
 
-Each process first plays a two-turn session untimed, as a worker that has served a call
-already (the store open, the models' prices looked up, code warm); the three modes run
-interleaved, ``rounds`` times each; figures are medians.
+Each process first plays a short session untimed (two turns; ``--warmup``), as a worker that
+has served a call already (the store open, the models' prices looked up, code warm); the three
+modes run interleaved, ``rounds`` times each; figures are medians.
 
 Run: python3 -m uv run python -m benchmarks.agent_impact [--turns 15] [--speed 4] [--rounds 2]
 """
@@ -75,7 +75,7 @@ def _provider(url: str) -> TracerProvider:
     return provider
 
 
-async def one_run(mode: str, turns: int, speed: float, url: str) -> dict[str, Any]:
+async def one_run(mode: str, turns: int, speed: float, url: str, warmup: int = 2) -> dict[str, Any]:
     """Play the session once in this process, traced as ``mode`` says."""
     import turnscope
     from turnscope import simulate
@@ -98,7 +98,7 @@ async def one_run(mode: str, turns: int, speed: float, url: str) -> dict[str, An
             handles.append(turnscope.instrument(session, tracer_provider=provider))
 
     # a worker that has served a call already: stores open, models priced, code paths warm
-    await simulate.run("long", turns=2, speed=speed, seed=3, on_session=attach)
+    await simulate.run("long", turns=warmup, speed=speed, seed=3, on_session=attach)
     for handle in handles:
         await handle.aflush(timeout=30)
     if provider is not None:
@@ -161,7 +161,7 @@ def _time_handlers(spent: list[float]) -> None:
     LiveKitAdapter._guard = timed_guard  # type: ignore[method-assign]
 
 
-def measure(turns: int, speed: float, rounds: int = 2) -> list[Row]:
+def measure(turns: int, speed: float, rounds: int = 2, warmup: int = 2) -> list[Row]:
     receiver = ReceiverProcess()
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
     directory = tempfile.mkdtemp(prefix="turnscope-bench-")
@@ -178,6 +178,8 @@ def measure(turns: int, speed: float, rounds: int = 2) -> list[Row]:
                 str(speed),
                 "--url",
                 receiver.url,
+                "--warmup",
+                str(warmup),
             )
             runs[mode].append(json.loads(out.strip().splitlines()[-1]))
     finally:
@@ -245,10 +247,12 @@ if __name__ == "__main__":
     parser.add_argument("--turns", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--speed", type=float, default=4.0)
+    parser.add_argument("--warmup", type=int, default=2, help="turns of the untimed session")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(one_run(args.child, args.turns, args.speed, args.url))))
+        run = one_run(args.child, args.turns, args.speed, args.url, args.warmup)
+        print(json.dumps(asyncio.run(run)))
         sys.exit(0)
-    print_table(measure(args.turns, args.speed, args.rounds))
+    print_table(measure(args.turns, args.speed, args.rounds, args.warmup))

@@ -174,7 +174,13 @@ def _drained(sink: SpanSink, timeout: float) -> None:
         time.sleep(0.01)
 
 
-def measure(recording: Recording, outage: float, memory_seconds: float) -> list[Row]:
+def measure(
+    recording: Recording, outage: float, memory_seconds: float, *, span_queue: int | None = None
+) -> list[Row]:
+    """Every figure; ``span_queue`` sets the span queue's limit for the memory watch (a smaller
+    queue fills sooner: ``--quick``), None keeps the shipped one."""
+    from turnscope.export import processor
+
     turns = asyncio.run(_priced(recording))
     healthy, black_hole = OTLPReceiver().start(), OTLPReceiver(black_hole=True).start()
     try:
@@ -184,8 +190,13 @@ def measure(recording: Recording, outage: float, memory_seconds: float) -> list[
         healthy.stop()
         black_hole.stop()
     share = _delivered_share(turns, outage)
-    grown = _memory_growth(turns, memory_seconds, black_hole=True)
-    grown_healthy = _memory_growth(turns, memory_seconds, black_hole=False)
+    shipped = processor.QUEUE_LIMIT
+    processor.QUEUE_LIMIT = span_queue or shipped
+    try:
+        grown = _memory_growth(turns, memory_seconds, black_hole=True)
+        grown_healthy = _memory_growth(turns, memory_seconds, black_hole=False)
+    finally:
+        processor.QUEUE_LIMIT = shipped
     lag_seconds = max(1.0, min(5.0, outage))
     lag_hung = asyncio.run(_lag_p99(turns, True, lag_seconds))
     lag_healthy = asyncio.run(_lag_p99(turns, False, lag_seconds))
@@ -219,7 +230,8 @@ def measure(recording: Recording, outage: float, memory_seconds: float) -> list[
             baseline_label="healthy backend",
             target=MEMORY_TARGET_MB,
             signed=True,
-            note=f"healthy backend: {grown_healthy:+.1f} MB",
+            note=f"healthy backend: {grown_healthy:+.1f} MB"
+            + (f"; span queue {span_queue:,}" if span_queue else ""),
         ),
         Row(
             "6 reliability",

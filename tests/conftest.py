@@ -40,6 +40,9 @@ LONG_SPEED = 8.0
 """The long call plays faster than the rest: its tests compare profiles that differ by a
 second, or draw and count turns, none checks a latency to the millisecond."""
 """Simulated calls in tests run four times faster than real time (one test runs at 1x)."""
+QUICK_SPEED = 8.0
+"""For the calls simulated afresh by tests that check what is recorded and never a latency
+(a room's name, instrumenting twice, detach...): as fast as the long call is played."""
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -186,6 +189,26 @@ class SimulationCache:
         """The one long call (``LONG_TURNS`` turns) every test that wants many turns shares:
         each distinct simulation costs the suite its whole wall time."""
         return self.recorded("long", turns=LONG_TURNS, profile=profile, speed=LONG_SPEED)
+
+    def longs(self, *profiles: str) -> list[RecordedCall]:
+        """``long(profile)`` for each profile; those not simulated yet are played side by side
+        in one event loop, each with its own session, recorder and sinks, so a test comparing
+        profiles waits for the longest call alone (~25 s for fast and slow, not ~44 s). Each
+        call's callbacks may delay the other's by a few ms (noted in its ``stalls``): nothing
+        for profiles a second apart, whose tests count and compare turns."""
+        options = [{"turns": LONG_TURNS, "profile": p, "speed": LONG_SPEED} for p in profiles]
+        missing = {
+            key: option
+            for key, option in ((("long", *sorted(o.items())), o) for o in options)
+            if key not in self._calls
+        }
+
+        async def together() -> list[RecordedCall]:
+            return list(await asyncio.gather(*(record("long", **o) for o in missing.values())))
+
+        if missing:
+            self._calls.update(zip(missing, asyncio.run(together()), strict=True))
+        return [self.recorded("long", **option) for option in options]
 
 
 @pytest.fixture(scope="session")

@@ -90,7 +90,7 @@ def test_a_prices_file_that_does_not_parse_is_named(
 def test_an_unreadable_privacy_switch_keeps_content_out_of_the_store(
     private_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import TEST_SPEED
+    from tests.conftest import QUICK_SPEED
     from turnscope import simulate
     from turnscope.store import open_for_reading
 
@@ -99,7 +99,7 @@ def test_an_unreadable_privacy_switch_keeps_content_out_of_the_store(
 
     async def scenario() -> None:
         await simulate.run(
-            "basic", speed=TEST_SPEED, on_session=lambda s: handles.append(turnscope.instrument(s))
+            "basic", speed=QUICK_SPEED, on_session=lambda s: handles.append(turnscope.instrument(s))
         )
         assert await handles[0].aflush(timeout=10)
 

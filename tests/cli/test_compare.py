@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 def runs(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
     """One store: a fast run (tag v1), a slow run (tag v2), and the fast run again (tag v1b)."""
     path = tmp_path_factory.mktemp("compare") / "runs.db"
-    fast = simulations.long("fast")
-    slow = simulations.long("slow")
+    fast, slow = simulations.longs("fast", "slow")
     store_as(path, fast, "fast-1", tags=("v1",))
     store_as(path, slow, "slow-1", tags=("v2",))
     store_as(path, fast, "fast-2", tags=("v1b",))

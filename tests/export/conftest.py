@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from livekit.agents import AgentSession
+
+    from tests.conftest import RecordedCall, SimulationCache
 
 PUBLIC, SECRET = "pk-lf-test-public", "sk-lf-test-secret"
 IDENTITY: dict[str, Any] = {
@@ -101,14 +103,62 @@ def export_call(
     return Exported(receiver, simulation, records, handles[0], took, flushed)
 
 
-def export_each(*scenarios: str) -> dict[str, list[ReceivedSpan]]:
-    """The spans of each scenario's call, each exported to the receiver on its own."""
+def replay_call(
+    receiver: OTLPReceiver,
+    recorded: RecordedCall,
+    *,
+    env: dict[str, str] | None = None,
+    flush_timeout: float = 10.0,
+    extra_sinks: list[Any] | None = None,
+) -> Exported:
+    """What ``export_call`` does, with the records of a call the session already simulated
+    handed to the sinks as the recorder hands them over (each turn, then the call; each one
+    delivered before the next comes, as in a live call, where turns are seconds apart): for
+    a test of the set-up and the backend, which never reach into the live session, this costs
+    a few milliseconds instead of a whole call. Configured from the same environment, with
+    the same sinks (``default_sinks()``), pipeline, pricing and identity."""
+    from livekit.agents import AgentSession
+
+    from turnscope.sinks.pipeline import pipeline
+
+    settings = {
+        "LANGFUSE_PUBLIC_KEY": PUBLIC,
+        "LANGFUSE_SECRET_KEY": SECRET,
+        "LANGFUSE_BASE_URL": receiver.url,
+        "TURNSCOPE_DB": "off",
+        **(env or {}),
+    }
+    records = MemorySink()
+
+    async def replay() -> tuple[turnscope.Instrumentation, float, bool]:
+        sinks = [*default_sinks(), records, *(extra_sinks or [])]
+        handle = turnscope.instrument(AgentSession(), sinks=sinks, **IDENTITY)
+        call_id = handle.context.call_id
+        for turn in recorded.turns:
+            handle._emit_turn(replace(turn, call_id=call_id))
+            assert pipeline().drain(10)
+        handle._emit_call(replace(recorded.call, call_id=call_id))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        flushed = await handle.aflush(timeout=flush_timeout)
+        took = loop.time() - started
+        handle.detach()  # the call is over: a later test's update() must not reach it
+        return handle, took, flushed
+
+    with environment(**settings):
+        handle, took, flushed = asyncio.run(replay())
+    return Exported(receiver, recorded.simulation, records, handle, took, flushed)
+
+
+def export_each(simulations: SimulationCache, *scenarios: str) -> dict[str, list[ReceivedSpan]]:
+    """The spans of each scenario's call (the session's simulation of it, replayed into the
+    sinks: ``replay_call``), each exported to the receiver on its own."""
     receiver = OTLPReceiver().start()
     spans = {}
     try:
         for name in scenarios:
             receiver.requests.clear()
-            export_call(receiver, name)
+            replay_call(receiver, simulations.recorded(name))
             spans[name] = receiver.spans()
     finally:
         receiver.stop()
@@ -123,9 +173,10 @@ def langfuse_call() -> Iterator[Exported]:
 
 
 @pytest.fixture(scope="session")
-def call_mode_call() -> Iterator[Exported]:
+def call_mode_call(simulations: SimulationCache) -> Iterator[Exported]:
+    """The same call as ``langfuse_call``'s scenario, replayed with one trace per call."""
     receiver = OTLPReceiver().start()
-    yield export_call(receiver, env={"TURNSCOPE_TRACE_PER": "call"})
+    yield replay_call(receiver, simulations.recorded("basic"), env={"TURNSCOPE_TRACE_PER": "call"})
     receiver.stop()
 
 

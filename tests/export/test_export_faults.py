@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,8 +141,12 @@ def test_a_black_holed_backend_lets_the_process_exit_at_the_flush_timeout(
     healthy = OTLPReceiver().start()
     black_hole = OTLPReceiver(black_hole=True).start()
     try:
-        baseline = _agent_process(healthy, payload, 30, backend)
-        hung = _agent_process(black_hole, payload, turns, backend)
+        # side by side: each waited for by its own thread, which notes when that process
+        # exited; the baseline then exits under the same load as the process it is for
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            baseline_run = pool.submit(_agent_process, healthy, payload, 30, backend)
+            hung_run = pool.submit(_agent_process, black_hole, payload, turns, backend)
+            baseline, hung = baseline_run.result(), hung_run.result()
     finally:
         healthy.stop()
         black_hole.stop()

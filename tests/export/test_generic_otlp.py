@@ -1,4 +1,5 @@
-"""Generic OTLP export (http/protobuf and gRPC), alone or beside Langfuse."""
+"""Generic OTLP export (http/protobuf and gRPC), alone or beside Langfuse: a simulated call's
+records replayed into the sinks each set-up builds (``replay_call``)."""
 
 from __future__ import annotations
 
@@ -8,25 +9,28 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
-from tests.export.conftest import export_call
+from tests.export.conftest import close_meter_providers, replay_call
 from tests.otlp_receiver import OTLPReceiver
 
 if TYPE_CHECKING:
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+    from tests.conftest import SimulationCache
 
-def test_http_otlp_beside_langfuse_gets_the_same_spans() -> None:
+
+def test_http_otlp_beside_langfuse_gets_the_same_spans(simulations: SimulationCache) -> None:
     langfuse, collector = OTLPReceiver().start(), OTLPReceiver().start()
     try:
-        exported = export_call(
+        exported = replay_call(
             langfuse,
-            "tool_with_preamble",
+            simulations.recorded("tool_with_preamble"),
             env={
                 "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
                 "OTEL_EXPORTER_OTLP_HEADERS": "x-team=voice",
             },
         )
     finally:
+        close_meter_providers()  # its metrics go to the collector too: while it answers
         langfuse.stop()
         collector.stop()
     assert exported.flushed
@@ -47,17 +51,17 @@ class _Collector(trace_service_pb2_grpc.TraceServiceServicer):
         return trace_service_pb2.ExportTraceServiceResponse()
 
 
-def test_grpc_otlp() -> None:
+def test_grpc_otlp(simulations: SimulationCache) -> None:
     collector = _Collector()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)  # type: ignore[no-untyped-call]
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
-    unused = OTLPReceiver().start()  # Langfuse off: export_call needs a URL, the keys are unset
+    unused = OTLPReceiver().start()  # Langfuse off: replay_call needs a URL, the keys are unset
     try:
-        exported = export_call(
+        exported = replay_call(
             unused,
-            "tool_with_preamble",
+            simulations.recorded("tool_with_preamble"),
             env={
                 "LANGFUSE_PUBLIC_KEY": "",
                 "LANGFUSE_SECRET_KEY": "",
@@ -67,6 +71,7 @@ def test_grpc_otlp() -> None:
             },
         )
     finally:
+        close_meter_providers()
         server.stop(None)
         unused.stop()
     assert exported.flushed

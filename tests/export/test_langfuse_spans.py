@@ -12,6 +12,7 @@ import pytest
 from tests.export.conftest import IDENTITY, PUBLIC, SECRET
 
 if TYPE_CHECKING:
+    from tests.conftest import SimulationCache
     from tests.export.conftest import Exported
     from tests.otlp_receiver import ReceivedSpan
 
@@ -194,7 +195,7 @@ def test_the_livekit_room_is_trace_metadata_on_every_span() -> None:
 
     receiver = OTLPReceiver().start()
     try:
-        exported = export_call(receiver, "basic", room="support-lobby-7")
+        exported = export_call(receiver, "tool_with_preamble", room="support-lobby-7")
     finally:
         receiver.stop()
     spans = exported.spans()
@@ -286,8 +287,8 @@ def test_numeric_scores_for_turns_and_the_session(langfuse_call: Exported) -> No
     assert len({b["id"] for b in bodies}) == len(bodies)
 
 
-def test_update_changes_what_later_spans_carry() -> None:
-    from tests.export.conftest import export_call
+def test_update_changes_what_later_spans_carry(simulations: SimulationCache) -> None:
+    from tests.export.conftest import replay_call
     from tests.otlp_receiver import OTLPReceiver
 
     class IdentifyAfterFirstTurn:
@@ -308,8 +309,10 @@ def test_update_changes_what_later_spans_carry() -> None:
 
     receiver = OTLPReceiver().start()
     try:
-        exported = export_call(
-            receiver, "tool_with_preamble", extra_sinks=[IdentifyAfterFirstTurn()]
+        exported = replay_call(
+            receiver,
+            simulations.recorded("tool_with_preamble"),
+            extra_sinks=[IdentifyAfterFirstTurn()],
         )
     finally:
         receiver.stop()

@@ -13,7 +13,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 import turnscope
 from tests.conftest import LoopStalls, store_call
-from tests.export.conftest import export_call
+from tests.export.conftest import close_meter_providers, replay_call
 from tests.otlp_receiver import OTLPReceiver
 from turnscope import simulate
 from turnscope.export.emf import DIMENSIONS, EMFSink
@@ -117,15 +117,16 @@ def test_counters_match_the_records(
     assert all("session.id" not in p.attributes for values in points.values() for p in values)
 
 
-def test_metrics_reach_a_configured_otlp_endpoint() -> None:
+def test_metrics_reach_a_configured_otlp_endpoint(simulations: SimulationCache) -> None:
     collector = OTLPReceiver().start()
     try:
-        export_call(
+        replay_call(
             collector,
-            "tool_with_preamble",
+            simulations.recorded("tool_with_preamble"),
             env={"LANGFUSE_PUBLIC_KEY": "", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url},
         )
     finally:
+        close_meter_providers()  # its last export while the collector still answers
         collector.stop()
     names = {
         metric.name

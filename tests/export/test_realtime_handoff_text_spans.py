@@ -10,12 +10,13 @@ import pytest
 from tests.export.conftest import export_each
 
 if TYPE_CHECKING:
+    from tests.conftest import SimulationCache
     from tests.otlp_receiver import ReceivedSpan
 
 
 @pytest.fixture(scope="module")
-def exported() -> dict[str, list[ReceivedSpan]]:
-    return export_each("realtime", "handoff", "text")
+def exported(simulations: SimulationCache) -> dict[str, list[ReceivedSpan]]:
+    return export_each(simulations, "realtime", "handoff", "text")
 
 
 def named(spans: list[ReceivedSpan], name: str) -> list[ReceivedSpan]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.export.conftest import export_call
+from tests.export.conftest import replay_call
 from tests.otlp_receiver import OTLPReceiver
 
 if TYPE_CHECKING:
+    from tests.conftest import SimulationCache
     from tests.export.conftest import Exported
 
 
@@ -18,11 +19,12 @@ def test_without_a_release_service_version_is_left_out(langfuse_call: Exported) 
     assert {r["service.name"] for r in resources} == {"livekit-agent"}
 
 
-def test_a_release_and_an_environment_are_on_every_span() -> None:
+def test_a_release_and_an_environment_are_on_every_span(simulations: SimulationCache) -> None:
     receiver = OTLPReceiver().start()
     try:
-        exported = export_call(
+        exported = replay_call(
             receiver,
+            simulations.recorded("basic"),
             env={"TURNSCOPE_RELEASE": "2026.12.1", "LANGFUSE_TRACING_ENVIRONMENT": "staging"},
         )
     finally:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from click.testing import CliRunner
 
-from tests.export.conftest import PUBLIC, SECRET, close_meter_providers, export_call
+from tests.export.conftest import PUBLIC, SECRET, close_meter_providers, replay_call
 from tests.otlp_receiver import OTLPReceiver
 from turnscope.cli import main
 from turnscope.config import current_settings, mask
@@ -20,6 +20,8 @@ from turnscope.export.metrics import shared_meter_provider
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.conftest import RecordedCall, SimulationCache
 
 LONG_PUBLIC = "pk-lf-00000000-0000-0000-0000-000000001e4f"
 LONG_SECRET = "sk-lf-00000000-0000-0000-0000-000000000a3c"
@@ -30,6 +32,13 @@ def receiver() -> Iterator[OTLPReceiver]:
     started = OTLPReceiver().start()
     yield started
     started.stop()
+
+
+@pytest.fixture
+def call(simulations: SimulationCache) -> RecordedCall:
+    """A call's records, replayed into the sinks each set-up builds: what is checked at run
+    time here is where and how they are sent, which never depends on the live session."""
+    return simulations.recorded("basic")
 
 
 def doctor(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
@@ -66,11 +75,11 @@ def test_a_base_url_with_the_otlp_path_says_what_to_remove_and_works(
 
 
 def test_at_run_time_the_path_is_stripped_with_one_note(
-    receiver: OTLPReceiver, caplog: pytest.LogCaptureFixture
+    receiver: OTLPReceiver, call: RecordedCall, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="turnscope"):
-        exported = export_call(
-            receiver, env={"LANGFUSE_BASE_URL": receiver.url + "/api/public/otel"}
+        exported = replay_call(
+            receiver, call, env={"LANGFUSE_BASE_URL": receiver.url + "/api/public/otel"}
         )
     assert exported.flushed
     assert exported.spans()
@@ -95,7 +104,7 @@ def test_a_base_url_without_a_scheme_gets_https_and_never_a_traceback(
 
 
 def test_at_run_time_a_base_url_without_a_scheme_kills_no_thread(
-    receiver: OTLPReceiver, caplog: pytest.LogCaptureFixture
+    receiver: OTLPReceiver, call: RecordedCall, caplog: pytest.LogCaptureFixture
 ) -> None:
     from opentelemetry.sdk.trace import TracerProvider as SDKTracerProvider
 
@@ -103,8 +112,9 @@ def test_at_run_time_a_base_url_without_a_scheme_kills_no_thread(
 
     host = receiver.url.removeprefix("http://")
     with caplog.at_level(logging.WARNING, logger="turnscope"):
-        exported = export_call(
+        exported = replay_call(
             receiver,
+            call,
             env={"LANGFUSE_BASE_URL": host, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT": "1"},
             flush_timeout=3,
         )
@@ -176,7 +186,10 @@ def test_quotes_or_spaces_in_a_key(
 
 
 def test_an_otlp_endpoint_at_the_same_langfuse_is_warned_and_sent_once(
-    receiver: OTLPReceiver, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    receiver: OTLPReceiver,
+    call: RecordedCall,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     endpoint = receiver.url + "/api/public/otel"
     code, output = doctor(
@@ -191,7 +204,7 @@ def test_an_otlp_endpoint_at_the_same_langfuse_is_warned_and_sent_once(
     assert "every trace would arrive twice; sending each once, to Langfuse" in output
     receiver.requests.clear()
     with caplog.at_level(logging.WARNING, logger="turnscope"):
-        exported = export_call(receiver, env={"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
+        exported = replay_call(receiver, call, env={"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
     ids = [s.span_id for s in exported.spans()]
     assert ids
     assert len(ids) == len(set(ids))  # every span once
@@ -230,15 +243,16 @@ def test_credentials_in_a_url_are_never_shown(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_credentials_in_a_url_stay_out_of_run_time_warnings(
-    caplog: pytest.LogCaptureFixture,
+    call: RecordedCall, caplog: pytest.LogCaptureFixture
 ) -> None:
     broken = OTLPReceiver(status=500).start()
     try:
         port = broken.url.rsplit(":", 1)[1]
         endpoint = f"http://collector-user:hunter2-secret@127.0.0.1:{port}"
         with caplog.at_level(logging.WARNING):
-            export_call(
+            replay_call(
                 broken,
+                call,
                 env={
                     "LANGFUSE_PUBLIC_KEY": "",
                     "LANGFUSE_SECRET_KEY": "",

@@ -9,12 +9,13 @@ import pytest
 from tests.export.conftest import export_each
 
 if TYPE_CHECKING:
+    from tests.conftest import SimulationCache
     from tests.otlp_receiver import ReceivedSpan
 
 
 @pytest.fixture(scope="module")
-def exported() -> dict[str, list[ReceivedSpan]]:
-    return export_each("errors", "falseint", "away", "bargein")
+def exported(simulations: SimulationCache) -> dict[str, list[ReceivedSpan]]:
+    return export_each(simulations, "errors", "falseint", "away", "bargein")
 
 
 def summary(call: list[ReceivedSpan]) -> ReceivedSpan:

@@ -12,7 +12,7 @@ import pytest
 from livekit.agents import AgentSession
 
 import turnscope
-from tests.conftest import livekit_has
+from tests.conftest import QUICK_SPEED, livekit_has
 from turnscope import events
 from turnscope.livekit.adapter import LiveKitAdapter
 from turnscope.sinks.memory import MemorySink
@@ -60,7 +60,7 @@ def test_instrumenting_twice_returns_the_same_handle_and_records_once(
     from turnscope import simulate
 
     async def scenario() -> None:
-        await simulate.run("tool_with_preamble", speed=4, on_session=attach_twice)
+        await simulate.run("tool_with_preamble", speed=QUICK_SPEED, on_session=attach_twice)
         await handles[0].aflush(timeout=10)
 
     asyncio.run(scenario())
@@ -79,7 +79,8 @@ def test_detach_stops_recording() -> None:
 
     from turnscope import simulate
 
-    asyncio.run(simulate.run("tool_with_preamble", speed=4, on_session=attach_then_detach))
+    call = simulate.run("tool_with_preamble", speed=QUICK_SPEED, on_session=attach_then_detach)
+    asyncio.run(call)
     assert sink.turns == []
     assert sink.calls == []
     assert handles[0].internal_errors == []
@@ -200,7 +201,7 @@ def test_a_failing_part_of_the_set_up_is_left_out_once_and_the_rest_runs(
             handles.append(turnscope.instrument(session))
             handles.append(turnscope.instrument(AgentSession()))  # a second session: no new line
 
-        await simulate.run("tool_with_preamble", speed=4, on_session=attach)
+        await simulate.run("tool_with_preamble", speed=QUICK_SPEED, on_session=attach)
         assert await handles[0].aflush(timeout=10)
 
     with caplog.at_level(logging.WARNING, logger="turnscope"):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from click.testing import CliRunner
 
 import turnscope
-from tests.conftest import TEST_SPEED
+from tests.conftest import QUICK_SPEED
 from turnscope import events, simulate
 from turnscope.cli import main
 from turnscope.livekit.adapter import LiveKitAdapter
@@ -55,7 +55,7 @@ async def _record_in_room(
         else:
             session.on(join_on, lambda _: attach(session))  # type: ignore[arg-type]
 
-    result = await simulate.run("basic", on_session=on_session, speed=TEST_SPEED, room=ROOM)
+    result = await simulate.run("basic", on_session=on_session, speed=QUICK_SPEED, room=ROOM)
     assert await handles[0].aflush(timeout=10)
     assert store.close(timeout=10)
     return result, sink, seen, handles[0]
@@ -129,7 +129,7 @@ def test_a_room_connected_after_start_is_recorded_once_it_has_a_name() -> None:
         session.on("agent_state_changed", connect_late)
 
     async def run() -> None:
-        await simulate.run("basic", on_session=on_session, speed=TEST_SPEED, room="")
+        await simulate.run("basic", on_session=on_session, speed=QUICK_SPEED, room="")
         assert await handles[0].aflush(timeout=10)
 
     asyncio.run(run())

@@ -205,6 +205,43 @@ def test_several_calls_each_get_a_timeline_with_errors_interruptions_and_state(
     assert "interruptions 1" in summaries[1]
 
 
+@pytest.mark.parametrize(
+    ("p50", "p95"),
+    [(0.1774996, 0.0625), (0.0625, 0.1774996)],  # a value just under .5 ms; an exact tie
+)
+def test_the_page_rounds_each_number_once_as_the_terminal_does(
+    stores: Stores, open_report: OpenedReport, tmp_path: Path, p50: float, p95: float
+) -> None:
+    """0.1774996 s is 177 ms in the terminal; rounded to 10 µs first and then again in the
+    page it showed 178. 62.5 ms is a tie: 62 in both (the even one), not 63 in the page."""
+    import shutil
+    import sqlite3
+
+    from turnscope.report.text import ms
+
+    copy = tmp_path / "rounding.db"
+    shutil.copy(stores.troubled, copy)
+    with sqlite3.connect(copy) as db:
+        (summary,) = db.execute("SELECT summary FROM calls ORDER BY started_at LIMIT 1").fetchone()
+        changed = {**json.loads(summary), "e2e_p50": p50, "e2e_p95": p95}
+        db.execute(
+            "UPDATE calls SET summary = ? WHERE call_id = "
+            "(SELECT call_id FROM calls ORDER BY started_at LIMIT 1)",
+            (json.dumps(changed),),
+        )
+    page = open_report.page
+    page.goto(_html_report(copy, "--last", "2").as_uri())
+    assert open_report.errors == []
+    headings = [h.strip(" ▼▲") for h in page.locator("table.calls-overview th").all_text_contents()]
+    cells = [
+        row.locator("td").all_text_contents()
+        for row in page.locator("table.calls-overview tbody tr").all()
+    ]
+    shown = {(row[headings.index("e2e p50")], row[headings.index("e2e p95")]) for row in cells}
+    assert (f"{ms(p50)} ms", f"{ms(p95)} ms") in shown
+    assert {ms(0.1774996), ms(0.0625)} == {"177", "62"}
+
+
 def test_overview_sorts_parts_keep_their_colour_and_timelines_share_a_scale(
     stores: Stores, open_report: OpenedReport
 ) -> None:

@@ -55,18 +55,22 @@ def _trend(calls: list[dict[str, Any]], turns: list[dict[str, Any]]) -> dict[str
     return {
         "by": by,
         "periods": [
-            {k: (_num(v, 8) if isinstance(v, float) else v) for k, v in p.as_dict().items()}
+            {k: (_num(v) if isinstance(v, float) else v) for k, v in p.as_dict().items()}
             for p in trend_of(calls, turns, by)
         ],
     }
 
 
-def _num(value: Any, digits: int = 5) -> float | None:
-    """A finite number rounded to keep the file small (10 µs for seconds), else None."""
+def _num(value: Any, digits: int | None = None) -> float | None:
+    """A finite number, else None; rounded to ``digits`` only where the page shows it no
+    finer than that. A value the page shows as whole ms or dollars goes unrounded: rounded
+    twice (here, then in the page) it could show 178 ms where the terminal shows 177."""
     if value is None:
         return None
     number = float(value)
-    return round(number, digits) if math.isfinite(number) else None
+    if not math.isfinite(number):
+        return None
+    return number if digits is None else round(number, digits)
 
 
 def _call(
@@ -84,10 +88,10 @@ def _call(
         "room": call.get("room"),
         "user_id": call.get("user_id"),
         "started_at": _num(call.get("started_at"), 3),
-        "duration": _num(duration, 3),
+        "duration": _num(duration),
         "close_reason": call.get("close_reason"),
-        "cost_usd": _num(call.get("cost_usd"), 8),
-        "cost_idle_stt": _num(call.get("cost_idle_stt"), 8),
+        "cost_usd": _num(call.get("cost_usd")),
+        "cost_idle_stt": _num(call.get("cost_idle_stt")),
         "cost_by_component": call.get("cost_by_component") or {},
         "cost_by_model": call.get("cost_by_model") or {},
         "unpriced": call.get("unpriced") or [],
@@ -119,7 +123,7 @@ def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:
         "source": turn["source"],
         "outcome": turn["outcome"],
         "interrupted": bool(turn["interrupted"]),
-        "heard": _num(turn.get("heard_seconds"), 3),
+        "heard": _num(turn.get("heard_seconds")),
         "preemptive": bool(turn["preemptive"]),
         "discarded": turn["discarded_attempts"],
         "tools": turn["tools"],
@@ -128,7 +132,7 @@ def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:
         **{part: _num(turn[part]) for part in BREAKDOWN_COLUMNS},
         "user": turn["user_text"],
         "agent": turn["agent_text"],
-        "cost": _num(turn.get("cost_usd"), 8),
+        "cost": _num(turn.get("cost_usd")),
         "unpriced": bool(turn.get("unpriced")),
         "suspect": turn.get("suspect") or [],
         "unknown": turn.get("unknown") or {},
@@ -165,8 +169,8 @@ def _distributions(connection: sqlite3.Connection, call_ids: list[str]) -> list[
                 "metric": name,
                 "label": metric.label,
                 "count": dist.count,
-                **{f"p{p}": _num(v * 1000, 2) for p, v in dist.percentiles.items()},
-                "max": _num(dist.maximum * 1000, 2),
+                **{f"p{p}": _num(v * 1000) for p, v in dist.percentiles.items()},
+                "max": _num(dist.maximum * 1000),
                 "edges": [_num(e, 9) for e in edges.tolist()],  # even µs-wide bins differ
                 "counts": counts.tolist(),
             }
@@ -187,8 +191,8 @@ def _cost(calls: list[dict[str, Any]]) -> dict[str, Any]:
         unpriced.update(call.get("unpriced") or [])
     priced = [c["cost_usd"] for c in calls if c.get("cost_usd") is not None]
     return {
-        "total": _num(sum(priced), 8) if priced else None,
-        "by_component": {k: _num(v, 8) for k, v in sorted(by_component.items())},
-        "by_model": {k: _num(v, 8) for k, v in sorted(by_model.items(), key=lambda kv: -kv[1])},
+        "total": _num(sum(priced)) if priced else None,
+        "by_component": {k: _num(v) for k, v in sorted(by_component.items())},
+        "by_model": {k: _num(v) for k, v in sorted(by_model.items(), key=lambda kv: -kv[1])},
         "unpriced": sorted(unpriced),
     }

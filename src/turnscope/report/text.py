@@ -73,7 +73,11 @@ def _suspect_field(turn: dict[str, Any], field: str) -> bool:
 
 
 def ms(seconds: float | None) -> str:
-    return "–" if seconds is None else f"{seconds * 1000:.0f}"
+    """Whole milliseconds, the nearest (a tie to the even one); never "-0"."""
+    if seconds is None:
+        return "–"
+    shown = f"{seconds * 1000:.0f}"
+    return "0" if shown == "-0" else shown
 
 
 def usd(amount: float | None) -> str:

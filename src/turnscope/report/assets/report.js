@@ -38,8 +38,15 @@
   function add(parent, tag, className, text) {
     return parent.appendChild(el(tag, className, text));
   }
+  // Whole numbers as the terminal report rounds them (Python's format: the nearest, a tie
+  // to the even one), from the same unrounded value: both sides show the same digits.
+  function whole(value) {
+    const nearest = Math.round(value);
+    const rounded = Math.abs(value % 1) === 0.5 && nearest % 2 !== 0 ? nearest - 1 : nearest;
+    return rounded === 0 ? 0 : rounded; // never "-0"
+  }
   function ms(seconds) {
-    return seconds === null || seconds === undefined ? "–" : Math.round(seconds * 1000) + " ms";
+    return seconds === null || seconds === undefined ? "–" : whole(seconds * 1000) + " ms";
   }
   function usd(amount) {
     if (amount === null || amount === undefined) return "–";
@@ -417,7 +424,7 @@
   add(aggregate, "h3", "", "percentiles (ms)");
   table(aggregate, ["metric", "n", "p50", "p90", "p95", "p99", "max"],
     data.distributions.map((d) => [d.label, d.count].concat(
-      [d.p50, d.p90, d.p95, d.p99, d.max].map((v) => Math.round(v)))),
+      [d.p50, d.p90, d.p95, d.p99, d.max].map(whole))),
     [false, true, true, true, true, true, true]).className = "percentiles";
 
   function trendChart() {
