@@ -12,7 +12,7 @@ import pytest
 
 from turnscope.records import CallContext
 from turnscope.store import open_for_reading, open_for_writing
-from turnscope.store.inserts import MAX_VARIABLES, insert
+from turnscope.store.inserts import MAX_VARIABLES, MOST_VARIABLES, _variables, insert
 from turnscope.store.rows import CALL_END_SQL, CALL_START_SQL, COMPONENT_SQL, EVENT_SQL, TURN_SQL
 from turnscope.store.writer import LocalStore
 
@@ -86,6 +86,11 @@ def _statements(db: sqlite3.Connection, seed: int) -> list[Statement]:
     return found
 
 
+def _flat(rows: list[tuple[Any, ...]]) -> list[Any]:
+    """Rows as the writer queues them: their values one row after another."""
+    return [value for row in rows for value in row]
+
+
 def _dump(db: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
     return {
         table: db.execute(
@@ -107,7 +112,7 @@ def test_a_batch_is_stored_as_one_executemany_per_record_stores_it(
     fast, plain = open_for_writing(tmp_path / "fast.db"), open_for_writing(tmp_path / "plain.db")
     statements = _statements(fast, seed)
     fast.execute("BEGIN")
-    insert(fast, statements)
+    insert(fast, [(sql, _flat(rows)) for sql, rows in statements])
     fast.execute("COMMIT")
     plain.execute("BEGIN")
     for sql, rows in statements:
@@ -119,21 +124,69 @@ def test_a_batch_is_stored_as_one_executemany_per_record_stores_it(
         assert got[table] == want[table], table
 
 
-def test_rows_fill_many_row_statements_within_sqlites_limit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("seed", range(6))
+def test_calls_started_and_ended_in_one_batch_go_in_two_statements_storing_the_same(
+    tmp_path: Path, seed: int
+) -> None:
+    """The usual batch: calls ending (some started in an earlier batch), others starting and
+    ending. Their starts go in one statement and their ends in another, and store exactly
+    what one executemany per record stores (same rows, same rowids) — also when an end
+    inserts its call (its start was lost) before other calls start."""
+    fast, plain = open_for_writing(tmp_path / "fast.db"), open_for_writing(tmp_path / "plain.db")
+    rng = random.Random(seed)
+    columns = {sql: _columns(fast, sql) for sql in (CALL_START_SQL, CALL_END_SQL)}
+    earlier = [
+        (CALL_START_SQL, [_row(rng, columns[CALL_START_SQL], f"old-{n}", "s")]) for n in range(3)
+    ]
+    batch: list[Statement] = [
+        (CALL_END_SQL, [_row(rng, columns[CALL_END_SQL], f"old-{n}", "s")]) for n in range(3)
+    ]
+    for n in range(rng.randrange(2, 30)):
+        for sql in (CALL_START_SQL, CALL_START_SQL, CALL_END_SQL)[rng.randrange(2) :]:
+            batch.append((sql, [_row(rng, columns[sql], f"new-{n}", "s")]))
+    rng.shuffle(batch[:3])
+    lost = seed % 2 == 1  # a call whose start never reached the store: its end inserts it
+    if lost:
+        batch.insert(1, (CALL_END_SQL, [_row(rng, columns[CALL_END_SQL], "lost", "s")]))
+    traced: list[str] = []
+    fast.set_trace_callback(traced.append)
+    for db, statements in ((fast, earlier), (fast, batch)):
+        db.execute("BEGIN")
+        insert(db, [(sql, _flat(rows)) for sql, rows in statements])
+        db.execute("COMMIT")
+    for statements in (earlier, batch):
+        plain.execute("BEGIN")
+        for sql, rows in statements:
+            plain.executemany(sql, rows)
+        plain.execute("COMMIT")
+    assert _dump(fast) == _dump(plain)
+    writes = [s for s in traced if s.startswith("INSERT INTO calls")]
+    if not lost:  # else merging would insert "lost" after the new calls: runs in order
+        assert len(writes) <= 3 + 2 * len(batch).bit_length()  # few power-of-two statements
+
+
+@pytest.mark.parametrize("total", [1000, 1, 37])
+def test_rows_fill_many_row_statements_within_sqlites_limit(tmp_path: Path, total: int) -> None:
+    """A run of rows goes in a few statements (no row alone through executemany, which
+    hands Python's lock back and forth per row), each within this SQLite's variable limit
+    and of a few sizes only (each prepared once)."""
     db = open_for_writing(tmp_path / "s.db")
     width = EVENT_SQL.count("?")
-    rows = [("c", n, float(n), "error", None, None, f"m{n}", 1, None) for n in range(1000)]
+    rows = [("c", n, float(n), "error", None, None, f"m{n}", 1, None) for n in range(total)]
     traced: list[str] = []
     db.set_trace_callback(traced.append)
     db.execute("BEGIN")
-    insert(db, [(EVENT_SQL, rows[:500]), (EVENT_SQL, rows[500:])])
+    insert(db, [(EVENT_SQL, _flat(rows[: total // 2])), (EVENT_SQL, _flat(rows[total // 2 :]))])
     db.execute("COMMIT")
-    many = [s for s in traced if s.startswith("INSERT")]
-    per = MAX_VARIABLES // width
-    assert len(many) < 1000 // per + 2  # a statement per full chunk, the rest once each
-    assert all(s.count("?") <= MAX_VARIABLES for s in many)
+    rows_of = [s.count("'error'") for s in traced if s.startswith("INSERT")]  # SQL as run
+    limit = _variables(db)
+    assert MAX_VARIABLES <= limit <= MOST_VARIABLES
+    assert len(rows_of) <= total * width // limit + total.bit_length()
+    assert all(rows * width <= limit for rows in rows_of)
+    assert len(set(rows_of)) <= (limit // width).bit_length()
+    assert sum(rows_of) == total
     stored = db.execute("SELECT turn, message, component IS NULL FROM events ORDER BY rowid")
-    assert stored.fetchall() == [(n, f"m{n}", 1) for n in range(1000)]
+    assert stored.fetchall() == [(n, f"m{n}", 1) for n in range(total)]
 
 
 def test_a_bad_value_among_many_rows_loses_that_record_alone(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import sqlite3
 import stat
@@ -57,8 +58,11 @@ def test_a_call_lands_in_calls_turns_components_and_events(
     assert (recorded.call.cost.total or 0) > 0
     assert call_cost[0] == recorded.call.cost.total
     assert "api.openai.com/gpt-4o-mini" in call_cost[1]
-    states = db.execute("SELECT COUNT(*) FROM events WHERE kind = 'agent_state'").fetchone()[0]
-    assert states == len(recorded.call.agent_states) > 0
+    (user, agent) = db.execute("SELECT user_states, agent_states FROM calls").fetchone()
+    assert json.loads(agent) == [[at, s] for at, s in recorded.call.agent_states]
+    assert json.loads(user) == [[at, s] for at, s in recorded.call.user_states]
+    assert len(recorded.call.agent_states) > 0
+    assert len(recorded.call.user_states) > 0
 
 
 def test_the_file_is_private_and_migrations_are_recorded(tmp_path: Path) -> None:

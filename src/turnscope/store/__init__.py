@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from turnscope.store.histograms import ensure as ensure_histograms
-from turnscope.store.migrations import MIGRATIONS
+from turnscope.store.migrations import AFTER, MIGRATIONS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -125,7 +125,8 @@ def open_for_reading(path: Path, *, upgrade: bool = True) -> sqlite3.Connection:
 def _upgrade(path: Path, version: int) -> None:
     """Migrate a store an older turnscope wrote, as its next write would: the readers query
     today's columns (a report over last month's store must not fail on a column added
-    since). Migrations only add, each in its own transaction."""
+    since). Migrations only add (10 moves state changes from `events` into their calls'
+    rows, losing nothing), each in its own transaction."""
     try:
         open_for_writing(path).close()
     except (OSError, sqlite3.Error) as error:
@@ -161,6 +162,8 @@ def migrate(connection: sqlite3.Connection) -> None:
                 for statement in script.split(";\n"):
                     if statement.strip():
                         connection.execute(statement)
+                if version in AFTER:
+                    AFTER[version](connection)
                 connection.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (version, time.time()),

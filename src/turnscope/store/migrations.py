@@ -6,7 +6,14 @@ plain SQL over them.
 
 from __future__ import annotations
 
-__all__ = ["BREAKDOWN_COLUMNS", "MIGRATIONS"]
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable
+
+__all__ = ["AFTER", "BREAKDOWN_COLUMNS", "MIGRATIONS"]
 
 BREAKDOWN_COLUMNS = (
     "endpointing",
@@ -234,4 +241,47 @@ ALTER TABLE calls ADD COLUMN room TEXT
 without a room (console or text mode) and for calls recorded before this migration: what
 ``--call`` finds a call by, after its id and its session id."""
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
+_V10 = """
+ALTER TABLE calls ADD COLUMN user_states TEXT;
+ALTER TABLE calls ADD COLUMN agent_states TEXT
+"""
+"""10 (issue 21): a call's user and agent state changes (``Call.user_states`` /
+``Call.agent_states``), one compact JSON array per call, ``[[at,state],...]`` in the order
+they happened (``at`` in seconds, as recorded); NULL when the call had none, and while it is
+still open. They were one ``events`` row each (kind ``user_state`` / ``agent_state``): five a turn,
+a quarter of the store's bytes, and a fifth of the writer's time. ``_move_states`` moves an
+older store's rows into these columns, in the same transaction."""
+
+
+def _move_states(connection: sqlite3.Connection) -> None:
+    """Each call's ``user_state`` / ``agent_state`` events into its new columns (their
+    order kept: the order the writer inserted them), then those events deleted. In Python,
+    not SQL: SQLite's JSON functions print a REAL with 15 digits, and a timestamp needs 17."""
+    rows = connection.execute(
+        "SELECT call_id, kind, at, detail FROM events "
+        "WHERE kind IN ('user_state', 'agent_state') ORDER BY call_id, rowid"
+    )
+    found: dict[str, dict[str, list[tuple[float, str]]]] = {}
+    for call_id, kind, at, detail in rows:
+        found.setdefault(call_id, {}).setdefault(kind, []).append((at, detail))
+    connection.executemany(
+        "UPDATE calls SET user_states = ?, agent_states = ? WHERE call_id = ?",
+        [
+            (_json(kinds.get("user_state")), _json(kinds.get("agent_state")), call_id)
+            for call_id, kinds in found.items()
+        ],
+    )
+    connection.execute(
+        "DELETE FROM events WHERE kind IN ('user_state', 'agent_state') "
+        "AND call_id IN (SELECT call_id FROM calls)"
+    )
+
+
+def _json(states: list[tuple[float, str]] | None) -> str | None:
+    return json.dumps(states, separators=(",", ":")) if states else None
+
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10)
+
+AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {10: _move_states}
+"""What a migration (by number) also does in Python once its SQL ran, in its transaction."""

@@ -9,6 +9,7 @@ import time
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from turnscope import records
 from turnscope.records import MODEL_KINDS
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
@@ -34,6 +35,7 @@ __all__ = [
     "call_start_row",
     "component_rows",
     "event_rows",
+    "states_json",
     "suspect_json",
     "turn_error_rows",
     "turn_row",
@@ -53,8 +55,8 @@ CALL_END_SQL = """
 INSERT INTO calls (call_id, session_id, started_at, ended_at, turns, close_reason, close_error,
     stt_audio, idle_stt_audio, late_events, dropped_events, unattributed_requests, recorded_at,
     cost_usd, cost_idle_stt, cost_by_component, cost_by_model, unpriced, summary,
-    suspect, unknown, stt_repeated_reports, joined_late)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    suspect, unknown, stt_repeated_reports, joined_late, user_states, agent_states)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (call_id) DO UPDATE SET
     started_at = excluded.started_at, ended_at = excluded.ended_at, turns = excluded.turns,
     close_reason = excluded.close_reason, close_error = excluded.close_error,
@@ -65,7 +67,8 @@ ON CONFLICT (call_id) DO UPDATE SET
     cost_by_component = excluded.cost_by_component, cost_by_model = excluded.cost_by_model,
     unpriced = excluded.unpriced, summary = excluded.summary,
     suspect = excluded.suspect, unknown = excluded.unknown,
-    stt_repeated_reports = excluded.stt_repeated_reports, joined_late = excluded.joined_late
+    stt_repeated_reports = excluded.stt_repeated_reports, joined_late = excluded.joined_late,
+    user_states = excluded.user_states, agent_states = excluded.agent_states
 """
 
 _TURN_COLUMNS = (
@@ -138,7 +141,15 @@ def call_end_row(call: Call, session_id: str) -> tuple[Any, ...]:
         unknown_json(call.unknown),
         call.stt_duplicates,
         int(call.joined_late),
+        states_json(call.user_states),
+        states_json(call.agent_states),
     )
+
+
+def states_json(states: tuple[tuple[float, str], ...]) -> str | None:
+    """A call's state changes as stored (``calls.user_states`` / ``agent_states``): compact
+    JSON ``[[at,state],...]`` in order, ``at`` in seconds as recorded; NULL when none."""
+    return json.dumps(states, separators=(",", ":")) if states else None
 
 
 def suspect_json(suspect: tuple[Suspect, ...]) -> str | None:
@@ -154,12 +165,17 @@ def unknown_json(unknown: tuple[Unknown, ...]) -> str | None:
 
 
 def summary_dict(summary: CallSummary) -> dict[str, Any]:
-    """The call summary as plain JSON (pairs become objects)."""
-    found = dataclasses.asdict(summary)
+    """The call summary as plain JSON (pairs become objects). Its fields are plain values and
+    tuples of them: read one by one (``dataclasses.asdict`` deep-copies each, for nothing)."""
+    found = dict(zip(_SUMMARY_FIELDS, _SUMMARY(summary), strict=True))
     for key in ("errors_by_component", "user_time_in_state", "agent_time_in_state"):
         found[key] = dict(found[key])
     found["away_episodes"] = [list(e) for e in found["away_episodes"]]
     return found
+
+
+_SUMMARY_FIELDS = tuple(f.name for f in dataclasses.fields(records.CallSummary))
+_SUMMARY = attrgetter(*_SUMMARY_FIELDS)
 
 
 def _call_cost(call: Call) -> tuple[Any, ...]:
@@ -273,22 +289,21 @@ def _turn_cost(turn: Turn) -> tuple[Any, ...]:
 
 
 def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]]:
+    call_id, index = turn.call_id, turn.index
     rows: list[tuple[Any, ...]] = [
         (
-            turn.call_id, turn.index, r.kind, r.request_id, None, r.provider, r.model,
-            r.started_at, r.ended_at, r.duration, r.ttft, r.ttfb, int(r.cancelled),
-            int(r.discarded), r.prompt_tokens, r.cached_tokens, r.cache_creation_tokens,
-            r.completion_tokens, r.reasoning_tokens, r.total_tokens, r.tokens_per_second,
-            r.characters, r.audio_duration, r.metered_audio, int(r.streamed), None, None,
+            call_id, index, *_REQUEST_IDS(r), None, *_REQUEST_TIMES(r), int(r.cancelled),
+            int(r.discarded), *_REQUEST_USAGE(r), int(r.streamed), None, None,
             r.output if capture_content else None, r.input if capture_content else None,
-            r.cost_usd, r.input_audio_tokens, r.cached_audio_tokens, r.output_audio_tokens,
-            suspect_json(r.suspect), unknown_json(r.unknown),
+            *_REQUEST_COSTS(r),
+            suspect_json(r.suspect) if r.suspect else None,
+            unknown_json(r.unknown) if r.unknown else None,
         )
         for r in turn.requests
     ]  # fmt: skip
     rows += [
         (
-            turn.call_id, turn.index, "tool", t.call_id, t.name, None, None, t.started_at,
+            call_id, index, "tool", t.call_id, t.name, None, None, t.started_at,
             t.ended_at, _tool_duration(t),
             None, None, 0, 0, 0, 0, 0, 0, 0, 0, None, 0, None, None, 0, t.status,
             t.arguments if capture_content else None, t.output if capture_content else None,
@@ -297,6 +312,21 @@ def component_rows(turn: Turn, *, capture_content: bool) -> list[tuple[Any, ...]
         for t in turn.tools
     ]  # fmt: skip
     return rows
+
+
+# a request's columns that are its fields as they are, in the order of _COMPONENT_COLUMNS
+_REQUEST_IDS = attrgetter("kind", "request_id")
+_REQUEST_TIMES = attrgetter(
+    "provider", "model", "started_at", "ended_at", "duration", "ttft", "ttfb"
+)
+_REQUEST_USAGE = attrgetter(
+    "prompt_tokens", "cached_tokens", "cache_creation_tokens", "completion_tokens",
+    "reasoning_tokens", "total_tokens", "tokens_per_second", "characters", "audio_duration",
+    "metered_audio",
+)  # fmt: skip
+_REQUEST_COSTS = attrgetter(
+    "cost_usd", "input_audio_tokens", "cached_audio_tokens", "output_audio_tokens"
+)
 
 
 def _tool_duration(tool: ToolRecord) -> float | None:
@@ -308,22 +338,15 @@ def _tool_duration(tool: ToolRecord) -> float | None:
 
 
 def event_rows(call: Call) -> list[tuple[Any, ...]]:
-    """The call's own errors (those that hit no turn), state changes, false interruptions
-    and handoffs (``detail`` the new agent, ``message`` the one before)."""
+    """The call's own errors (those that hit no turn), false interruptions and handoffs
+    (``detail`` the new agent, ``message`` the one before). Its state changes are columns of
+    its ``calls`` row (``states_json``)."""
     rows: list[tuple[Any, ...]] = []
     rows += [
         (call.call_id, None, e.at, "error", e.component, e.error_type, e.message,
          int(e.recoverable), e.request_id)
         for e in call.errors
     ]  # fmt: skip
-    rows += [
-        (call.call_id, None, at, "user_state", None, s, None, None, None)
-        for at, s in call.user_states
-    ]
-    rows += [
-        (call.call_id, None, at, "agent_state", None, s, None, None, None)
-        for at, s in call.agent_states
-    ]
     rows += [
         (call.call_id, None, at, "false_interruption", None,
          "resumed" if resumed else "not_resumed", None, None, None)

@@ -13,6 +13,7 @@ import queue
 import sqlite3
 import threading
 import time
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from turnscope.store import StoreError, histograms, open_for_writing
@@ -62,15 +63,23 @@ _RECORD_ERRORS = (
 """What one record's values can make a write raise: that record is dropped, not the store."""
 
 
-_Record = tuple[tuple[str, tuple[tuple[Any, ...], ...]], ...]
-"""One record's rows: ``(sql, rows)`` per statement, in order. Tuples of plain values only, so
-Python's garbage collector stops tracking a queued record after its first pass — a full
-queue then costs the process's collections nothing (lists would be walked every time)."""
+_Record = tuple[Any, ...]
+"""One record: ``(sql, values, sql, values, ...)``, per statement the values of all its rows
+one after another in one flat tuple (``store.inserts``). Only two levels of tuples of plain
+values, so Python's garbage collector stops tracking a queued record within its first two
+passes (a pass sees a tuple before the tuples it holds, and untracks a tuple only once what
+it holds is untracked: each level of nesting costs a pass). Records nested deeper outlived
+those passes still tracked, reached the oldest generation, and made the collector walk the
+whole process's heap (every object of the agent) every few thousand turns."""
 
 
 def _record(*statements: tuple[str, Iterable[tuple[Any, ...]]]) -> _Record:
-    # built inside out (the outer tuple last), so one pass of the collector untracks it whole
-    return tuple([(sql, tuple(rows)) for sql, rows in statements if rows])
+    found: list[Any] = []
+    for sql, rows in statements:
+        values = tuple(chain.from_iterable(rows))
+        if values:
+            found += (sql, values)
+    return tuple(found)
 
 
 _shared: dict[tuple[str, bool], LocalStore] = {}
@@ -120,13 +129,13 @@ class LocalStore:
 
     def on_turn(self, turn: Turn) -> None:
         capture = self.capture_content
-        self._put(
-            _record(
-                (TURN_SQL, [turn_row(turn, capture_content=capture)]),
-                (COMPONENT_SQL, component_rows(turn, capture_content=capture)),
-                (EVENT_SQL, turn_error_rows(turn)),
-            )
-        )
+        record: _Record = (TURN_SQL, turn_row(turn, capture_content=capture))
+        if turn.requests or turn.tools:
+            rows = component_rows(turn, capture_content=capture)
+            record += (COMPONENT_SQL, tuple(chain.from_iterable(rows)))
+        if turn.errors:
+            record += (EVENT_SQL, tuple(chain.from_iterable(turn_error_rows(turn))))
+        self._put(record)
 
     def on_call(self, call: Call) -> None:
         session_id = self._sessions.pop(call.call_id, call.call_id)
@@ -316,13 +325,18 @@ def _transaction(connection: sqlite3.Connection, batch: list[_Record]) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
         marks = histograms.mark(connection)
-        insert(connection, (statement for record in batch for statement in record))
+        insert(connection, (pair for record in batch for pair in _statements(record)))
         histograms.add_since(connection, marks)  # the same transaction: never half-counted
         connection.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):
             connection.execute("ROLLBACK")
         raise
+
+
+def _statements(record: _Record) -> Iterable[tuple[str, tuple[Any, ...]]]:
+    """A record's ``(sql, values)`` pairs."""
+    return zip(record[::2], record[1::2], strict=True)
 
 
 def _busy(error: BaseException) -> bool:
