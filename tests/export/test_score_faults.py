@@ -4,6 +4,7 @@ spans, bounded, and counted — never fire-and-forget."""
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -118,7 +119,10 @@ def test_a_backend_refusing_the_connection_is_named_so_and_retried(
     with caplog.at_level(logging.WARNING, logger="turnscope"):
         poster = ScorePoster(LangfuseSettings(PUBLIC, SECRET, url))
         poster.put(Score("e2e", 0.5, "room-42", trace_id=f"{1:032x}"))
-        assert not poster.flush(0.5)
+        deadline = time.monotonic() + 30  # the first post waits for its batch to fill
+        while url not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not poster.flush(0.2)
     (line,) = [r.getMessage() for r in caplog.records if url in r.getMessage()]
     assert "connection refused: nothing listens at that host and port" in line
     assert "no answer in time" not in line
