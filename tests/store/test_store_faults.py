@@ -271,3 +271,36 @@ def test_the_db_file_alone_holds_every_record_once_flushed(
         not path.with_name("live.db-wal").exists()
         or path.with_name("live.db-wal").stat().st_size == 0
     )
+
+
+def test_a_store_another_process_is_creating_is_not_taken_for_a_foreign_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Four agent processes starting at once: the first has made the migrations' table and
+    not yet committed its first migration when another opens the file. That one must wait
+    and write, not turn its store off as "another program's database" (it lost a quarter of
+    the calls once in CI)."""
+    path = tmp_path / "shared.db"
+    first = sqlite3.connect(path)
+    first.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
+    first.commit()  # where the first process stands when the second one looks
+    first.close()
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        store = LocalStore(path)
+        store.start_call(CallContext(call_id="c", session_id="c"))
+        assert store.close(timeout=10)
+    assert not store._disabled
+    assert not [r for r in caplog.records if r.name == "turnscope"]
+    assert open_for_reading(path).execute("SELECT call_id FROM calls").fetchall() == [("c",)]
+
+
+def test_a_foreign_database_with_a_migrations_table_is_still_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    theirs = tmp_path / "app.db"
+    db = sqlite3.connect(theirs)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
+    db.execute("CREATE TABLE users (name TEXT)")
+    db.commit()
+    db.close()
+    _refused(theirs, caplog, says="another program's SQLite database")

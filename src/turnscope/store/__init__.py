@@ -86,10 +86,13 @@ def _refuse_foreign_file(path: Path) -> None:
 
 
 def _refuse_foreign_database(connection: sqlite3.Connection, path: Path) -> None:
+    """A database with tables but no turnscope schema is another program's. Only an empty
+    ``schema_migrations`` is ours: another process creating the store at this moment (it
+    makes that table, then each migration in its own transaction; ``migrate`` waits for it)."""
     if schema_version(connection) > 0:
         return
-    tables = connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]
-    if tables:
+    names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    if names - {"schema_migrations"}:
         raise StoreError(
             f"{path} is another program's SQLite database; turnscope will not write into it "
             "(point TURNSCOPE_DB at a new file)"
