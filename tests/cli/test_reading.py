@@ -432,3 +432,18 @@ def test_an_old_store_and_a_new_one_read_together(
     _old_store(old, simulations, 5)
     calls = _json(["calls", "--db", str(old), "--db", str(stores["b"])])["calls"]
     assert sorted(c["call_id"] for c in calls) == ["call-b", "call-old-format"]
+
+
+def test_a_folder_named_as_the_store_is_said_to_be_a_folder(tmp_path: Path) -> None:
+    """Not "no turnscope store at …, or set TURNSCOPE_DB" to a user who set it, to a folder
+    (``--db FOLDER`` is refused by the option itself: "is a directory", exit 2)."""
+    folder = tmp_path / "stores"
+    folder.mkdir()
+    result = CliRunner().invoke(main, ["report"], env={"TURNSCOPE_DB": str(folder)})
+    assert result.exit_code == 1
+    assert f"{folder} is a folder; name the store's file (e.g. {folder}/turnscope.db)" in (
+        result.output
+    )
+    option = CliRunner().invoke(main, ["calls", "--db", str(folder)])
+    assert option.exit_code == 2
+    assert "is a directory" in option.output

@@ -39,17 +39,32 @@ def test_report_json_on_an_empty_store_is_valid_json_with_no_calls(
     assert data.get("turns", []) == []
 
 
-@pytest.mark.parametrize("kind", ["parent is a file", "not a store"])
-def test_demo_on_an_unwritable_store_stops_before_playing(tmp_path: Path, kind: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("parent is a file", "(choose another --db or TURNSCOPE_DB)"),
+        ("not a store", "exists and is not a SQLite file"),
+        ("a folder", "is a folder; point TURNSCOPE_DB at a file"),
+    ],
+)
+def test_demo_on_an_unwritable_store_stops_before_playing(
+    tmp_path: Path, kind: str, says: str
+) -> None:
     if kind == "parent is a file":
         (tmp_path / "notes.txt").write_text("mine")
         db = tmp_path / "notes.txt" / "demo.db"
+    elif kind == "a folder":
+        db = tmp_path / "stores"
+        db.mkdir()
     else:
         db = tmp_path / "demo.db"
         db.write_text("a text file, not SQLite\n" * 100)
-    result = CliRunner().invoke(main, ["demo", "--speed", "8", "--db", str(db)])
+    result = CliRunner().invoke(main, ["demo", "--speed", "8"], env={"TURNSCOPE_DB": str(db)})
     assert result.exit_code == 1
-    assert result.output.startswith(f"turnscope: cannot write the store at {db}: ")
+    assert result.output.startswith("turnscope: cannot write the store")
+    assert str(db) in result.output
+    assert says in result.output
+    assert "--db)" not in result.output or kind == "parent is a file"  # one fix, not two
     assert result.output.count("\n") == 1  # one line, no traceback
     assert "turn 1" not in result.output  # nothing was played
 

@@ -181,7 +181,9 @@ def _check_writable(path: Path) -> None:
         open_for_writing(path).close()
     except (OSError, sqlite3.Error, StoreError) as error:
         reason = getattr(error, "strerror", None) or error
-        fail(f"cannot write the store at {path}: {reason} (choose another --db)")
+        if isinstance(error, StoreError):  # it names the fix itself
+            fail(f"cannot write the store: {reason}")
+        fail(f"cannot write the store at {path}: {reason} (choose another --db or TURNSCOPE_DB)")
 
 
 def _say_where_it_went(console: Console, sinks: list[Sink], session_id: str) -> None:

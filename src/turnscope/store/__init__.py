@@ -102,6 +102,8 @@ def _refuse_foreign_database(connection: sqlite3.Connection, path: Path) -> None
 def open_for_reading(path: Path, *, upgrade: bool = True) -> sqlite3.Connection:
     """Open an existing store read-only, upgraded first when an older turnscope wrote it;
     StoreError if there is none, or it cannot be read."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder; name the store's file (e.g. {path}/turnscope.db)")
     if not path.is_file():
         raise StoreError(
             f"no turnscope store at {path} (run `turnscope demo`, or set TURNSCOPE_DB)"
