@@ -75,13 +75,7 @@ def export_call(
 ) -> Exported:
     """Run a simulated call with turnscope configured from the environment for Langfuse at
     the receiver, plus an in-memory copy of the records."""
-    settings = {
-        "LANGFUSE_PUBLIC_KEY": PUBLIC,
-        "LANGFUSE_SECRET_KEY": SECRET,
-        "LANGFUSE_BASE_URL": receiver.url,
-        "TURNSCOPE_DB": "off",
-        **(env or {}),
-    }
+    settings = _langfuse_at(receiver, env)
     records = MemorySink()
     handles: list[turnscope.Instrumentation] = []
 
@@ -103,6 +97,17 @@ def export_call(
     return Exported(receiver, simulation, records, handles[0], took, flushed)
 
 
+def _langfuse_at(receiver: OTLPReceiver, env: dict[str, str] | None) -> dict[str, str]:
+    """The environment of an agent exporting to Langfuse at ``receiver``, store off."""
+    return {
+        "LANGFUSE_PUBLIC_KEY": PUBLIC,
+        "LANGFUSE_SECRET_KEY": SECRET,
+        "LANGFUSE_BASE_URL": receiver.url,
+        "TURNSCOPE_DB": "off",
+        **(env or {}),
+    }
+
+
 def replay_call(
     receiver: OTLPReceiver,
     recorded: RecordedCall,
@@ -121,13 +126,7 @@ def replay_call(
 
     from turnscope.sinks.pipeline import pipeline
 
-    settings = {
-        "LANGFUSE_PUBLIC_KEY": PUBLIC,
-        "LANGFUSE_SECRET_KEY": SECRET,
-        "LANGFUSE_BASE_URL": receiver.url,
-        "TURNSCOPE_DB": "off",
-        **(env or {}),
-    }
+    settings = _langfuse_at(receiver, env)
     records = MemorySink()
 
     async def replay() -> tuple[turnscope.Instrumentation, float, bool]:

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
     from tests.conftest import RecordedCall, SimulationCache
 
-LONG_PUBLIC = "pk-lf-00000000-0000-0000-0000-000000001e4f"
-LONG_SECRET = "sk-lf-00000000-0000-0000-0000-000000000a3c"
+LONG_PUBLIC = "pk-lf-EXAMPLE-PUBLIC-KEY-OF-FULL-LENGTH-1e4f"
+LONG_SECRET = "sk-lf-EXAMPLE-SECRET-KEY-OF-FULL-LENGTH-0a3c"
 
 
 @pytest.fixture

@@ -223,14 +223,25 @@ def test_a_file_that_is_not_sqlite_is_neither_touched_nor_chmodded(
     assert "sk-lf-123" not in caplog.text
 
 
+_MIGRATIONS_TABLE = "schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)"
+
+
+def _database(path: Path, *tables: str) -> Path:
+    """A SQLite file holding ``tables`` (``name (columns)``), committed."""
+    db = sqlite3.connect(path)
+    try:
+        for table in tables:
+            db.execute(f"CREATE TABLE {table}")
+        db.commit()
+    finally:
+        db.close()
+    return path
+
+
 def test_another_programs_database_is_refused_and_keeps_its_mode(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    theirs = tmp_path / "app.db"
-    db = sqlite3.connect(theirs)
-    db.execute("CREATE TABLE users (name TEXT)")
-    db.commit()
-    db.close()
+    theirs = _database(tmp_path / "app.db", "users (name TEXT)")
     os.chmod(theirs, 0o664)
     _refused(theirs, caplog, says="another program's SQLite database")
     assert _mode(theirs) == 0o664
@@ -280,11 +291,8 @@ def test_a_store_another_process_is_creating_is_not_taken_for_a_foreign_one(
     not yet committed its first migration when another opens the file. That one must wait
     and write, not turn its store off as "another program's database" (it lost a quarter of
     the calls once in CI)."""
-    path = tmp_path / "shared.db"
-    first = sqlite3.connect(path)
-    first.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
-    first.commit()  # where the first process stands when the second one looks
-    first.close()
+    # where the first process stands when the second one looks
+    path = _database(tmp_path / "shared.db", _MIGRATIONS_TABLE)
     with caplog.at_level(logging.WARNING, logger="turnscope"):
         store = LocalStore(path)
         store.start_call(CallContext(call_id="c", session_id="c"))
@@ -297,10 +305,5 @@ def test_a_store_another_process_is_creating_is_not_taken_for_a_foreign_one(
 def test_a_foreign_database_with_a_migrations_table_is_still_refused(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    theirs = tmp_path / "app.db"
-    db = sqlite3.connect(theirs)
-    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at REAL)")
-    db.execute("CREATE TABLE users (name TEXT)")
-    db.commit()
-    db.close()
+    theirs = _database(tmp_path / "app.db", _MIGRATIONS_TABLE, "users (name TEXT)")
     _refused(theirs, caplog, says="another program's SQLite database")
