@@ -544,6 +544,33 @@ def _double_export(settings: Settings) -> list[Problem]:
     return problems
 
 
+def _half_langfuse(settings: Settings) -> list[Problem]:
+    """Langfuse set up by halves: a key without the other, or a host without keys. Nothing
+    goes to Langfuse then, and nothing else would say so outside ``turnscope doctor``."""
+    origins = settings.origins
+    given = {
+        name: origins.get(field, "default") != "default"
+        for name, field in (
+            ("LANGFUSE_PUBLIC_KEY", "langfuse_public_key"),
+            ("LANGFUSE_SECRET_KEY", "langfuse_secret_key"),
+        )
+    }
+    missing = [name for name, set_ in given.items() if not set_]
+    if len(missing) == 1:
+        (other,) = set(given) - set(missing)
+        text = f"{other} is set but {missing[0]} is not: nothing is sent to Langfuse (set both)"
+        return [Problem(missing[0], text)]
+    host = origins.get("langfuse_base_url", "default")
+    if missing and host != "default" and settings.langfuse_base_url:
+        shown = shown_url(settings.langfuse_base_url)
+        text = (
+            f"{host} is set ({shown}) but LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are not: "
+            "nothing is sent to Langfuse (set both keys)"
+        )
+        return [Problem(host, text)]
+    return []
+
+
 def current_settings(*, remote: bool | None = None) -> Settings:
     """Every setting: ``configure()``'s arguments, else the environment, else the defaults.
 
@@ -570,7 +597,8 @@ def current_settings(*, remote: bool | None = None) -> Settings:
     # a remote backend is the record; the store is then on only when asked for
     db = None if origins["db"] == "default" and remote else settings.db
     settings = replace(settings, remote_export=remote, db=db)
-    return replace(settings, problems=(*problems, *_double_export(settings)))
+    found = (*problems, *_double_export(settings), *_half_langfuse(settings))
+    return replace(settings, problems=found)
 
 
 _reported: set[str] = set()

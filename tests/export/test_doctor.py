@@ -5,14 +5,16 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING
 
+import pytest
 from click.testing import CliRunner
 
 from tests.export.conftest import PUBLIC, SECRET
 from tests.otlp_receiver import OTLPReceiver
 from turnscope.cli import main
+from turnscope.store import StoreError, open_for_writing
 
 if TYPE_CHECKING:
-    import pytest
+    from pathlib import Path
 
 
 def run_doctor(monkeypatch: pytest.MonkeyPatch, **env: str) -> tuple[int, str]:
@@ -102,3 +104,51 @@ def test_every_setting_is_shown_with_where_it_came_from(
     assert rows["db_max_mb"].split()[1:] == ["500", "default"]
     assert rows["service_name"].split()[1:] == ["livekit-agent", "default"]
     assert "from TURNSCOPE_DB" in rows["db"]  # the test suite's private store
+
+
+def test_a_store_path_naming_a_folder_is_said_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TURNSCOPE_DB naming a folder: the agent's store would turn itself off at its first
+    write (the reading commands already say it); doctor says it before any call is lost."""
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    code, output = run_doctor(monkeypatch, TURNSCOPE_DB=str(folder))
+    assert code == 1
+    lines = [line for line in output.splitlines() if str(folder) in line and "[!!]" in line]
+    assert lines == [
+        f"  [!!] TURNSCOPE_DB: {folder} is a folder; point TURNSCOPE_DB at a file "
+        f"(e.g. {folder}/turnscope.db); an agent would run without its local store"
+    ]
+    assert list(folder.iterdir()) == []  # doctor created nothing there
+    with pytest.raises(StoreError, match="is a folder"):  # what the agent's store would meet
+        open_for_writing(folder)
+
+
+def test_a_store_path_naming_a_file_that_is_not_sqlite_is_said_and_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sibling: TURNSCOPE_DB pointing at a `.env` (or any file that is not SQLite)."""
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("LANGFUSE_SECRET_KEY=sk-lf-EXAMPLE\n")
+    code, output = run_doctor(monkeypatch, TURNSCOPE_DB=str(dotenv))
+    assert code == 1
+    assert (
+        f"  [!!] TURNSCOPE_DB: {dotenv} exists and is not a SQLite file; turnscope will not "
+        "write into it (point TURNSCOPE_DB at a new file); an agent would run without its "
+        "local store"
+    ) in output
+    assert dotenv.read_text() == "LANGFUSE_SECRET_KEY=sk-lf-EXAMPLE\n"
+    assert "sk-lf-EXAMPLE" not in output
+
+
+def test_a_store_not_created_yet_or_a_real_one_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fresh = tmp_path / "new" / "turnscope.db"
+    code, output = run_doctor(monkeypatch, TURNSCOPE_DB=str(fresh))
+    assert code == 0, output
+    assert not fresh.parent.exists()  # doctor creates no store
+    open_for_writing(fresh).close()
+    code, output = run_doctor(monkeypatch, TURNSCOPE_DB=str(fresh))
+    assert code == 0, output

@@ -266,3 +266,77 @@ def test_credentials_in_a_url_stay_out_of_run_time_warnings(
     lines = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
     assert any(f"OTLP traces export to http://***@127.0.0.1:{port}/v1/traces" in x for x in lines)
     assert "hunter2" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("env", "line"),
+    [
+        # the newcomer's input: the host set, the keys forgotten
+        (
+            {"LANGFUSE_BASE_URL": "{url}"},
+            "LANGFUSE_BASE_URL is set ({url}) but LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY "
+            "are not: nothing is sent to Langfuse (set both keys)",
+        ),
+        # siblings: the other name of the host; one key without the other
+        (
+            {"LANGFUSE_HOST": "{url}"},
+            "LANGFUSE_HOST is set ({url}) but LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY are "
+            "not: nothing is sent to Langfuse (set both keys)",
+        ),
+        (
+            {"LANGFUSE_BASE_URL": "{url}", "LANGFUSE_PUBLIC_KEY": PUBLIC},
+            "LANGFUSE_PUBLIC_KEY is set but LANGFUSE_SECRET_KEY is not: nothing is sent to "
+            "Langfuse (set both)",
+        ),
+        (
+            {"LANGFUSE_SECRET_KEY": LONG_SECRET},
+            "LANGFUSE_SECRET_KEY is set but LANGFUSE_PUBLIC_KEY is not: nothing is sent to "
+            "Langfuse (set both)",
+        ),
+    ],
+    ids=["base-url-only", "host-only", "public-key-only", "secret-key-only"],
+)
+def test_langfuse_set_up_by_halves_says_nothing_goes_there(
+    receiver: OTLPReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    env: dict[str, str],
+    line: str,
+) -> None:
+    """Without both keys nothing reaches Langfuse: said in one line by the agent's start
+    (instrument) and by doctor, never silently — the secret never shown."""
+    env = {k: v.format(url=receiver.url) for k, v in env.items()}
+    line = line.format(url=receiver.url)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        _instrument_a_session()
+    said = [r.getMessage() for r in caplog.records if r.name == "turnscope"]
+    assert said.count(f"turnscope: {line}") == 1, said
+    code, output = doctor(monkeypatch)
+    assert f"  [!!] {line}" in output
+    assert code == 1
+    assert LONG_SECRET not in output + " ".join(said)
+    assert receiver.requests == []  # and indeed nothing went there
+
+
+def test_both_keys_or_none_at_all_say_nothing_of_halves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lines above are for halves only: a whole set-up, or no Langfuse at all (the
+    default host unset), gets none of them."""
+    assert not [p for p in current_settings().problems if "nothing is sent" in p.message]
+    monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", PUBLIC)
+    monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET)
+    assert not [p for p in current_settings().problems if "nothing is sent" in p.message]
+
+
+def _instrument_a_session() -> None:
+    import asyncio
+
+    from livekit.agents import AgentSession
+
+    import turnscope
+
+    async def start() -> None:
+        turnscope.instrument(AgentSession()).detach()
+
+    asyncio.run(start())

@@ -7,6 +7,7 @@ simulation (DESIGN §1). The recording path never imports it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from typing import TYPE_CHECKING, Any
@@ -17,10 +18,15 @@ from rich.text import Text
 
 import turnscope
 from turnscope.cli.common import db_option, fail, one_line_errors
-from turnscope.config import current_settings, resolve_db_path, shown_url
+from turnscope.config import DEFAULT_DB, current_settings, resolve_db_path, shown_url
 from turnscope.export.configured import export_sinks
 from turnscope.export.emf import EMFSink
-from turnscope.export.exporters import deliveries, metrics_delivered
+from turnscope.export.exporters import (
+    deliveries,
+    give_up_refused,
+    metrics_delivered,
+    metrics_refused,
+)
 from turnscope.export.metrics import MetricsSink
 from turnscope.export.spans import SpanSink
 from turnscope.report.literal import literal
@@ -34,6 +40,7 @@ from turnscope.report.queries import (
 from turnscope.report.text import render_call, render_percentiles, usd
 from turnscope.simulate import PROFILES, SCENARIOS, STACKS, run
 from turnscope.sinks.memory import MemorySink
+from turnscope.sinks.pipeline import pipeline
 from turnscope.store import StoreError, open_for_reading, open_for_writing
 from turnscope.store.writer import LocalStore
 
@@ -42,10 +49,18 @@ if TYPE_CHECKING:
 
     from livekit.agents import AgentSession
 
+    from turnscope.config import Settings
+    from turnscope.export.exporters import Delivery
     from turnscope.records import Turn
     from turnscope.sinks import Sink
 
 __all__ = ["demo"]
+
+FLUSH_TIMEOUT = 10.0
+"""Seconds the demo waits at most for its exports at the end."""
+REFUSAL_CHECK = 0.05
+"""Seconds between checks, while it waits, whether only backends refusing the connection
+still hold records (then waiting is pointless: nothing listens there)."""
 
 
 class _Progress(MemorySink):
@@ -125,7 +140,7 @@ def demo(
     _check_writable(path)
     store = LocalStore(path)
     progress = _Progress(console)
-    exporting, _ = export_sinks()
+    exporting, settings = export_sinks()
     handles: list[turnscope.Instrumentation] = []
 
     def attach(session: AgentSession[Any]) -> None:
@@ -161,7 +176,7 @@ def demo(
         if stack != "default":
             # real plugins' STT reports usage every few seconds of audio sent, as a stream
             options |= {"stack": STACKS[stack], "stt_usage": "periodic"}
-        asyncio.run(_simulate(scenario, options, attach, handles))
+        asyncio.run(_simulate(scenario, options, attach, handles, exporting))
     store.close()
     connection = open_for_reading(path)
     call_id = handles[0].context.call_id
@@ -170,8 +185,12 @@ def demo(
     console.print()
     render_call(console, calls[0], rows, events_of(connection, [call_id], ("error",)))
     render_percentiles(console, distributions(connection, [call_id]), calls=1, turns=len(rows))
-    console.print(f"[dim]stored in {path}; `turnscope report` shows it again[/dim]")
+    report = "turnscope report" if path == resolve_db_path() else f"turnscope report --db {path}"
+    console.print(
+        f"[dim]stored in {path}; `{report}` shows it again[/dim]", highlight=False, soft_wrap=True
+    )
     _say_where_it_went(console, exporting, f"demo-{scenario}")
+    _say_what_an_agent_keeps(console, settings)
 
 
 def _check_writable(path: Path) -> None:
@@ -192,7 +211,9 @@ def _say_where_it_went(console: Console, sinks: list[Sink], session_id: str) -> 
         if isinstance(sink, SpanSink):
             for delivery in deliveries(sink.provider, session_id):
                 backend = delivery.backend.removesuffix(" traces")
-                if delivery.traces:
+                if delivery.refused:
+                    _say_refused(console, backend, delivery, session_id)
+                elif delivery.traces:
                     console.print(
                         f"sent to {backend} {delivery.target}: {delivery.traces} traces, "
                         f"session {session_id}",
@@ -213,12 +234,48 @@ def _say_where_it_went(console: Console, sinks: list[Sink], session_id: str) -> 
             console.print(f"EMF lines written to {target}", highlight=False, soft_wrap=True)
 
 
+def _say_what_an_agent_keeps(console: Console, settings: Settings) -> None:
+    """The demo always stores its call; an agent with this environment may not: say so."""
+    if settings.db is not None:
+        return
+    keep = f"set TURNSCOPE_DB={DEFAULT_DB} to keep one too"
+    if settings.origins.get("db") != "default":  # TURNSCOPE_DB=off
+        console.print(
+            "an agent instrumented with this environment keeps no local store (TURNSCOPE_DB "
+            "is off); the demo stored its call for this report only",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    remote = [
+        name
+        for name, on in (
+            ("Langfuse", settings.langfuse),
+            ("the OTLP endpoint", settings.otlp_traces),
+        )
+        if on
+    ]
+    console.print(
+        f"an agent instrumented with this environment sends its calls to "
+        f"{' and '.join(remote) or 'its tracer provider'} only, with no local store ({keep})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _say_where_metrics_went(console: Console) -> None:
     """Sent only when the backend took them: the flush has exported them by now."""
     url = current_settings().otlp_metrics_url
     shown = shown_url(url or "your meter provider")
     delivered = metrics_delivered(url) if url else True
-    if delivered is False:
+    if url and metrics_refused(url):
+        console.print(
+            f"[yellow]no metrics delivered to {shown}: connection refused[/yellow] (nothing "
+            "listens at that host and port)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif delivered is False:
         console.print(
             f"[yellow]no metrics delivered to {shown}[/yellow] "
             "(see the warning above; `turnscope doctor` checks the set-up)",
@@ -235,11 +292,64 @@ def _say_where_metrics_went(console: Console) -> None:
         console.print(f"metrics sent to {shown}", highlight=False, soft_wrap=True)
 
 
+def _say_refused(console: Console, backend: str, delivery: Delivery, session_id: str) -> None:
+    sent = (
+        f"sent {delivery.traces} traces of session {session_id}, then " if delivery.traces else ""
+    )
+    console.print(
+        f"[yellow]not delivered to {backend} {delivery.target}: {sent}connection refused"
+        "[/yellow] (nothing listens at that host and port: is the backend running, is the "
+        "port right? `turnscope doctor` checks the set-up)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 async def _simulate(
     scenario: str,
     options: dict[str, Any],
     attach: Any,
     handles: list[turnscope.Instrumentation],
+    exporting: list[Sink],
 ) -> None:
     await run(scenario, on_session=attach, **options)
-    await handles[0].aflush(timeout=10)
+    await _deliver(handles[0], exporting)
+
+
+async def _deliver(handle: turnscope.Instrumentation, exporting: list[Sink]) -> None:
+    """Wait (at most ``FLUSH_TIMEOUT``) for every sink to deliver the call, but not for a
+    backend that refuses the connection: once every sink has the records and only such
+    backends still hold some, those are given up (counted, logged once) at once, instead of
+    being waited for here and given up at exit after the demo's last line."""
+    flush = asyncio.ensure_future(handle.aflush(timeout=FLUSH_TIMEOUT))
+    while not flush.done():
+        await asyncio.wait({flush}, timeout=REFUSAL_CHECK)
+        if not flush.done() and _only_refusals_left(exporting):
+            flush.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flush
+            for sink in exporting:
+                if isinstance(sink, SpanSink):
+                    give_up_refused(sink.provider)
+                    if sink.scores is not None and sink.scores.refusing:
+                        sink.scores.give_up()
+
+
+def _only_refusals_left(exporting: list[Sink]) -> bool:
+    """Every record has reached its sinks, and each backend still owed some refuses the
+    connection (never waits)."""
+    if not pipeline().idle():
+        return False
+    owed: list[bool] = []  # for each backend still owed records: whether it refuses
+    metrics = current_settings().otlp_metrics_url
+    for sink in exporting:
+        if isinstance(sink, MetricsSink) and metrics and metrics_delivered(metrics) is not True:
+            owed.append(metrics_refused(metrics))
+        if not isinstance(sink, SpanSink):
+            continue
+        if sink.building():
+            return False
+        owed += [d.refused for d in deliveries(sink.provider, "") if d.pending]
+        if sink.scores is not None and sink.scores.pending():
+            owed.append(sink.scores.refusing)
+    return bool(owed) and all(owed)

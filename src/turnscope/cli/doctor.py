@@ -108,6 +108,20 @@ def _check_prices(settings: Settings) -> bool:
     return True
 
 
+def _check_store(settings: Settings) -> bool:
+    """What the agent's store would refuse at its first write (then it runs without one)."""
+    if settings.db is None:
+        return True
+    from turnscope.store import why_unwritable
+
+    reason = why_unwritable(settings.db)
+    if reason is not None:
+        origin = settings.origins.get("db", "default")
+        where = origin if origin not in ("default", "argument") else "local store"
+        _line(False, f"{where}: {reason}; an agent would run without its local store")
+    return reason is None
+
+
 def _check_langfuse(settings: Settings) -> bool:
     langfuse = langfuse_settings(settings)
     if langfuse is None:
@@ -170,6 +184,7 @@ def doctor() -> None:
         click.echo("problems")
     for problem in settings.problems:
         _line(False, problem.message)
+    healthy &= _check_store(settings)
     healthy &= _check_prices(settings)
     healthy &= _check_langfuse(settings)
     healthy &= _check_otlp(settings)

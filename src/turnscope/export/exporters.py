@@ -43,8 +43,10 @@ __all__ = [
     "deliveries",
     "explain_failure",
     "explained_metric_exporter",
+    "give_up_refused",
     "langfuse_settings",
     "metrics_delivered",
+    "metrics_refused",
     "shared_tracer_provider",
 ]
 
@@ -165,6 +167,9 @@ class _FailureNotes:
         self.target = target
         self.last_kind: str | None = None
         """The kind of the last failure seen (None: none since ``reset``)."""
+        self.refusing = False
+        """The last try's connection was refused (nothing listens there): known at the first
+        refusal, before the exporter's own retries run out; cleared by any answer."""
         self._transient: object = None
 
     def reset(self) -> None:
@@ -178,6 +183,7 @@ class _FailureNotes:
             return  # our own shutdown cut a retry short: no news about the backend
         if "Transient error" in message:
             self._transient = args[0] if args else None
+            self.refusing = _is_refusal(self._transient)
             return  # retrying; the final outcome is what we report
         if "Failed to encode key" in message:  # newer encoders leave the attribute out
             self._explain("attribute", message.split(":", 1)[0])
@@ -189,7 +195,7 @@ class _FailureNotes:
             reason = self._transient
             if isinstance(reason, str) and reason in _REASONS:  # an HTTP answer, every time
                 self._explain("retries", f"HTTP {_REASONS[reason]} ({reason})")
-            elif reason is not None and "refused" in str(reason).lower():
+            elif _is_refusal(reason):
                 # the error's own text is left out: it holds the URL, credentials and all
                 self._explain("refused", message)
             else:
@@ -199,7 +205,13 @@ class _FailureNotes:
 
     def _explain(self, kind: str, detail: str) -> None:
         self.last_kind = kind
+        self.refusing = kind == "refused"
         explain_failure(self.backend, self.target, kind, detail)
+
+
+def _is_refusal(reason: object) -> bool:
+    """Whether an exporter's failure reason is a refused connection."""
+    return reason is not None and "refused" in str(reason).lower()
 
 
 class _ExplainedExporter(SpanExporter):
@@ -217,6 +229,8 @@ class _ExplainedExporter(SpanExporter):
         """Root spans delivered, by the ``session.id`` they carry (bounded by sessions)."""
         self.unencodable = 0
         """Spans the OTLP encoder refused, each dropped alone."""
+        self.queue: BoundedSpanProcessor | None = None
+        """The processor feeding it (set by ``build_tracer_provider``)."""
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         result = self._export(spans)
@@ -227,6 +241,7 @@ class _ExplainedExporter(SpanExporter):
         if result is not SpanExportResult.SUCCESS:
             self.failures += 1
         else:
+            self.notes.refusing = False
             self._count(spans)
         return result
 
@@ -239,6 +254,9 @@ class _ExplainedExporter(SpanExporter):
 
     def retryable(self) -> bool:
         return self.notes.last_kind in RETRYABLE_KINDS
+
+    def refusing(self) -> bool:
+        return self.notes.refusing
 
     def _export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         self.notes.reset()
@@ -357,6 +375,13 @@ class Delivery:
     """Traces delivered for the session asked about (root spans accepted)."""
     failures: int
     """Export requests that failed, for every session."""
+    refused: bool = False
+    """The backend refused the connection at the last try (nothing listens at that host and
+    port), and took nothing since."""
+    pending: int = 0
+    """Spans still queued for it, for every session."""
+    given_up: int = 0
+    """Spans given up undelivered, for every session."""
 
 
 _exporters: weakref.WeakKeyDictionary[TracerProvider, list[_ExplainedExporter]] = (
@@ -379,18 +404,37 @@ def build_tracer_provider(
     for exporter, backend, target in exporters:
         wrapped = _ExplainedExporter(exporter, backend, target)
         explained.append(wrapped)
-        provider.add_span_processor(BoundedSpanProcessor(wrapped))
+        wrapped.queue = BoundedSpanProcessor(wrapped)
+        provider.add_span_processor(wrapped.queue)
     return provider
 
 
 def deliveries(provider: object, session_id: str) -> list[Delivery]:
     """What turnscope's exporters on ``provider`` delivered for a session (none for a
     provider turnscope did not build)."""
-    found = _exporters.get(provider, []) if isinstance(provider, TracerProvider) else []
     return [
-        Delivery(e.backend, shown_url(e.target), e.delivered_roots.get(session_id, 0), e.failures)
-        for e in found
+        Delivery(
+            e.backend,
+            shown_url(e.target),
+            e.delivered_roots.get(session_id, 0),
+            e.failures,
+            refused=e.refusing(),
+            pending=e.queue.pending() if e.queue else 0,
+            given_up=e.queue.given_up if e.queue else 0,
+        )
+        for e in _explained_of(provider)
     ]
+
+
+def give_up_refused(provider: object) -> int:
+    """Give up the spans queued for each of ``provider``'s backends that refuse the
+    connection (counted and logged once, as at exit): for a process about to exit, which
+    would otherwise wait out its flush for a backend that is known not to be there."""
+    return sum(e.queue.give_up() for e in _explained_of(provider) if e.queue and e.refusing())
+
+
+def _explained_of(provider: object) -> list[_ExplainedExporter]:
+    return _exporters.get(provider, []) if isinstance(provider, TracerProvider) else []
 
 
 def _resource(settings: Settings) -> Resource:
@@ -435,6 +479,17 @@ _last_metrics_export: dict[str, bool] = {}
 """Whether the last export of metrics to each target was accepted (one entry per target)."""
 
 
+_metric_notes: dict[str, _FailureNotes] = {}
+"""The failure notes of each metrics target (one entry per target)."""
+
+
+def metrics_refused(target: str) -> bool:
+    """Whether the backend at ``target`` refused the connection at the last metrics export
+    (nothing listens at that host and port), and took none since."""
+    notes = _metric_notes.get(target)
+    return notes is not None and notes.refusing
+
+
 def metrics_delivered(target: str) -> bool | None:
     """Whether the backend at ``target`` accepted the last metrics exported to it; None when
     none were exported yet (a periodic reader exports in the background)."""
@@ -448,7 +503,7 @@ def explained_metric_exporter(backend: str, target: str) -> MetricExporter:
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
     inner = OTLPMetricExporter(endpoint=target, timeout=METRICS_EXPORT_TIMEOUT)
-    notes = _FailureNotes(backend, target)
+    notes = _metric_notes[target] = _FailureNotes(backend, target)
 
     class _Explained(MetricExporter):
         def __init__(self) -> None:
@@ -469,6 +524,8 @@ def explained_metric_exporter(backend: str, target: str) -> MetricExporter:
             finally:
                 _exporting.notes = None
             _last_metrics_export[target] = result is MetricExportResult.SUCCESS
+            if result is MetricExportResult.SUCCESS:
+                notes.refusing = False
             return result
 
         def force_flush(self, timeout_millis: float = 10_000) -> bool:

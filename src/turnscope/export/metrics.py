@@ -187,13 +187,16 @@ def shared_meter_provider() -> MeterProvider | None:
 
 EXIT_EXPORT_TIMEOUT = 1.0
 """Seconds the process's exit waits for the last metrics export (none after a flush ran out
-of time: the backend is known to be slow or down)."""
+of time, or when every metrics backend refuses the connection: it is known to be slow or
+down)."""
 
 
 @atexit.register
 def _last_export_at_exit() -> None:
-    if not _shared or a_flush_ran_out_of_time():
-        return
+    from turnscope.export.exporters import metrics_refused
+
+    if not _shared or a_flush_ran_out_of_time() or all(map(metrics_refused, _shared)):
+        return  # nobody would take them: not worth the wait
     providers = list(_shared.values())
 
     def shut_down() -> None:

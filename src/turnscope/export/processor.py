@@ -69,6 +69,10 @@ class RetryingExporter(Protocol):
 
     def retryable(self) -> bool: ...
 
+    def refusing(self) -> bool:
+        """Whether the backend refused the connection at the last try."""
+        ...
+
     def shutdown(self) -> None: ...
 
 
@@ -172,11 +176,17 @@ class BoundedSpanProcessor(SpanProcessor):
             first = count > 0 and self.given_up == count
             self._changed.notify_all()
         if first:
+            why = (
+                "the backend refused the connection: nothing listens at that host and port"
+                if self.exporter.refusing()
+                else "the backend did not take them in time"
+            )
             logger.warning(
-                "turnscope: %d spans for %s were given up undelivered (the backend did not "
-                "take them in time); they are counted, recording went on.",
+                "turnscope: %d spans for %s were given up undelivered (%s); they are counted, "
+                "recording went on.",
                 count,
                 self.exporter.backend,
+                why,
             )
         return count
 

@@ -105,13 +105,23 @@ class ScorePoster:
         self.dropped = 0
         """Scores that did not fit in the queue (Langfuse down or slower than the agent)."""
         self.given_up = 0
-        """Scores still queued when the process exited."""
+        """Scores still queued when the process exited, or when ``give_up`` was called."""
+        self.refusing = False
+        """The last post's connection was refused (nothing listens at the Langfuse host's
+        port); cleared by any answer."""
+        self._stopped = False
+        self._stop_lock = threading.Lock()
+        self._wake = threading.Event()
         self._batch_limit = BATCH_LIMIT
         self._thread = threading.Thread(target=self._run, name="turnscope-scores", daemon=True)
         self._thread.start()
         _live.add(self)
 
     def put(self, score: Score) -> None:
+        with self._stop_lock:
+            if self._stopped:
+                self.given_up += 1
+                return
         try:
             self._queue.put_nowait(score)
         except queue.Full:
@@ -125,12 +135,30 @@ class ScorePoster:
 
     def flush(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+        while self.pending() and time.monotonic() < deadline:
             time.sleep(0.005)
-        return self._queue.unfinished_tasks == 0
+        return self.pending() == 0
 
     def pending(self) -> int:
-        return self._queue.unfinished_tasks
+        """Scores not yet posted nor given up."""
+        return 0 if self._stopped else self._queue.unfinished_tasks
+
+    def give_up(self) -> int:
+        """Stop posting: every score queued or waiting for a retry is given up now (counted,
+        logged once, returned), and so is any put later. For a process about to exit whose
+        Langfuse refuses the connection; never waits. (A post answered in this very moment
+        is counted as given up, not as posted: never both.)"""
+        with self._stop_lock:
+            count = self.pending()
+            self._stopped = True
+            self.given_up += count
+        self._wake.set()  # a retry's wait ends now; the thread then drops what it holds
+        if count:
+            why = "Langfuse refused the connection" if self.refusing else "stopped"
+            logger.warning(
+                "turnscope: %d Langfuse scores were given up undelivered (%s).", count, why
+            )
+        return count
 
     def _run(self) -> None:
         while True:
@@ -157,10 +185,10 @@ class ScorePoster:
     def _deliver(self, batch: list[Score]) -> None:
         """Post ``batch``, retrying what is worth it; split it when it is too large."""
         delay = RETRY_FIRST
-        while True:
+        while not self._stopped:
             outcome = self._post(batch)
             if outcome == "retry":
-                time.sleep(delay)
+                self._wake.wait(delay)
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             if outcome == "too large" and len(batch) > 1:
@@ -168,7 +196,7 @@ class ScorePoster:
                 half = len(batch) // 2
                 self._deliver(batch[:half])
                 self._deliver(batch[half:])
-            elif outcome == "too large":
+            elif outcome == "too large" and not self._stopped:
                 self.failed += 1
             return
 
@@ -180,6 +208,7 @@ class ScorePoster:
             with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
                 answer = response.read()
         except urllib.error.HTTPError as error:
+            self.refusing = False
             code = error.code
             if code in RETRYABLE_STATUS:
                 explain_failure(SCORES, self._url, "retries", f"HTTP {code} ({error.reason})")
@@ -187,13 +216,18 @@ class ScorePoster:
             explain_failure(SCORES, self._url, str(code), str(error))
             if code == 413:
                 return "too large"
-            self.failed += len(batch)
+            if not self._stopped:  # else given up meanwhile, and counted so
+                self.failed += len(batch)
             return "done"
         except (OSError, ValueError) as error:
             reason = getattr(error, "reason", error)  # urllib wraps the socket's error
             kind = "refused" if isinstance(reason, ConnectionRefusedError) else "timeout"
+            self.refusing = kind == "refused"
             explain_failure(SCORES, self._url, kind, str(error))
             return "retry"
+        self.refusing = False
+        if self._stopped:  # given up meanwhile, and counted so
+            return "done"
         refused = _refused(answer)
         self.failed += refused
         self.posted += len(batch) - refused

@@ -120,6 +120,10 @@ class SpanSink:
             done = self.scores.flush(max(0.0, deadline - time.monotonic())) and done
         return done
 
+    def building(self) -> int:
+        """Records handed to the sink and not yet made into spans (never waits)."""
+        return self._queue.unfinished_tasks
+
     def _put(self, kind: str, record: object) -> None:
         try:
             self._queue.put_nowait((kind, record))

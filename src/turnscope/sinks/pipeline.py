@@ -50,6 +50,10 @@ class RecordPipeline:
             return False
         return done.wait(timeout)
 
+    def idle(self) -> bool:
+        """Whether every job submitted so far has run (never waits)."""
+        return self._queue.unfinished_tasks == 0
+
     def _run(self) -> None:
         while True:
             job = self._queue.get()

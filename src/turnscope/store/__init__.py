@@ -19,7 +19,13 @@ from turnscope.store.migrations import AFTER, MIGRATIONS
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["StoreError", "connect", "open_for_reading", "open_for_writing"]
+__all__ = [
+    "StoreError",
+    "connect",
+    "open_for_reading",
+    "open_for_writing",
+    "why_unwritable",
+]
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -53,10 +59,7 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         # the folder is ours and holds transcripts: never committed by accident
         (folder / ".gitignore").write_text(GITIGNORE)
-    if path.is_dir():
-        raise StoreError(
-            f"{path} is a folder; point TURNSCOPE_DB at a file (e.g. {path}/turnscope.db)"
-        )
+    _refuse_folder(path)
     try:
         descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(descriptor)
@@ -73,6 +76,28 @@ def open_for_writing(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def why_unwritable(path: Path) -> str | None:
+    """Why the store could not be written at ``path`` (a folder, or a file that is not
+    SQLite), in the words ``open_for_writing`` would raise; None when nothing there stands in
+    the way. Creates nothing and reads at most a file's first 16 bytes (``turnscope doctor``)."""
+    try:
+        _refuse_folder(path)
+        if path.is_file():
+            _refuse_foreign_file(path)
+    except StoreError as error:
+        return str(error)
+    except OSError as error:
+        return f"{path} cannot be read ({error.strerror or error})"
+    return None
+
+
+def _refuse_folder(path: Path) -> None:
+    if path.is_dir():
+        raise StoreError(
+            f"{path} is a folder; point TURNSCOPE_DB at a file (e.g. {path}/turnscope.db)"
+        )
 
 
 def _refuse_foreign_file(path: Path) -> None:
