@@ -336,6 +336,7 @@ def test_a_refused_connection_is_named_apart_from_a_silent_backend(
     receiver.black_hole = True
     refused = f"http://127.0.0.1:{_closed_port()}"
     lines: dict[str, str] = {}
+    given_up: dict[str, list[str]] = {}
     for case, url in (("refused", refused), ("silent", receiver.url)):
         name = f"{case} OTLP {signal}"  # "metrics" in the name: what is said of the points
         with caplog.at_level(logging.WARNING, logger="turnscope"):
@@ -352,6 +353,11 @@ def test_a_refused_connection_is_named_apart_from_a_silent_backend(
                 processor = provider._active_span_processor._span_processors[0]
                 assert isinstance(processor, span_processor.BoundedSpanProcessor)
                 processor.give_up()
+                given_up[case] = [
+                    r.getMessage()
+                    for r in caplog.records
+                    if f"for {name} were given up" in r.getMessage()
+                ]
             else:
                 reader = PeriodicExportingMetricReader(
                     exporters.explained_metric_exporter(name, f"{url}/v1/metrics"),
@@ -368,3 +374,8 @@ def test_a_refused_connection_is_named_apart_from_a_silent_backend(
     assert "no answer in time" not in lines["refused"]
     assert "no answer in time" in lines["silent"]
     assert "refused" not in lines["silent"]
+    if signal == "spans":  # what was still queued is given up with the same cause, once
+        (refused_line,) = given_up["refused"]
+        assert "(the backend refused the connection: nothing listens" in refused_line
+        (silent_line,) = given_up["silent"]
+        assert "(the backend did not take them in time)" in silent_line

@@ -138,3 +138,45 @@ def _lines_about(receiver: OTLPReceiver, caplog: pytest.LogCaptureFixture) -> li
         for r in caplog.records
         if r.name == "turnscope" and receiver.url in r.getMessage()
     ]
+
+
+def test_giving_up_on_a_refusing_langfuse_counts_each_score_once_and_stops(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``turnscope demo`` does once Langfuse is known to refuse the connection: every
+    score queued or waiting for a retry is given up at once — counted once (never again at
+    exit), said with its cause — and a flush no longer waits for them."""
+    from tests.export.test_export_faults import _closed_port
+
+    monkeypatch.setattr(score_module, "RETRY_FIRST", 5.0)  # a retry's wait is cut short too
+    url = f"http://127.0.0.1:{_closed_port()}"
+    with caplog.at_level(logging.WARNING, logger="turnscope"):
+        poster = ScorePoster(LangfuseSettings(PUBLIC, SECRET, url))
+        for n in range(3):
+            poster.put(Score("e2e", 0.5, "room-42", trace_id=f"{n:032x}"))
+        deadline = time.monotonic() + 30  # the first post waits for its batch to fill
+        while not poster.refusing and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert poster.refusing
+        poster.put(Score("e2e", 0.7, "room-42", trace_id=f"{9:032x}"))  # queued behind
+        assert poster.give_up() == 4
+        poster.put(Score("e2e", 0.9, "room-42", trace_id=f"{10:032x}"))  # after: not queued
+        assert poster.flush(0.0)
+    # pending() is what the process's exit gives up and counts: nothing is left for it
+    assert (poster.given_up, poster.pending(), poster.posted, poster.failed) == (5, 0, 0, 0)
+    said = [r.getMessage() for r in caplog.records if "given up" in r.getMessage()]
+    assert said == [
+        "turnscope: 4 Langfuse scores were given up undelivered (Langfuse refused the connection)."
+    ]
+
+
+def test_a_score_backend_that_answers_is_never_called_refusing(receiver: OTLPReceiver) -> None:
+    """The sibling: an answer of any kind (here a 503) is not a refusal."""
+    receiver.status = 503
+    poster = _post_all(receiver, 1)
+    deadline = time.monotonic() + 30
+    while not receiver.score_requests and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert receiver.score_requests
+    assert not poster.refusing
+    assert poster.give_up() == 1
