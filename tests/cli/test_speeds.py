@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from tests.report.stores import store_as
 from turnscope.cli import main
-from turnscope.report.speeds import SPEED_KEY, speeds_of
+from turnscope.report.queries import select_calls
+from turnscope.report.speeds import SPEED_KEY, speed_of, speeds_of
 from turnscope.store import open_for_reading
 
 if TYPE_CHECKING:
@@ -85,3 +86,39 @@ def test_compare_says_whether_the_sides_share_one_speed(mixed: Path) -> None:
     assert "mix speeds" in mixed_sides
     alike = note("session=demo-8x", "tag=ci")
     assert "every call of both sides at 8x" in alike
+
+
+def test_a_calls_header_says_it_was_not_played_at_real_time(mixed: Path) -> None:
+    def header(call: str) -> str:
+        args = ["report", "--db", str(mixed), "--call", call]
+        result = CliRunner().invoke(main, args, env={"COLUMNS": "100"})
+        assert result.exit_code == 0, result.output
+        return result.output.split("\n\n")[0]
+
+    assert "played at 8x speed, not real time" in header("demo-8x")
+    assert "played at 4x speed" in header("old-demo-4x")
+    assert "played at" not in header("speaking-rate")
+    assert "played at" not in header("demo-1x")
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{SPEED_KEY: 2}, {SPEED_KEY: 0}, {SPEED_KEY: -3}, {SPEED_KEY: "8"}, {SPEED_KEY: True},
+     {SPEED_KEY: float("inf")}, {SPEED_KEY: 0.5}, {"speed": 3}, {}],
+)  # fmt: skip
+def test_one_call_and_many_are_read_by_one_rule(
+    metadata: dict[str, Any], tmp_path: Path, simulations: SimulationCache
+) -> None:
+    """The header's rule (Python, over a call read) and the verdicts' (SQL) agree, on odd
+    values too: text, booleans, zero, negative, infinite (JSON without it, as SQLite reads)."""
+    path = tmp_path / "one.db"
+    store_as(path, simulations.recorded("basic"), "one", tags=("demo",), metadata=metadata)
+    connection = open_for_reading(path)
+    (call,) = select_calls(connection)
+    found = speed_of(call)
+    assert speeds_of(connection, None) == ({} if found is None else {found: 1})
+    expected: Any = metadata.get(SPEED_KEY, metadata.get("speed"))
+    if type(expected) in (int, float) and 0 < expected < float("inf") and expected != 1:
+        assert found == expected
+    else:
+        assert found is None

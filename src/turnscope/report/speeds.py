@@ -16,12 +16,13 @@ A call whose metadata holds no such number is a real-time call (every live agent
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["SPEED_KEY", "describe", "speeds_of"]
+__all__ = ["SPEED_KEY", "describe", "speed_of", "speeds_of"]
 
 SPEED_KEY = "simulation_speed"
 """The metadata key naming how many times faster than real time a call was played."""
@@ -51,6 +52,22 @@ def speeds_of(connection: sqlite3.Connection, chosen: list[str] | None) -> dict[
         params,
     ).fetchall()
     return {float(speed): int(count) for speed, count in rows}
+
+
+def speed_of(call: dict[str, Any]) -> float | None:
+    """One call's speed when it was not played at real time (the rule of ``speeds_of``, for
+    a call already read: ``metadata`` a dict, ``tags`` a list); None for real time."""
+    metadata = call.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    speed = metadata.get(SPEED_KEY)
+    if speed is None and "demo" in (call.get("tags") or ()):
+        speed = metadata.get("speed")
+    if isinstance(speed, bool) or not isinstance(speed, int | float):
+        return None
+    if not (math.isfinite(speed) and speed > 0):  # SQLite reads no NaN or Infinity in JSON
+        return None
+    return None if speed == 1 else float(speed)
 
 
 def describe(speeds: dict[float, int]) -> str:
