@@ -263,7 +263,7 @@ def _say_what_an_agent_keeps(console: Console, settings: Settings) -> None:
     ]
     console.print(
         f"an agent instrumented with this environment sends its calls to "
-        f"{' and '.join(remote) or 'its tracer provider'} only, with no local store ({keep})",
+        f"{' and '.join(remote) or 'a remote backend'} only, with no local store ({keep})",
         highlight=False,
         soft_wrap=True,
     )
@@ -327,10 +327,11 @@ async def _deliver(handle: turnscope.Instrumentation, exporting: list[Sink]) -> 
     backend that refuses the connection: once every sink has the records and only such
     backends still hold some, those are given up (counted, logged once) at once, instead of
     being waited for here and given up at exit after the demo's last line."""
+    metrics = current_settings().otlp_metrics_url
     flush = asyncio.ensure_future(handle.aflush(timeout=FLUSH_TIMEOUT))
     while not flush.done():
         await asyncio.wait({flush}, timeout=REFUSAL_CHECK)
-        if not flush.done() and _only_refusals_left(exporting):
+        if not flush.done() and _only_refusals_left(exporting, metrics):
             flush.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flush
@@ -341,13 +342,12 @@ async def _deliver(handle: turnscope.Instrumentation, exporting: list[Sink]) -> 
                         sink.scores.give_up()
 
 
-def _only_refusals_left(exporting: list[Sink]) -> bool:
-    """Every record has reached its sinks, and each backend still owed some refuses the
-    connection (never waits)."""
+def _only_refusals_left(exporting: list[Sink], metrics: str | None) -> bool:
+    """Every record has reached its sinks, and each backend still owed some (spans, scores,
+    metrics at ``metrics``) refuses the connection. Never waits."""
     if not pipeline().idle():
         return False
     owed: list[bool] = []  # for each backend still owed records: whether it refuses
-    metrics = current_settings().otlp_metrics_url
     for sink in exporting:
         if isinstance(sink, MetricsSink) and metrics and metrics_delivered(metrics) is not True:
             owed.append(metrics_refused(metrics))
