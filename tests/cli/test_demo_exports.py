@@ -3,6 +3,7 @@ besides the local store, and says where the call went."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -280,3 +281,30 @@ def test_a_refused_otlp_endpoint_is_named_for_spans_and_metrics(tmp_path: Path) 
     assert closing[0].startswith(f"not delivered to OTLP {url}/v1/traces: connection refused")
     assert closing[1].startswith(f"no metrics delivered to {url}/v1/metrics: connection refused")
     assert closing[2:] == [AGENT_SENDS_ONLY.format(remote="the OTLP endpoint")]
+
+
+def test_the_demo_says_once_that_a_host_without_keys_sends_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """LANGFUSE_BASE_URL set, the keys forgotten: the demo (through ``instrument()``, as an
+    agent would) says in one line that nothing goes to Langfuse, and indeed nothing does."""
+    receiver = OTLPReceiver().start()
+    try:
+        monkeypatch.setenv("LANGFUSE_BASE_URL", receiver.url)
+        with caplog.at_level(logging.WARNING, logger="turnscope"):
+            result = CliRunner().invoke(
+                main, ["demo", "--speed", "8", "--scenario", "text", "--db", str(tmp_path / "d")]
+            )
+    finally:
+        receiver.stop()
+    assert result.exit_code == 0, result.output
+    said = [
+        r.getMessage() for r in caplog.records if "nothing is sent to Langfuse" in r.getMessage()
+    ]
+    assert said == [
+        f"turnscope: LANGFUSE_BASE_URL is set ({receiver.url}) but LANGFUSE_PUBLIC_KEY and "
+        "LANGFUSE_SECRET_KEY are not: nothing is sent to Langfuse (set both keys)"
+    ]
+    assert receiver.requests == []
+    assert receiver.scores == []
+    assert "sent to Langfuse" not in result.output
