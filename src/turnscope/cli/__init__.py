@@ -32,7 +32,9 @@ SHORT_HELP = {
         "Run a simulated LiveKit call (no keys needed), record it into the store, export it, "
         "and report it."
     ),
-    "calls": "One line per call: when, who, turns, e2e p50/p95 and worst turn, cost, errors.",
+    "calls": (
+        "A block per call: when and how long, who, turns, e2e p50/p95 and worst turn, cost, errors."
+    ),
     "report": "Per-turn latency breakdown and per-component percentiles.",
     "check": "Check budgets; exit 1 if one is exceeded, 2 if one cannot be read.",
     "compare": "Compare two sets of calls: p50/p95 per metric, the difference and its noise.",

@@ -37,7 +37,12 @@ SCHEMA = "turnscope.calls/1"
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @one_line_errors
 def calls(dbs: tuple[Path, ...], filters: CallFilter, sort: str, limit: int, as_json: bool) -> None:
-    """One line per call: when, who, turns, e2e p50/p95 and worst turn, cost, errors."""
+    """A block per call: when and how long, who, turns, e2e p50/p95 and worst turn, cost,
+    errors.
+
+    A table when the figures fit beside each call's start and length (at 80 columns they
+    do), its text folded; narrower, each call stacked, its figures as label-value pairs. No
+    number is ever cut."""
     connection = read_stores(dbs)
     lines = list_calls(connection, filters, sort=sort, limit=limit)
     summary = totals(connection, filters)

@@ -17,6 +17,7 @@ from turnscope.cli.common import fail, one_line_errors, read_stores
 from turnscope.report.compare import MIN_VALUES, RESAMPLES, compare_values
 from turnscope.report.filters import CallFilter, FilterError, parse_when
 from turnscope.report.metrics import COSTS, METRICS
+from turnscope.report.numbers import unsigned_zero
 from turnscope.report.queries import select_calls, values_of
 
 if TYPE_CHECKING:
@@ -153,8 +154,9 @@ def _render(console: Console, results: list[Comparison], base: str, new: str) ->
 
 
 def _num(value: float, unit: str, signed: bool = False) -> str:
+    """Dollars to four places or whole ms; a difference that shows as zero is "0", unsigned."""
     sign = "+" if signed else ""
-    return f"{value:{sign}.4f}" if unit == "$" else f"{value * 1000:{sign}.0f}"
+    return unsigned_zero(f"{value:{sign}.4f}" if unit == "$" else f"{value * 1000:{sign}.0f}")
 
 
 def _pair(diff: Difference | None, unit: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from turnscope.report.metrics import ALL_METRICS
+from turnscope.report.numbers import unsigned_zero
 from turnscope.store import histograms
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def shown_value(value: float | None, unit: str) -> str:
     if value is None:
         return "no data"
     if unit == "$":
-        return f"${value:.4f}" if value >= 0.01 else f"${value:.5f}"
+        return "$" + unsigned_zero(f"{value:.4f}" if value >= 0.01 else f"{value:.5f}")
     if unit == "%":
-        return f"{value * 100:.1f}%"
-    return f"{value * 1000:.0f} ms"
+        return unsigned_zero(f"{value * 100:.1f}") + "%"
+    return unsigned_zero(f"{value * 1000:.0f}") + " ms"

@@ -1,4 +1,4 @@
-"""The call list: one line per call, newest first, sortable, from the calls table.
+"""The call list: one entry per call, newest first, sortable, from the calls table.
 
 Each call's e2e p50/p95/max, errors and interruptions come from the call summary the
 recorder stored when the call closed (SQLite reads the JSON itself, so sorting 25,000 calls

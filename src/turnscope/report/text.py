@@ -12,6 +12,7 @@ from rich.text import Text
 from turnscope.recording.plausibility import REASONS
 from turnscope.report.literal import literal
 from turnscope.report.metrics import METRICS
+from turnscope.report.numbers import unsigned_zero
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -76,8 +77,7 @@ def ms(seconds: float | None) -> str:
     """Whole milliseconds, the nearest (a tie to the even one); never "-0"."""
     if seconds is None:
         return "–"
-    shown = f"{seconds * 1000:.0f}"
-    return "0" if shown == "-0" else shown
+    return unsigned_zero(f"{seconds * 1000:.0f}")
 
 
 def usd(amount: float | None) -> str:
