@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
-from turnscope.cli.common import dbs_option, fail, filter_options, one_line_errors, read_stores
+from turnscope.cli.common import (
+    dbs_option,
+    echo_json,
+    fail,
+    filter_options,
+    one_line_errors,
+    read_stores,
+)
 from turnscope.report.calls import SORTS, list_calls
 from turnscope.report.calls_text import render_calls
 from turnscope.report.queries import totals
@@ -53,7 +59,7 @@ def calls(dbs: tuple[Path, ...], filters: CallFilter, sort: str, limit: int, as_
             "matched": summary.calls,
             "calls": [line.as_dict() for line in lines],
         }
-        click.echo(json.dumps(payload, indent=2))
+        echo_json(payload)
         return
     if not lines and not filters.active:
         fail("the store has no calls yet (run `turnscope demo`, or instrument an agent)")

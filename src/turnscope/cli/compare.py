@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from turnscope.cli.common import fail, one_line_errors, read_stores
+from turnscope.cli.common import echo_json, fail, one_line_errors, read_stores
 from turnscope.report.compare import MIN_VALUES, RESAMPLES, compare_values
 from turnscope.report.filters import CallFilter, FilterError, parse_when
 from turnscope.report.metrics import COSTS, METRICS
@@ -117,7 +116,7 @@ def compare(
             "metrics": [r.as_dict() for r in results],
             "failed_on": worse,
         }
-        click.echo(json.dumps(payload, indent=2))
+        echo_json(payload)
     else:
         _render(Console(), results, " ".join(base_specs), " ".join(new_specs))
         if watched:

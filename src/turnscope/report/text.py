@@ -282,17 +282,36 @@ def _words(text: str | None, *, spoke: bool) -> Text:
 
 
 def _agent_words(turn: dict[str, Any]) -> Text:
-    """The reply; for an interrupted one, what was heard against what was written."""
+    """The reply; for an interrupted one, how long it played and whether its text is what
+    was heard or what was written (``heard_text_label``), and the written reply when LiveKit
+    kept only the heard part."""
     said = _words(turn["agent_text"], spoke=turn.get("agent_started_at") is not None)
     if not turn["interrupted"]:
         return said
     heard = turn.get("heard_seconds")
-    cut = f"cut off after {ms(heard)} ms: " if heard is not None else "cut off: "
-    parts = [Text.assemble((cut, "yellow"), said)]
+    cut = f"cut off after {ms(heard)} ms" if heard is not None else "cut off"
+    label = heard_text_label(turn["agent_text"], turn.get("written"))
+    parts = [Text.assemble((f"{cut}{label}: ", "yellow"), said)]
     written = turn.get("written")
     if written is not None and written != turn["agent_text"]:
         parts.append(Text.assemble(("written: ", "dim"), literal(written, "dim")))
     return Text("\n").join(parts)
+
+
+def heard_text_label(text: str | None, written: str | None) -> str:
+    """What an interrupted reply's text is, as a clause to follow "cut off after N ms".
+
+    LiveKit keeps the whole written reply in the chat history unless the output reports a
+    synchronized transcript (RoomIO, ``TranscriptSynchronizer``): then only what played.
+    Set against what the model wrote (``written``): the same text is the written reply,
+    not all of it heard; a different one is the heard part. Without the written reply
+    (content capture off, a ``say()``), it cannot be told: the text may run past what was
+    heard."""
+    if text is None:
+        return ""
+    if written is None:
+        return "; maybe not all heard"
+    return "; written, not all heard" if written == text else "; heard"
 
 
 def render_errors(console: Console, errors: list[dict[str, Any]]) -> None:
