@@ -67,6 +67,20 @@ class _LazyGroup(click.Group):
         command = self.get_command(ctx, name)
         return command.get_short_help_str() if command is not None else ""
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """A name no command has (``turnscope repot``) is one line naming the command meant
+        and exit 2, a usage error; what looks like an option is left to click."""
+        name = args[0] if args else ""
+        if name in COMMANDS or name.startswith("-") or ctx.resilient_parsing:
+            return super().resolve_command(ctx, args)
+        from turnscope.report.suggest import did_you_mean  # only on this error: difflib
+
+        meant = did_you_mean(name, COMMANDS) or f"the commands: {', '.join(COMMANDS)}"
+        click.echo(f"turnscope: no such command {name!r}; {meant}", err=True)
+        raise click.exceptions.Exit(2)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMANDS.get(cmd_name)
         if module is None:

@@ -18,6 +18,7 @@ from turnscope.report.filters import CallFilter, FilterError, parse_when
 from turnscope.report.metrics import COSTS, METRICS
 from turnscope.report.numbers import unsigned_zero
 from turnscope.report.queries import select_calls, values_of
+from turnscope.report.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from turnscope.report.compare import Comparison, Difference
@@ -90,7 +91,12 @@ def compare(
     watched = [ALIASES.get(m.strip(), m.strip()) for m in fail_on.split(",") if m.strip()]
     unknown = [m for m in watched if m not in COMPARED]
     if unknown:
-        fail(f"--fail-on: unknown metric {unknown[0]!r}; known: cost, {', '.join(COMPARED)}", 2)
+        meant = did_you_mean(unknown[0], [*ALIASES, *COMPARED])
+        known = f"known: cost, {', '.join(COMPARED)}"
+        fail(
+            f"--fail-on: unknown metric {unknown[0]!r}; {f'{meant} ({known})' if meant else known}",
+            2,
+        )
     try:
         base_dbs, base_filter = parse_side(base_specs)
         new_dbs, new_filter = parse_side(new_specs)
