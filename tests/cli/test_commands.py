@@ -184,10 +184,12 @@ def test_a_mistyped_command_names_the_one_meant_in_one_line(typed: list[str], me
 @pytest.mark.parametrize(
     ("command", "meant"),
     [
-        (["check", "--budget", "p95(ee2e)<=1s"], "did you mean 'e2e'?"),
-        (["check", "--budget", "p95(llm_tfft)<800ms"], "did you mean 'llm_ttft'?"),
+        (["check", "--budget", "p95(ee2e)<=1s"], "did you mean 'e2e'? (known: "),
+        (["check", "--budget", "p95(llm_tfft)<800ms"], "did you mean 'llm_ttft'? (known: "),
         (["compare", "--base", "tag=a", "--new", "tag=b", "--fail-on", "e2e,cots"],
-         "did you mean 'cost'?"),
+         "did you mean 'cost'? (known: "),
+        (["compare", "--base", "tags=a", "--new", "tag=b"],
+         "did you mean 'tag'? write KEY=VALUE with KEY one of db, tag, "),
     ],
 )  # fmt: skip
 def test_a_mistyped_metric_names_the_one_meant(
@@ -197,4 +199,4 @@ def test_a_mistyped_metric_names_the_one_meant(
     result = CliRunner().invoke(main, [*command, "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 2
     (line,) = result.output.splitlines()
-    assert f"; {meant} (known: " in line
+    assert f": {meant}" in line or f"; {meant}" in line

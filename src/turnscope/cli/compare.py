@@ -40,8 +40,11 @@ def parse_side(specs: tuple[str, ...]) -> tuple[tuple[Path, ...], CallFilter]:
     for spec in specs:
         key, sep, value = spec.partition("=")
         if not sep or key not in found or not value:
+            meant = did_you_mean(key, _KEYS) if sep and value else None
             raise FilterError(
-                f"cannot read {spec!r}: write KEY=VALUE with KEY one of {', '.join(_KEYS)} "
+                f"cannot read {spec!r}: "
+                + (f"{meant} " if meant else "")
+                + f"write KEY=VALUE with KEY one of {', '.join(_KEYS)} "
                 "(e.g. tag=v2, db=new.db, since=2h)"
             )
         found[key].append(value)
