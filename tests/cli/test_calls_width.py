@@ -1,6 +1,7 @@
-"""`turnscope calls` at any terminal width: at 80 columns a call's start and length stay on
-one line however wide its figures are; narrower, text folds and every figure is printed
-whole (a terminal cuts a table's last columns: a cut number reads as another number)."""
+"""The reading commands at any terminal width. `turnscope calls`: at 80 columns a call's
+start and length stay on one line however wide its figures are; narrower, text folds and
+every figure is printed whole (a terminal cuts a table's last columns: a cut number reads
+as another number). The report's, trend's and compare's tables the same (report.fit)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,43 @@ def test_the_help_says_what_the_list_prints(wide: Path) -> None:
     block = output[output.index(" · 3725s") :].split("\n\n")[0]
     assert "session call-slow" in block
     assert "room lobby" in block
+
+
+def _ms(seconds: float) -> str:
+    return str(round(seconds * 1000))
+
+
+@pytest.mark.parametrize("columns", [100, 80, 60, 45])
+def test_no_reading_table_cuts_or_drops_a_number(wide: Path, columns: int) -> None:
+    """The sibling: the report's tables, the trend and compare, which rich squeezed by
+    cutting numbers ('1…') or dropping the last columns, in a narrow terminal."""
+    db = ["--db", str(wide)]
+    summary = json.loads(CliRunner().invoke(main, ["report", "--summary", *db, "--json"]).output)
+    trend = json.loads(
+        CliRunner().invoke(main, ["report", "--trend", "hour", *db, "--json"]).output
+    )
+    sides = ["--base", "user=alice", "--new", "user=bob"]
+    compared = json.loads(CliRunner().invoke(main, ["compare", *db, *sides, "--json"]).output)
+    e2e = summary["percentiles"]["e2e"]
+    (period,) = trend["periods"]
+    delta = next(m for m in compared["metrics"] if m["metric"] == "e2e")["p95"]
+    expected = {
+        ("report", "--call", "call-slow"): ["12345", "$1.2346"],
+        ("report", "--summary"): [_ms(e2e[key]) for key in ("p50", "p95", "max")],
+        ("report", "--trend", "hour"): [_ms(period["e2e_p95"]), f"${period['cost_usd']:.4f}"],
+        ("compare", *sides): [_ms(delta["base"]), f"{delta['difference'] * 1000:+.0f}"],
+    }
+    for command, numbers in expected.items():
+        output = _listed_by(wide, list(command), columns)
+        assert all(len(line) <= columns for line in output.splitlines()), (command, output)
+        if command[0] != "compare":  # compare's intervals are written low…high
+            assert "…" not in output, (command, output)
+        for number in numbers:
+            assert re.search(rf"(?<![\w.]){re.escape(number)}(?![\w])", output), (number, output)
+
+
+def _listed_by(db: Path, command: list[str], columns: int) -> str:
+    env = {"COLUMNS": str(columns)}
+    result = CliRunner().invoke(main, [command[0], "--db", str(db), *command[1:]], env=env)
+    assert result.exit_code == 0, result.output
+    return result.output

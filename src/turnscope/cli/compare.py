@@ -15,6 +15,7 @@ from rich.text import Text
 from turnscope.cli.common import echo_json, fail, one_line_errors, read_stores
 from turnscope.report.compare import MIN_VALUES, RESAMPLES, compare_values
 from turnscope.report.filters import CallFilter, FilterError, parse_when
+from turnscope.report.fit import print_fitted
 from turnscope.report.metrics import COSTS, METRICS
 from turnscope.report.numbers import unsigned_zero
 from turnscope.report.queries import select_calls, values_of
@@ -158,7 +159,7 @@ def _render(console: Console, results: list[Comparison], base: str, new: str) ->
             _pair(r.p95, unit),
             _delta(r.p95, unit),
         )
-    console.print(table)
+    print_fitted(console, table, joiners={"p50": "→", "p95": "→"})
 
 
 def _num(value: float, unit: str, signed: bool = False) -> str:

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from turnscope.cli.common import echo_json, fail
+from turnscope.report.fit import print_fitted
 from turnscope.report.text import ms, usd
 from turnscope.report.trend import trend
 
@@ -73,4 +74,4 @@ def show_trend(
             _rate(p.error_rate),
             _rate(p.interruption_rate),
         )
-    console.print(table)
+    print_fitted(console, table)

@@ -18,6 +18,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from turnscope.report.fit import pack
 from turnscope.report.literal import literal
 from turnscope.report.text import ms
 
@@ -39,9 +40,6 @@ FIGURES = ("turns", "p50", "p95", "worst", "cost", "err", "int")
 _UNBOUNDED = 10_000
 """A width no terminal has: the probe table is measured at it, so rich reports the width
 it wants rather than the one it would squeeze into."""
-
-_GAP = "   "
-"""Between two ``label value`` pairs of a stacked call: wider than the space inside a pair."""
 
 
 def local_time(at: float | None) -> str:
@@ -113,15 +111,8 @@ def _table_fits(console: Console, lines: list[CallLine]) -> bool:
 
 
 def _stacked(shown: tuple[str, ...], width: int) -> Text:
-    """``label value`` pairs packed into lines of ``width`` (indented by two), a pair whole."""
-    rows: list[str] = []
-    for label, value in zip(FIGURES, shown, strict=True):
-        pair = f"{label} {value}"
-        if rows and len(rows[-1]) + len(_GAP) + len(pair) <= width:
-            rows[-1] += _GAP + pair
-        else:
-            rows.append(pair)
-    return Text("\n".join(f"  {row}" for row in rows))
+    """The figures as ``label value`` pairs packed into lines of ``width``, a pair whole."""
+    return pack([f"{label} {value}" for label, value in zip(FIGURES, shown, strict=True)], width)
 
 
 def _when(line: CallLine) -> Text:

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from turnscope.recording.plausibility import REASONS
+from turnscope.report.fit import print_fitted
 from turnscope.report.literal import literal
 from turnscope.report.metrics import METRICS
 from turnscope.report.numbers import unsigned_zero
@@ -221,7 +222,7 @@ def render_call(
             _tokens(turn),
             cost,
         )
-    console.print(said)
+    print_fitted(console, said)
     console.print(Text(LEGEND, style="dim"))
     timing = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title_justify="left")
     timing.add_column("#", justify="right", no_wrap=True)
@@ -236,7 +237,7 @@ def render_call(
             _timed(turn["e2e"], raw.get("e2e")),
             *(_timed(turn[column], raw.get(column)) for column, _ in parts),
         )
-    console.print(timing)
+    print_fitted(console, timing)
     render_errors(console, errors or [])
     render_summary(console, call, turns)
     render_cost(console, call)
@@ -333,7 +334,7 @@ def render_errors(console: Console, errors: list[dict[str, Any]]) -> None:
             "–" if recoverable is None else ("yes" if recoverable else "no"),
             literal(error.get("message") or ""),
         )
-    console.print(table)
+    print_fitted(console, table)
 
 
 def render_summary(
@@ -449,8 +450,9 @@ def render_percentiles(
         title=f"latency percentiles (ms) over {calls} call(s), {turns} turn(s)",
         title_justify="left",
     )
-    for header in ("metric", "n", "p50", "p90", "p95", "p99", "max"):
-        table.add_column(header, justify="left" if header == "metric" else "right")
+    table.add_column("metric", overflow="fold")
+    for header in ("n", "p50", "p90", "p95", "p99", "max"):
+        table.add_column(header, justify="right", no_wrap=True)
     for name, metric in METRICS.items():
         dist = found.get(name)
         if dist is None:
@@ -461,5 +463,5 @@ def render_percentiles(
             *(ms(dist.percentiles[p]) for p in (50, 90, 95, 99)),
             ms(dist.maximum),
         )
-    console.print(table)
+    print_fitted(console, table)
     console.print(Text(E2E_NOTE, style="dim"))
