@@ -18,7 +18,8 @@ from turnscope.report.filters import CallFilter, FilterError, parse_when
 from turnscope.report.fit import print_fitted
 from turnscope.report.metrics import COSTS, METRICS
 from turnscope.report.numbers import unsigned_zero
-from turnscope.report.queries import select_calls, values_of
+from turnscope.report.queries import select_calls, totals, values_of
+from turnscope.report.speeds import describe, speeds_of
 from turnscope.report.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -62,14 +63,20 @@ def parse_side(specs: tuple[str, ...]) -> tuple[tuple[Path, ...], CallFilter]:
     )
 
 
-def _values(dbs: tuple[Path, ...], filters: CallFilter, label: str) -> dict[str, list[float]]:
+def _values(
+    dbs: tuple[Path, ...], filters: CallFilter, label: str
+) -> tuple[dict[str, list[float]], dict[float, int], int]:
+    """Each compared metric's values on one side, how many of its calls were played at each
+    speed other than real time (``report.speeds``), and how many calls it has."""
     connection = read_stores(dbs)
     chosen = None
     if filters.active:
         chosen = [c["call_id"] for c in select_calls(connection, filters=filters)]
         if not chosen:
             fail(f"no calls match the {label} side ({filters.describe()})")
-    return {name: values_of(connection, name, chosen) for name in COMPARED}
+    values = {name: values_of(connection, name, chosen) for name in COMPARED}
+    calls = len(chosen) if chosen is not None else totals(connection).calls
+    return values, speeds_of(connection, chosen), calls
 
 
 @click.command()
@@ -109,8 +116,8 @@ def compare(
         return
     if not (base_specs or new_specs):
         fail("give the two sides: --base KEY=VALUE and --new KEY=VALUE (see --help)", 2)
-    base = _values(base_dbs or dbs, base_filter, "base")
-    new = _values(new_dbs or dbs, new_filter, "new")
+    base, base_speeds, base_calls = _values(base_dbs or dbs, base_filter, "base")
+    new, new_speeds, new_calls = _values(new_dbs or dbs, new_filter, "new")
     results = [
         compare_values(name, base[name], new[name], resolution=_RESOLUTION.get(name, 0.0005))
         for name in COMPARED
@@ -125,13 +132,38 @@ def compare(
             "resamples": RESAMPLES,
             "metrics": [r.as_dict() for r in results],
             "failed_on": worse,
+            "not_real_time": {
+                side: [{"speed": s, "calls": n} for s, n in speeds.items()]
+                for side, speeds in (("base", base_speeds), ("new", new_speeds))
+            },
         }
         echo_json(payload)
     else:
         _render(Console(), results, " ".join(base_specs), " ".join(new_specs))
         if watched:
             click.echo(f"worse: {', '.join(worse)}" if worse else "no watched metric got worse")
+        if base_speeds or new_speeds:
+            click.echo(_speed_note((base_speeds, base_calls), (new_speeds, new_calls)))
     sys.exit(1 if worse else 0)
+
+
+def _speed_note(base: tuple[dict[float, int], int], new: tuple[dict[float, int], int]) -> str:
+    """What calls played faster than real time do to the latencies compared: each side's
+    ``({speed: calls}, calls)``."""
+    said = "; ".join(
+        f"{side}: {describe(speeds) or 'all at real time'} ({calls} in all)"
+        for side, (speeds, calls) in (("base", base), ("new", new))
+    )
+    one = {s for s, n in base[0].items() if n == base[1]} & {
+        s for s, n in new[0].items() if n == new[1]
+    }
+    why = (
+        f"every call of both sides at {min(one):g}x: their latencies and differences are "
+        f"{min(one):g} times shorter than at real time"
+        if one
+        else "the sides mix speeds, so latency differences show the speed, not the agent"
+    )
+    return f"note: calls not played at real time ({said}): {why}"
 
 
 def _render(console: Console, results: list[Comparison], base: str, new: str) -> None:

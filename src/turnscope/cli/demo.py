@@ -31,6 +31,7 @@ from turnscope.report.queries import (
     turns_of,
     with_written,
 )
+from turnscope.report.speeds import SPEED_KEY
 from turnscope.report.text import render_call, render_percentiles, usd
 from turnscope.simulate import PROFILES, SCENARIOS, STACKS, run
 from turnscope.sinks.memory import MemorySink
@@ -135,7 +136,12 @@ def demo(
                 session_id=f"demo-{scenario}",
                 trace_name="turnscope demo",
                 tags=["demo", scenario],
-                metadata={"scenario": scenario, "profile": profile, "speed": speed, "seed": seed},
+                metadata={
+                    "scenario": scenario,
+                    "profile": profile,
+                    SPEED_KEY: speed,  # check and compare name calls not at real time
+                    "seed": seed,
+                },
                 sinks=[*exporting, store, progress],
             )
         )

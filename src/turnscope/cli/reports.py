@@ -33,6 +33,7 @@ from turnscope.report.queries import (
     turns_of,
     with_written,
 )
+from turnscope.report.speeds import describe, speeds_of
 from turnscope.report.text import E2E_NOTE, render_call, render_percentiles, render_totals
 from turnscope.store import open_for_writing
 from turnscope.store.prune import prune_older_than
@@ -223,6 +224,7 @@ def check(
         )
     results = check_store(connection, parsed, chosen)
     failed = sum(not r.passed for r in results)
+    sped_up = speeds_of(connection, chosen)
     if as_json:
         payload = {
             "schema": CHECK_SCHEMA,
@@ -240,6 +242,7 @@ def check(
                 }
                 for r in results
             ],
+            "not_real_time": [{"speed": s, "calls": n} for s, n in sped_up.items()],
         }
         echo_json(payload)
         sys.exit(1 if failed else 0)
@@ -250,6 +253,13 @@ def check(
             f"{verdict}  {result.budget.text:<24} measured {measured} over {result.count} values"
         )
     click.echo(f"{len(results) - failed} passed, {failed} failed")
+    if sped_up:
+        calls = len(chosen) if chosen is not None else totals(connection).calls
+        click.echo(
+            f"note: {sum(sped_up.values())} of these {calls} calls were not played at real time "
+            f"({describe(sped_up)}: `turnscope demo --speed`, or a simulation): their latencies "
+            "are scaled by that speed, so latency budgets over them mean little"
+        )
     sys.exit(1 if failed else 0)
 
 

@@ -14,6 +14,7 @@ from turnscope.report.fit import print_fitted
 from turnscope.report.literal import literal
 from turnscope.report.metrics import METRICS
 from turnscope.report.numbers import unsigned_zero
+from turnscope.report.speeds import speed_of
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -268,6 +269,9 @@ def _header(call: dict[str, Any], turns: int, width: int) -> Text:
         items.append(Text.assemble("user ", literal(call["user_id"])))
     if call.get("tags"):
         items.append(Text.assemble("tags ", literal(", ".join(call["tags"]))))
+    speed = speed_of(call)
+    if speed is not None:
+        items.append(Text(f"played at {speed:g}x speed, not real time", style="yellow"))
     second = Text("  ·  ").join(items)
     if second.cell_len > width:
         second = Text("\n").join(items)

@@ -1,0 +1,124 @@
+"""Calls played faster than real time are named beside a budget or a comparison over them.
+
+The newcomer's input: two `turnscope demo --speed N` calls and a real-time one in one store;
+`turnscope check --budget 'p95(e2e)<=1.5s'` passed on latencies the speed had shortened,
+and said nothing about it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from click.testing import CliRunner
+
+from tests.report.stores import store_as
+from turnscope.cli import main
+from turnscope.report.queries import select_calls
+from turnscope.report.speeds import SPEED_KEY, speed_of, speeds_of
+from turnscope.store import open_for_reading
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.conftest import SimulationCache
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
+    """Real time: a live call, a user's own ``speed`` (a TTS speaking rate), a demo at 1x.
+    Not: a demo at 8x (today's key), one at 4x (an older demo's ``speed``), a test's own."""
+    path = tmp_path_factory.mktemp("speeds") / "mixed.db"
+    basic = simulations.recorded("basic")
+    calls: dict[str, dict[str, Any]] = {
+        "live": {"tags": ("prod",)},
+        "speaking-rate": {"tags": ("prod",), "metadata": {"speed": 1.2}},
+        "demo-1x": {"tags": ("demo", "basic"), "metadata": {SPEED_KEY: 1.0}},
+        "demo-8x": {"tags": ("demo", "basic"), "metadata": {SPEED_KEY: 8.0}},
+        "old-demo-4x": {"tags": ("demo", "basic"), "metadata": {"speed": 4}},
+        "simulated-8x": {"tags": ("ci",), "metadata": {SPEED_KEY: 8}},
+    }
+    for n, (call_id, context) in enumerate(calls.items()):
+        store_as(path, basic, call_id, shift=n * 600.0, **context)
+    return path
+
+
+def test_speeds_are_read_from_the_calls_metadata(mixed: Path) -> None:
+    connection = open_for_reading(mixed)
+    assert speeds_of(connection, None) == {8.0: 2, 4.0: 1}
+    assert speeds_of(connection, ["live", "speaking-rate", "demo-1x"]) == {}
+    assert speeds_of(connection, ["old-demo-4x", "live"]) == {4.0: 1}
+    assert speeds_of(connection, []) == {}
+
+
+def test_check_names_the_calls_not_played_at_real_time(mixed: Path) -> None:
+    budget = ["check", "--db", str(mixed), "--budget", "p95(e2e)<=10s"]
+    result = CliRunner().invoke(main, budget)
+    assert result.exit_code == 0, result.output
+    note = result.output.splitlines()[-1]
+    assert note.startswith("note: 3 of these 6 calls were not played at real time")
+    assert "2 at 8x, 1 at 4x" in note
+    as_json = json.loads(CliRunner().invoke(main, [*budget, "--json"]).output)
+    assert as_json["not_real_time"] == [{"speed": 8.0, "calls": 2}, {"speed": 4.0, "calls": 1}]
+    real = CliRunner().invoke(main, [*budget, "--tag", "prod"])
+    assert real.exit_code == 0
+    assert "note" not in real.output  # a user's own `speed` is not a playback speed
+    assert (
+        json.loads(CliRunner().invoke(main, [*budget, "--tag", "prod", "--json"]).output)[
+            "not_real_time"
+        ]
+        == []
+    )
+
+
+def test_compare_says_whether_the_sides_share_one_speed(mixed: Path) -> None:
+    def note(base: str, new: str) -> str:
+        args = ["compare", "--db", str(mixed), "--base", base, "--new", new]
+        result = CliRunner().invoke(main, args, env={"COLUMNS": "100"})
+        assert result.exit_code == 0, result.output
+        return " ".join(line for line in result.output.splitlines() if line.startswith("note"))
+
+    assert note("tag=prod", "session=demo-1x") == ""
+    mixed_sides = note("tag=prod", "tag=demo")
+    assert "base: all at real time (2 in all)" in mixed_sides
+    assert "new: 1 at 8x, 1 at 4x (3 in all)" in mixed_sides
+    assert "mix speeds" in mixed_sides
+    alike = note("session=demo-8x", "tag=ci")
+    assert "every call of both sides at 8x" in alike
+
+
+def test_a_calls_header_says_it_was_not_played_at_real_time(mixed: Path) -> None:
+    def header(call: str) -> str:
+        args = ["report", "--db", str(mixed), "--call", call]
+        result = CliRunner().invoke(main, args, env={"COLUMNS": "100"})
+        assert result.exit_code == 0, result.output
+        return result.output.split("\n\n")[0]
+
+    assert "played at 8x speed, not real time" in header("demo-8x")
+    assert "played at 4x speed" in header("old-demo-4x")
+    assert "played at" not in header("speaking-rate")
+    assert "played at" not in header("demo-1x")
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [{SPEED_KEY: 2}, {SPEED_KEY: 0}, {SPEED_KEY: -3}, {SPEED_KEY: "8"}, {SPEED_KEY: True},
+     {SPEED_KEY: float("inf")}, {SPEED_KEY: 0.5}, {"speed": 3}, {}],
+)  # fmt: skip
+def test_one_call_and_many_are_read_by_one_rule(
+    metadata: dict[str, Any], tmp_path: Path, simulations: SimulationCache
+) -> None:
+    """The header's rule (Python, over a call read) and the verdicts' (SQL) agree, on odd
+    values too: text, booleans, zero, negative, infinite (JSON without it, as SQLite reads)."""
+    path = tmp_path / "one.db"
+    store_as(path, simulations.recorded("basic"), "one", tags=("demo",), metadata=metadata)
+    connection = open_for_reading(path)
+    (call,) = select_calls(connection)
+    found = speed_of(call)
+    assert speeds_of(connection, None) == ({} if found is None else {found: 1})
+    expected: Any = metadata.get(SPEED_KEY, metadata.get("speed"))
+    if type(expected) in (int, float) and 0 < expected < float("inf") and expected != 1:
+        assert found == expected
+    else:
+        assert found is None
