@@ -136,5 +136,7 @@ def _who(line: CallLine) -> Text:
         parts.append(Text.assemble("agent ", literal(", ".join(line.agents), "cyan")))
     if line.tags:
         parts.append(Text.assemble("tags ", literal(", ".join(line.tags))))
+    if line.speed is not None:
+        parts.append(Text(f"played at {line.speed:g}x speed", style="yellow"))
     parts.append(Text.assemble(("id ", "dim"), literal(line.call_id[:12], "dim")))
     return Text("\n").join(parts)
