@@ -163,3 +163,40 @@ def test_the_command_list_matches_each_commands_own_help() -> None:
         said = " ".join((command.help or "").split())
         assert said.startswith(SHORT_HELP[name].split(";")[0].rstrip(".").split(", and")[0]), name
         assert name in listed
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        (["repot"], "did you mean 'report'?"),  # the newcomer's
+        (["calss", "--limit", "3"], "did you mean 'calls'?"),
+        (["Check"], "did you mean 'check'?"),
+        (["price"], "did you mean 'prices' or 'prune'?"),
+        (["lint"], "the commands: demo, calls, report, check, compare, prune, doctor, prices"),
+    ],
+)
+def test_a_mistyped_command_names_the_one_meant_in_one_line(typed: list[str], meant: str) -> None:
+    result = CliRunner().invoke(main, typed)
+    assert result.exit_code == 2  # a usage error, as click exits for one
+    assert result.output == f"turnscope: no such command {typed[0]!r}; {meant}\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "meant"),
+    [
+        (["check", "--budget", "p95(ee2e)<=1s"], "did you mean 'e2e'? (known: "),
+        (["check", "--budget", "p95(llm_tfft)<800ms"], "did you mean 'llm_ttft'? (known: "),
+        (["compare", "--base", "tag=a", "--new", "tag=b", "--fail-on", "e2e,cots"],
+         "did you mean 'cost'? (known: "),
+        (["compare", "--base", "tags=a", "--new", "tag=b"],
+         "did you mean 'tag'? write KEY=VALUE with KEY one of db, tag, "),
+    ],
+)  # fmt: skip
+def test_a_mistyped_metric_names_the_one_meant(
+    tmp_path: Path, command: list[str], meant: str
+) -> None:
+    """The sibling: a metric name is mistyped as often as a command (read before any store)."""
+    result = CliRunner().invoke(main, [*command, "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert f": {meant}" in line or f"; {meant}" in line

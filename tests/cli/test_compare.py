@@ -4,6 +4,7 @@ same calls are not, and --fail-on gates CI on it."""
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -99,3 +100,45 @@ def test_the_verdict_is_seeded_and_needs_enough_values() -> None:
     assert first == compare_values("e2e", base, new)  # the same data, the same interval
     assert first.verdict == "worse"
     assert compare_values("e2e", base[:5], new[:5]).verdict == "too few"
+
+
+@pytest.fixture(scope="module")
+def nudged(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
+    """The same call twice: 'v1', and 'v2' whose turns' e2e is 0.2 ms shorter, whose LLM
+    first token is 0.4 ms longer, and whose cost is $0.00001 lower — differences below the
+    last digit compare prints."""
+    import sqlite3
+
+    path = tmp_path_factory.mktemp("nudged") / "nudged.db"
+    basic = simulations.recorded("basic")
+    store_as(path, basic, "call-v1", tags=("v1",))
+    store_as(path, basic, "call-v2", tags=("v2",))
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "UPDATE turns SET e2e = e2e - 0.0002, llm_ttft = llm_ttft + 0.0004 "
+            "WHERE call_id = 'call-v2'"
+        )
+        raw.execute("UPDATE calls SET cost_usd = cost_usd - 0.00001 WHERE call_id = 'call-v2'")
+    return path
+
+
+NEGATIVE_ZERO = re.compile(r"(?<![\d.])[-+]0(\.0+)?(?![\d.])")
+"""A zero shown with a sign ('-0', '+0', '-0.0000'): a change where the digits show none."""
+
+
+def test_a_difference_that_rounds_to_zero_is_printed_0(nudged: Path) -> None:
+    """The newcomer's input: e2e 0.2 ms faster printed Δ p50 '-0'."""
+    _, data = _compare(nudged, "--base", "tag=v1", "--new", "tag=v2")
+    e2e = next(m for m in data["metrics"] if m["metric"] == "e2e")
+    assert -0.0005 < e2e["p50"]["difference"] < 0  # measured: smaller than the shown digit
+    text = CliRunner().invoke(
+        main, ["compare", "--db", str(nudged), "--base", "tag=v1", "--new", "tag=v2"],
+        env={"COLUMNS": "100"},
+    )  # fmt: skip
+    assert text.exit_code == 0, text.output
+    assert NEGATIVE_ZERO.search(text.output) is None, text.output
+    e2e_row = next(line for line in text.output.splitlines() if line.split()[:1] == ["e2e"])
+    assert e2e_row.split()[2] == "0", e2e_row  # Δ p50
+    cost_row = next(line for line in text.output.splitlines() if line.split()[:1] == ["call_cost"])
+    assert cost_row.split()[2] == "0.0000", cost_row  # $0.00001 lower: its sibling in dollars
+    assert "+0" not in text.output  # 0.4 ms longer: the positive sibling, '0' too

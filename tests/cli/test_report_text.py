@@ -127,3 +127,62 @@ def test_not_captured_where_content_capture_was_off(
     output = _report(path, columns=200)
     assert output.count("(not captured)") >= 6  # the user's and the agent's, each turn
     assert "Paris" not in output
+
+
+@pytest.fixture(scope="module")
+def cut_off(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
+    """The bargein call three times: as LiveKit kept it (the whole written reply: the
+    simulated output reports no synchronized transcript), as a synchronized output keeps it
+    (only the words played), and with the model's output not kept (what was written
+    unknown)."""
+    import sqlite3
+
+    path = tmp_path_factory.mktemp("cut-off") / "cut.db"
+    bargein = simulations.recorded("bargein")
+    for call_id in ("call-kept", "call-synced", "call-unknown"):
+        store_as(path, bargein, call_id)
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "UPDATE turns SET agent_text = 'Sure. Let me tell you' "
+            "WHERE call_id = 'call-synced' AND interrupted = 1"
+        )
+        raw.execute("UPDATE components SET output = NULL WHERE call_id = 'call-unknown'")
+    return path
+
+
+def _cut_line(output: str) -> str:
+    """The interrupted reply's cell, its folded lines joined (and the replies below it)."""
+    lines = output.splitlines()
+    first = next(i for i, line in enumerate(lines) if "cut off" in line)
+    column = lines[first].index("cut off")
+    cell = []
+    for line in lines[first:]:
+        part = line[column:].split("  ")[0].strip()
+        if not part:
+            break
+        cell.append(part)
+    return " ".join(cell)
+
+
+def test_a_reply_cut_off_says_its_text_is_what_was_written(cut_off: Path) -> None:
+    """The newcomer's input: 'cut off after 521 ms:' and the whole written story, as if
+    it had been heard."""
+    cell = _cut_line(_report(cut_off, "--call", "call-kept", columns=120))
+    assert cell.startswith("cut off after ")
+    assert " ms; written, not all heard: Sure. Let me tell you about the old lighthouse" in cell
+    assert "the lamp went out." in cell  # the whole written reply, said to be that
+
+
+def test_a_synchronized_transcript_is_what_was_heard_beside_what_was_written(
+    cut_off: Path,
+) -> None:
+    cell = _cut_line(_report(cut_off, "--call", "call-synced", columns=120))
+    assert " ms; heard: Sure. Let me tell you written: Sure. Let me tell you about the" in cell
+
+
+def test_without_the_written_reply_the_text_may_run_past_what_was_heard(
+    cut_off: Path,
+) -> None:
+    cell = _cut_line(_report(cut_off, "--call", "call-unknown", columns=120))
+    assert " ms; maybe not all heard: Sure. Let me tell you about" in cell
+    assert "written:" not in cell

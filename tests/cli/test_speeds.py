@@ -122,3 +122,24 @@ def test_one_call_and_many_are_read_by_one_rule(
         assert found == expected
     else:
         assert found is None
+
+
+def test_the_call_list_marks_calls_not_played_at_real_time(mixed: Path) -> None:
+    args = ["calls", "--db", str(mixed)]
+    listed = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)["calls"]
+    assert {c["call_id"]: c["speed"] for c in listed} == {
+        "live": None, "speaking-rate": None, "demo-1x": None,
+        "demo-8x": 8.0, "old-demo-4x": 4.0, "simulated-8x": 8.0,
+    }  # fmt: skip
+    text = CliRunner().invoke(main, args, env={"COLUMNS": "80"}).output
+    marked: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("session "):
+            session = line.split()[1]
+        elif line.startswith("played at"):
+            marked[session] = line.strip()
+    assert marked == {
+        "demo-8x": "played at 8x speed",
+        "old-demo-4x": "played at 4x speed",
+        "simulated-8x": "played at 8x speed",
+    }

@@ -199,6 +199,8 @@ def test_several_calls_each_get_a_timeline_with_errors_interruptions_and_state(
     assert len(errors) >= 2
     assert interrupted >= 1
     assert page.locator("table.interrupted tbody tr").count() == interrupted
+    said = page.locator("table.interrupted tbody tr td:last-child").all_text_contents()
+    assert all(s.startswith("written, not all heard: ") for s in said), said  # as kept
     assert all(pixels > 100 for pixels in page.evaluate(_BAR_PIXELS, "canvas.states"))
     summaries = page.locator("p.call-summary").all_text_contents()
     assert "errors: llm" in summaries[0]

@@ -32,7 +32,9 @@ SHORT_HELP = {
         "Run a simulated LiveKit call (no keys needed), record it into the store, export it, "
         "and report it."
     ),
-    "calls": "One line per call: when, who, turns, e2e p50/p95 and worst turn, cost, errors.",
+    "calls": (
+        "A block per call: when and how long, who, turns, e2e p50/p95 and worst turn, cost, errors."
+    ),
     "report": "Per-turn latency breakdown and per-component percentiles.",
     "check": "Check budgets; exit 1 if one is exceeded, 2 if one cannot be read.",
     "compare": "Compare two sets of calls: p50/p95 per metric, the difference and its noise.",
@@ -64,6 +66,20 @@ class _LazyGroup(click.Group):
             return known
         command = self.get_command(ctx, name)
         return command.get_short_help_str() if command is not None else ""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """A name no command has (``turnscope repot``) is one line naming the command meant
+        and exit 2, a usage error; what looks like an option is left to click."""
+        name = args[0] if args else ""
+        if name in COMMANDS or name.startswith("-") or ctx.resilient_parsing:
+            return super().resolve_command(ctx, args)
+        from turnscope.report.suggest import did_you_mean  # only on this error: difflib
+
+        meant = did_you_mean(name, COMMANDS) or f"the commands: {', '.join(COMMANDS)}"
+        click.echo(f"turnscope: no such command {name!r}; {meant}", err=True)
+        raise click.exceptions.Exit(2)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMANDS.get(cmd_name)

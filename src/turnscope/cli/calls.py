@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
-from turnscope.cli.common import dbs_option, fail, filter_options, one_line_errors, read_stores
+from turnscope.cli.common import (
+    dbs_option,
+    echo_json,
+    fail,
+    filter_options,
+    one_line_errors,
+    read_stores,
+)
 from turnscope.report.calls import SORTS, list_calls
 from turnscope.report.calls_text import render_calls
 from turnscope.report.queries import totals
@@ -37,7 +43,12 @@ SCHEMA = "turnscope.calls/1"
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @one_line_errors
 def calls(dbs: tuple[Path, ...], filters: CallFilter, sort: str, limit: int, as_json: bool) -> None:
-    """One line per call: when, who, turns, e2e p50/p95 and worst turn, cost, errors."""
+    """A block per call: when and how long, who, turns, e2e p50/p95 and worst turn, cost,
+    errors.
+
+    A table when the figures fit beside each call's start and length (at 80 columns they
+    do), its text folded; narrower, each call stacked, its figures as label-value pairs. No
+    number is ever cut."""
     connection = read_stores(dbs)
     lines = list_calls(connection, filters, sort=sort, limit=limit)
     summary = totals(connection, filters)
@@ -48,7 +59,7 @@ def calls(dbs: tuple[Path, ...], filters: CallFilter, sort: str, limit: int, as_
             "matched": summary.calls,
             "calls": [line.as_dict() for line in lines],
         }
-        click.echo(json.dumps(payload, indent=2))
+        echo_json(payload)
         return
     if not lines and not filters.active:
         fail("the store has no calls yet (run `turnscope demo`, or instrument an agent)")

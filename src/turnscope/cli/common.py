@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -14,12 +15,14 @@ from turnscope.config import resolve_db_path
 from turnscope.report.budgets import BudgetError
 from turnscope.report.filters import CallFilter, FilterError, parse_when
 from turnscope.report.lookup import AmbiguousCall
+from turnscope.report.numbers import rounded
 from turnscope.store import StoreError, open_for_reading
 from turnscope.store.union import open_union
 
 __all__ = [
     "db_option",
     "dbs_option",
+    "echo_json",
     "fail",
     "filter_options",
     "one_line_errors",
@@ -78,6 +81,13 @@ def filter_options(command: F) -> F:
     for option in reversed(_FILTERS):
         wrapper = option(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def echo_json(payload: dict[str, Any]) -> None:
+    """A reading command's ``--json``: its floats rounded to ``JSON_DECIMALS`` places (the
+    measurement, without binary noise such as ``2.9999999999999997e-05``); values JSON has
+    no type for (a path) as text."""
+    click.echo(json.dumps(rounded(payload), indent=2, default=str))
 
 
 def fail(message: str, code: int = 1) -> None:

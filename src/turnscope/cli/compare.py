@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,12 +12,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from turnscope.cli.common import fail, one_line_errors, read_stores
+from turnscope.cli.common import echo_json, fail, one_line_errors, read_stores
 from turnscope.report.compare import MIN_VALUES, RESAMPLES, compare_values
 from turnscope.report.filters import CallFilter, FilterError, parse_when
+from turnscope.report.fit import print_fitted
 from turnscope.report.metrics import COSTS, METRICS
+from turnscope.report.numbers import unsigned_zero
 from turnscope.report.queries import select_calls, totals, values_of
 from turnscope.report.speeds import describe, speeds_of
+from turnscope.report.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from turnscope.report.compare import Comparison, Difference
@@ -40,8 +42,11 @@ def parse_side(specs: tuple[str, ...]) -> tuple[tuple[Path, ...], CallFilter]:
     for spec in specs:
         key, sep, value = spec.partition("=")
         if not sep or key not in found or not value:
+            meant = did_you_mean(key, _KEYS) if sep and value else None
             raise FilterError(
-                f"cannot read {spec!r}: write KEY=VALUE with KEY one of {', '.join(_KEYS)} "
+                f"cannot read {spec!r}: "
+                + (f"{meant} " if meant else "")
+                + f"write KEY=VALUE with KEY one of {', '.join(_KEYS)} "
                 "(e.g. tag=v2, db=new.db, since=2h)"
             )
         found[key].append(value)
@@ -97,7 +102,12 @@ def compare(
     watched = [ALIASES.get(m.strip(), m.strip()) for m in fail_on.split(",") if m.strip()]
     unknown = [m for m in watched if m not in COMPARED]
     if unknown:
-        fail(f"--fail-on: unknown metric {unknown[0]!r}; known: cost, {', '.join(COMPARED)}", 2)
+        meant = did_you_mean(unknown[0], [*ALIASES, *COMPARED])
+        known = f"known: cost, {', '.join(COMPARED)}"
+        fail(
+            f"--fail-on: unknown metric {unknown[0]!r}; {f'{meant} ({known})' if meant else known}",
+            2,
+        )
     try:
         base_dbs, base_filter = parse_side(base_specs)
         new_dbs, new_filter = parse_side(new_specs)
@@ -127,7 +137,7 @@ def compare(
                 for side, speeds in (("base", base_speeds), ("new", new_speeds))
             },
         }
-        click.echo(json.dumps(payload, indent=2))
+        echo_json(payload)
     else:
         _render(Console(), results, " ".join(base_specs), " ".join(new_specs))
         if watched:
@@ -181,12 +191,13 @@ def _render(console: Console, results: list[Comparison], base: str, new: str) ->
             _pair(r.p95, unit),
             _delta(r.p95, unit),
         )
-    console.print(table)
+    print_fitted(console, table, joiners={"p50": "→", "p95": "→"})
 
 
 def _num(value: float, unit: str, signed: bool = False) -> str:
+    """Dollars to four places or whole ms; a difference that shows as zero is "0", unsigned."""
     sign = "+" if signed else ""
-    return f"{value:{sign}.4f}" if unit == "$" else f"{value * 1000:{sign}.0f}"
+    return unsigned_zero(f"{value:{sign}.4f}" if unit == "$" else f"{value * 1000:{sign}.0f}")
 
 
 def _pair(diff: Difference | None, unit: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.console import Console
 from turnscope.cli.common import (
     db_option,
     dbs_option,
+    echo_json,
     fail,
     filter_options,
     one_line_errors,
@@ -102,7 +102,7 @@ def report(
     if not calls:
         if as_json:  # a script gets valid JSON: no calls is an answer, not an error
             empty = {"schema": REPORT_SCHEMA, "note": E2E_NOTE, "calls": [], "percentiles": {}}
-            click.echo(json.dumps({**empty, "turns": [], "errors": []}, indent=2))
+            echo_json({**empty, "turns": [], "errors": []})
             return
         fail("no calls match" if filters.active else _EMPTY)
     if html_file is not None:
@@ -134,7 +134,7 @@ def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json
             "totals": asdict(counted),
             "percentiles": {name: d.as_dict() for name, d in found.items()},
         }
-        click.echo(json.dumps(payload, indent=2, default=str))
+        echo_json(payload)
         return
     console = Console()
     render_percentiles(console, found, calls=counted.calls, turns=counted.turns)
@@ -163,7 +163,7 @@ def show_calls(
         if not summary:
             payload["turns"] = turns
             payload["errors"] = errors
-        click.echo(json.dumps(payload, indent=2, default=str))
+        echo_json(payload)
         return
     console = Console()
     if not summary:
@@ -244,7 +244,7 @@ def check(
             ],
             "not_real_time": [{"speed": s, "calls": n} for s, n in sped_up.items()],
         }
-        click.echo(json.dumps(payload, indent=2))
+        echo_json(payload)
         sys.exit(1 if failed else 0)
     for result in results:
         verdict = "PASS" if result.passed else "FAIL"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-import click
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from turnscope.cli.common import fail
+from turnscope.cli.common import echo_json, fail
+from turnscope.report.fit import print_fitted
 from turnscope.report.text import ms, usd
 from turnscope.report.trend import trend
 
@@ -47,7 +46,7 @@ def show_trend(
             "filters": filters.describe(),
             "periods": [p.as_dict() for p in periods],
         }
-        click.echo(json.dumps(payload, indent=2))
+        echo_json(payload)
         return
     if not periods:
         fail("no calls match" if filters.active else "the store has no calls yet")
@@ -75,4 +74,4 @@ def show_trend(
             _rate(p.error_rate),
             _rate(p.interruption_rate),
         )
-    console.print(table)
+    print_fitted(console, table)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from turnscope.report.metrics import ALL_METRICS
+from turnscope.report.numbers import unsigned_zero
+from turnscope.report.suggest import did_you_mean
 from turnscope.store import histograms
 
 if TYPE_CHECKING:
@@ -97,8 +99,11 @@ def parse_budget(text: str) -> Budget:
     name = (match["metric"] or match["bare"]).lower()
     metric = BUDGET_METRICS.get(name)
     if metric is None:
-        known = ", ".join(BUDGET_METRICS)
-        raise BudgetError(f"unknown metric {name!r} in {text!r}; known: {known}")
+        meant = did_you_mean(name, BUDGET_METRICS)
+        known = f"known: {', '.join(BUDGET_METRICS)}"
+        raise BudgetError(
+            f"unknown metric {name!r} in {text!r}; " + (f"{meant} ({known})" if meant else known)
+        )
     stat = _stat(text, match["stat"], metric)
     unit = "$" if match["dollar"] else (match["unit"] or "").lower()
     if match["dollar"] and match["unit"] and match["unit"] not in ("$", "usd"):
@@ -176,7 +181,7 @@ def shown_value(value: float | None, unit: str) -> str:
     if value is None:
         return "no data"
     if unit == "$":
-        return f"${value:.4f}" if value >= 0.01 else f"${value:.5f}"
+        return "$" + unsigned_zero(f"{value:.4f}" if value >= 0.01 else f"{value:.5f}")
     if unit == "%":
-        return f"{value * 100:.1f}%"
-    return f"{value * 1000:.0f} ms"
+        return unsigned_zero(f"{value * 100:.1f}") + "%"
+    return unsigned_zero(f"{value * 1000:.0f}") + " ms"

@@ -1,4 +1,4 @@
-"""The call list: one line per call, newest first, sortable, from the calls table.
+"""The call list: one entry per call, newest first, sortable, from the calls table.
 
 Each call's e2e p50/p95/max, errors and interruptions come from the call summary the
 recorder stored when the call closed (SQLite reads the JSON itself, so sorting 25,000 calls
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from turnscope.report.filters import CALL_TIME, CallFilter
 from turnscope.report.lookup import room_column
+from turnscope.report.speeds import speed_of
 
 if TYPE_CHECKING:
     import sqlite3
@@ -30,7 +31,8 @@ SORTS = {
 """Each ``--sort`` key and what it orders by, largest (newest) first."""
 
 _SELECT = f"""
-SELECT call_id, session_id, {{room}} AS room, user_id, tags, {CALL_TIME} AS at, started_at,
+SELECT call_id, session_id, {{room}} AS room, user_id, tags, metadata, {CALL_TIME} AS at,
+    started_at,
     ended_at, turns,
     cost_usd, unpriced, summary IS NOT NULL AS closed,
     json_extract(summary, '$.e2e_p50') AS e2e_p50, json_extract(summary, '$.e2e_p95') AS e2e_p95,
@@ -67,6 +69,9 @@ class CallLine:
     interruptions: int | None
     closed: bool
     """False while the call is open (its figures come from the turns stored so far)."""
+    speed: float | None = None
+    """How many times faster than real time the call was played (``report.speeds``); None
+    for real time."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,15 +112,23 @@ def _turns(connection: sqlite3.Connection, call_ids: list[str]) -> dict[str, lis
     return found
 
 
+def _metadata(text: str | None) -> Any:
+    try:
+        return json.loads(text or "{}")
+    except ValueError:  # not ours to judge here: the call is listed, its speed unknown
+        return None
+
+
 def _line(row: dict[str, Any], turns: list[tuple[Any, ...]]) -> CallLine:
     e2e = [(t[1], t[0]) for t in turns if t[1] is not None]
     worst = max(e2e)[1] if e2e else None
+    tags = json.loads(row["tags"] or "[]")
     line = CallLine(
         call_id=row["call_id"],
         session_id=row["session_id"],
         room=row["room"],
         user_id=row["user_id"],
-        tags=json.loads(row["tags"] or "[]"),
+        tags=tags,
         started_at=row["at"],
         duration=(row["ended_at"] - row["started_at"])
         if row["ended_at"] is not None and row["started_at"] is not None
@@ -131,6 +144,7 @@ def _line(row: dict[str, Any], turns: list[tuple[Any, ...]]) -> CallLine:
         errors=row["errors"] if row["closed"] else sum(t[3] for t in turns),
         interruptions=row["interruptions"] if row["closed"] else sum(t[4] for t in turns),
         closed=bool(row["closed"]),
+        speed=speed_of({"metadata": _metadata(row["metadata"]), "tags": tags}),
     )
     if not line.closed and e2e:  # open call: the turns stored so far
         import numpy as np  # here, not at the top: reading commands start without it

@@ -10,8 +10,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from turnscope.report.metrics import METRICS
-from turnscope.report.queries import distributions, events_of, turns_of, values_of
-from turnscope.report.text import E2E_NOTE
+from turnscope.report.queries import distributions, events_of, turns_of, values_of, with_written
+from turnscope.report.text import E2E_NOTE, heard_text_label
 from turnscope.report.trend import trend_of
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
 
@@ -28,7 +28,7 @@ def gather(
 ) -> dict[str, Any]:
     """Every chosen call with its turns and events, plus the distributions over all of them."""
     call_ids = [c["call_id"] for c in calls]
-    turns = turns_of(connection, call_ids)
+    turns = with_written(connection, turns_of(connection, call_ids))
     events = events_of(connection, call_ids, ("error", "false_interruption"))
     return {
         "generated_at": generated_at,
@@ -116,6 +116,14 @@ def _summary(call: dict[str, Any], key: str) -> Any:
     return (call.get("summary") or {}).get(key)
 
 
+def _text_is(turn: dict[str, Any]) -> str | None:
+    """For an interrupted reply, whether its text is what was heard or what was written
+    (``heard_text_label``); None for a reply that played whole."""
+    if not turn["interrupted"]:
+        return None
+    return heard_text_label(turn["agent_text"], turn.get("written")).removeprefix("; ") or None
+
+
 def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:
     return {
         "turn": turn["turn"],
@@ -132,6 +140,7 @@ def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:
         **{part: _num(turn[part]) for part in BREAKDOWN_COLUMNS},
         "user": turn["user_text"],
         "agent": turn["agent_text"],
+        "agent_is": _text_is(turn),
         "cost": _num(turn.get("cost_usd")),
         "unpriced": bool(turn.get("unpriced")),
         "suspect": turn.get("suspect") or [],

@@ -10,8 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from turnscope.recording.plausibility import REASONS
+from turnscope.report.fit import print_fitted
 from turnscope.report.literal import literal
 from turnscope.report.metrics import METRICS
+from turnscope.report.numbers import unsigned_zero
 from turnscope.report.speeds import speed_of
 
 if TYPE_CHECKING:
@@ -77,8 +79,7 @@ def ms(seconds: float | None) -> str:
     """Whole milliseconds, the nearest (a tie to the even one); never "-0"."""
     if seconds is None:
         return "–"
-    shown = f"{seconds * 1000:.0f}"
-    return "0" if shown == "-0" else shown
+    return unsigned_zero(f"{seconds * 1000:.0f}")
 
 
 def usd(amount: float | None) -> str:
@@ -222,7 +223,7 @@ def render_call(
             _tokens(turn),
             cost,
         )
-    console.print(said)
+    print_fitted(console, said)
     console.print(Text(LEGEND, style="dim"))
     timing = Table(box=box.SIMPLE_HEAD, padding=(0, 1), title_justify="left")
     timing.add_column("#", justify="right", no_wrap=True)
@@ -237,7 +238,7 @@ def render_call(
             _timed(turn["e2e"], raw.get("e2e")),
             *(_timed(turn[column], raw.get(column)) for column, _ in parts),
         )
-    console.print(timing)
+    print_fitted(console, timing)
     render_errors(console, errors or [])
     render_summary(console, call, turns)
     render_cost(console, call)
@@ -286,17 +287,36 @@ def _words(text: str | None, *, spoke: bool) -> Text:
 
 
 def _agent_words(turn: dict[str, Any]) -> Text:
-    """The reply; for an interrupted one, what was heard against what was written."""
+    """The reply; for an interrupted one, how long it played and whether its text is what
+    was heard or what was written (``heard_text_label``), and the written reply when LiveKit
+    kept only the heard part."""
     said = _words(turn["agent_text"], spoke=turn.get("agent_started_at") is not None)
     if not turn["interrupted"]:
         return said
     heard = turn.get("heard_seconds")
-    cut = f"cut off after {ms(heard)} ms: " if heard is not None else "cut off: "
-    parts = [Text.assemble((cut, "yellow"), said)]
+    cut = f"cut off after {ms(heard)} ms" if heard is not None else "cut off"
+    label = heard_text_label(turn["agent_text"], turn.get("written"))
+    parts = [Text.assemble((f"{cut}{label}: ", "yellow"), said)]
     written = turn.get("written")
     if written is not None and written != turn["agent_text"]:
         parts.append(Text.assemble(("written: ", "dim"), literal(written, "dim")))
     return Text("\n").join(parts)
+
+
+def heard_text_label(text: str | None, written: str | None) -> str:
+    """What an interrupted reply's text is, as a clause to follow "cut off after N ms".
+
+    LiveKit keeps the whole written reply in the chat history unless the output reports a
+    synchronized transcript (RoomIO, ``TranscriptSynchronizer``): then only what played.
+    Set against what the model wrote (``written``): the same text is the written reply,
+    not all of it heard; a different one is the heard part. Without the written reply
+    (content capture off, a ``say()``), it cannot be told: the text may run past what was
+    heard."""
+    if text is None:
+        return ""
+    if written is None:
+        return "; maybe not all heard"
+    return "; written, not all heard" if written == text else "; heard"
 
 
 def render_errors(console: Console, errors: list[dict[str, Any]]) -> None:
@@ -318,7 +338,7 @@ def render_errors(console: Console, errors: list[dict[str, Any]]) -> None:
             "–" if recoverable is None else ("yes" if recoverable else "no"),
             literal(error.get("message") or ""),
         )
-    console.print(table)
+    print_fitted(console, table)
 
 
 def render_summary(
@@ -434,8 +454,9 @@ def render_percentiles(
         title=f"latency percentiles (ms) over {calls} call(s), {turns} turn(s)",
         title_justify="left",
     )
-    for header in ("metric", "n", "p50", "p90", "p95", "p99", "max"):
-        table.add_column(header, justify="left" if header == "metric" else "right")
+    table.add_column("metric", overflow="fold")
+    for header in ("n", "p50", "p90", "p95", "p99", "max"):
+        table.add_column(header, justify="right", no_wrap=True)
     for name, metric in METRICS.items():
         dist = found.get(name)
         if dist is None:
@@ -446,5 +467,5 @@ def render_percentiles(
             *(ms(dist.percentiles[p]) for p in (50, 90, 95, 99)),
             ms(dist.maximum),
         )
-    console.print(table)
+    print_fitted(console, table)
     console.print(Text(E2E_NOTE, style="dim"))

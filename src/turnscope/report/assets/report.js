@@ -314,7 +314,8 @@
     if (interrupted.length) {
       add(section, "h3", "", "interrupted replies");
       table(section, ["turn", "at", "heard", "agent said"],
-        interrupted.map((t) => ["#" + t.turn, secs(t.at), secs(t.heard), t.agent || "—"]),
+        interrupted.map((t) => ["#" + t.turn, secs(t.at), secs(t.heard),
+          t.agent ? (t.agent_is ? t.agent_is + ": " : "") + t.agent : "—"]),
         [true, true, true, false]).className = "interrupted";
     }
     if (call.events.length) {
