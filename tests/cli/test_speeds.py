@@ -143,3 +143,11 @@ def test_the_call_list_marks_calls_not_played_at_real_time(mixed: Path) -> None:
         "old-demo-4x": "played at 4x speed",
         "simulated-8x": "played at 8x speed",
     }
+
+
+def test_a_slower_speed_is_said_as_longer() -> None:
+    from turnscope.cli.compare import _speed_note
+
+    assert "2 times longer than at real time" in _speed_note(({0.5: 2}, 2), ({0.5: 3}, 3))
+    assert "4 times shorter" in _speed_note(({4.0: 1}, 1), ({4.0: 2}, 2))
+    assert "mix speeds" in _speed_note(({4.0: 1}, 2), ({4.0: 2}, 2))  # base: one at real time

@@ -157,11 +157,13 @@ def _speed_note(base: tuple[dict[float, int], int], new: tuple[dict[float, int],
     one = {s for s, n in base[0].items() if n == base[1]} & {
         s for s, n in new[0].items() if n == new[1]
     }
+    speed = min(one) if one else None
     why = (
-        f"every call of both sides at {min(one):g}x: their latencies and differences are "
-        f"{min(one):g} times shorter than at real time"
-        if one
-        else "the sides mix speeds, so latency differences show the speed, not the agent"
+        "the sides mix speeds, so latency differences show the speed, not the agent"
+        if speed is None
+        else f"every call of both sides at {speed:g}x: their latencies and differences are "
+        + (f"{speed:g} times shorter" if speed > 1 else f"{1 / speed:g} times longer")
+        + " than at real time"
     )
     return f"note: calls not played at real time ({said}): {why}"
 
