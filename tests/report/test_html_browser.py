@@ -181,7 +181,7 @@ def test_several_calls_each_get_a_timeline_with_errors_interruptions_and_state(
     expected = _report_json(stores.troubled)  # the last call alone, for its turns
     db = sqlite3.connect(stores.troubled)
     errors = db.execute("SELECT message FROM events WHERE kind = 'error' ORDER BY at").fetchall()
-    calls = db.execute("SELECT call_id, turns FROM calls ORDER BY started_at").fetchall()
+    calls = db.execute("SELECT call_id, turns FROM calls ORDER BY started_at DESC").fetchall()
     interrupted = db.execute("SELECT COUNT(*) FROM turns WHERE interrupted = 1").fetchone()[0]
     db.close()
     page = open_report.page
@@ -192,8 +192,8 @@ def test_several_calls_each_get_a_timeline_with_errors_interruptions_and_state(
     labels = page.eval_on_selector_all(
         "canvas.timeline", "cs => cs.map(c => Chart.getChart(c).data.labels.length)"
     )
-    assert labels == [n for _, n in calls]
-    assert labels[1] == len(expected["turns"])
+    assert labels == [n for _, n in calls]  # newest first
+    assert labels[0] == len(expected["turns"])
     shown = page.locator("table.events tbody tr td:last-child").all_text_contents()
     assert shown == [message for (message,) in errors]
     assert len(errors) >= 2
@@ -203,8 +203,8 @@ def test_several_calls_each_get_a_timeline_with_errors_interruptions_and_state(
     assert all(s.startswith("written, not all heard: ") for s in said), said  # as kept
     assert all(pixels > 100 for pixels in page.evaluate(_BAR_PIXELS, "canvas.states"))
     summaries = page.locator("p.call-summary").all_text_contents()
-    assert "errors: llm" in summaries[0]
-    assert "interruptions 1" in summaries[1]
+    assert "errors: llm" in summaries[1]
+    assert "interruptions 1" in summaries[0]
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,8 @@ def test_html_writes_one_file_for_the_chosen_calls(stored: Path, tmp_path: Path)
     calls = json.loads(data[1])["calls"]
     listed = CliRunner().invoke(main, ["report", "--db", str(stored), "--last", "2", "--json"])
     expected = json.loads(listed.output)
-    assert [c["call_id"] for c in calls] == [c["call_id"] for c in expected["calls"]]
+    # the same calls; the page newest first, as its overview table and `turnscope calls`
+    assert [c["call_id"] for c in calls] == [c["call_id"] for c in expected["calls"]][::-1]
     assert sum(len(c["turns"]) for c in calls) == len(expected["turns"])
     one = CliRunner().invoke(main, ["report", "--db", str(stored), "--html", str(out)])
     assert "(1 call(s), " in one.output  # like the terminal report: the last call

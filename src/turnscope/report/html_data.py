@@ -7,10 +7,12 @@ a call into markup: transcripts, messages and ids travel only as JSON strings.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from turnscope.report.metrics import METRICS
 from turnscope.report.queries import distributions, events_of, turns_of, values_of, with_written
+from turnscope.report.speeds import describe, speed_of
 from turnscope.report.text import E2E_NOTE, heard_text_label
 from turnscope.report.trend import trend_of
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
@@ -26,7 +28,10 @@ _MAX_BINS = 40
 def gather(
     connection: sqlite3.Connection, calls: list[dict[str, Any]], generated_at: float
 ) -> dict[str, Any]:
-    """Every chosen call with its turns and events, plus the distributions over all of them."""
+    """Every chosen call with its turns and events, plus the distributions over all of them.
+
+    ``calls`` come oldest first (``select_calls``); the page shows them newest first, as
+    ``turnscope calls`` and its own overview table do."""
     call_ids = [c["call_id"] for c in calls]
     turns = with_written(connection, turns_of(connection, call_ids))
     events = events_of(connection, call_ids, ("error", "false_interruption"))
@@ -40,12 +45,36 @@ def gather(
                 [t for t in turns if t["call_id"] == call["call_id"]],
                 [e for e in events if e["call_id"] == call["call_id"]],
             )
-            for call in calls
+            for call in reversed(calls)
         ],
+        "speed_note": _speed_note(calls),
         "distributions": _distributions(connection, call_ids),
         "cost": _cost(calls),
         "trend": _trend(calls, turns),
     }
+
+
+def _speed_note(calls: list[dict[str, Any]]) -> str | None:
+    """What the histograms, percentiles and trend over ``calls`` are worth when some were
+    not played at real time (``report.speeds``); None when all were."""
+    speeds = Counter(speed_of(call) for call in calls)
+    sped_up = {s: n for s, n in sorted(speeds.items(), key=lambda kv: -(kv[0] or 0)) if s}
+    if not sped_up:
+        return None
+    if len(speeds) == 1:
+        ((speed, count),) = sped_up.items()
+        scaled = f"{speed:g} times shorter" if speed > 1 else f"{1 / speed:g} times longer"
+        every = "the call was" if count == 1 else f"all {count} calls were"
+        return (
+            f"{every} played at {speed:g}x speed, not real time: every latency here is "
+            f"{scaled} than at real time"
+        )
+    real = speeds.get(None, 0)
+    mixed = describe(sped_up) + (f", {real} at real time" if real else "")
+    return (
+        f"these figures mix calls played at several speeds ({mixed}): each call's latencies "
+        "are scaled by its speed, so together they describe no real agent"
+    )
 
 
 def _trend(calls: list[dict[str, Any]], turns: list[dict[str, Any]]) -> dict[str, Any]:
@@ -87,7 +116,7 @@ def _call(
         "session_id": call["session_id"],
         "room": call.get("room"),
         "user_id": call.get("user_id"),
-        "started_at": _num(call.get("started_at"), 3),
+        "started_at": _num(call.get("started_at")),  # to the second the terminal shows
         "duration": _num(duration),
         "close_reason": call.get("close_reason"),
         "cost_usd": _num(call.get("cost_usd")),
@@ -100,6 +129,7 @@ def _call(
         "unknown": call.get("unknown") or {},
         "stt_repeated_reports": call.get("stt_repeated_reports") or 0,
         "tags": call.get("tags") or [],
+        "speed": speed_of(call),
         "errors": sum((call.get("summary") or {}).get("errors_by_component", {}).values())
         if call.get("summary")
         else sum(t["errors"] for t in turns),

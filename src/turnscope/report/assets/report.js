@@ -56,6 +56,15 @@
     const size = Math.abs(value);
     return size < 1 ? value.toFixed(2) : size < 10 ? value.toFixed(1) : String(Math.round(value));
   }
+  // Local time as the terminal writes it: 2026-12-07 09:20 (and :28 where it shows seconds).
+  function localTime(seconds, withSeconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    const at = new Date(seconds * 1000);
+    const two = (n) => String(n).padStart(2, "0");
+    const text = at.getFullYear() + "-" + two(at.getMonth() + 1) + "-" + two(at.getDate()) +
+      " " + two(at.getHours()) + ":" + two(at.getMinutes());
+    return withSeconds ? text + ":" + two(at.getSeconds()) : text;
+  }
   function secs(value) {
     return value === null || value === undefined ? "–" : value.toFixed(1) + " s";
   }
@@ -114,7 +123,7 @@
   const turnCount = data.calls.reduce((n, c) => n + c.turns.length, 0);
   document.getElementById("overview").textContent =
     data.calls.length + " call(s), " + turnCount + " turn(s) · total cost " +
-    usd(data.cost.total) + " · generated " + new Date(data.generated_at * 1000).toISOString();
+    usd(data.cost.total) + " · generated " + localTime(data.generated_at, true);
   document.getElementById("note").textContent = data.note;
   const main = document.getElementById("report");
   // A breakdown part has its colour everywhere, and only it: e2e and the other metrics are
@@ -130,10 +139,55 @@
     const step = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((m) => m * power >= value);
     return step * power;
   }
-  // One y-scale for every call's timeline, so calls compare at a glance.
-  const sharedMax = niceCeil(Math.max(1, ...data.calls.flatMap((c) => c.turns.map((t) =>
-    Math.max(t.e2e === null ? 0 : t.e2e,
-      data.parts.reduce((sum, p) => sum + Math.max(0, t[p] || 0), 0)) * 1000))));
+  // The smallest step of 1, 2, 2.5 or 5 times a power of ten that is at least `rough`.
+  function niceStep(rough) {
+    const power = Math.pow(10, Math.floor(Math.log10(rough)));
+    return [1, 2, 2.5, 5, 10].find((m) => m * power >= rough * (1 - 1e-9)) * power;
+  }
+  function decimalsOf(step) {
+    let digits = 0;
+    while (digits < 12 && Math.abs(step * 10 ** digits - Math.round(step * 10 ** digits)) > 1e-6) {
+      digits++;
+    }
+    return digits;
+  }
+  // Ticks at whole multiples of `step` from min to max, each labelled with the decimals the
+  // step needs, so no two labels are alike however close the values.
+  function stepTicks(min, max, step) {
+    const digits = decimalsOf(step);
+    const values = [];
+    for (let k = Math.ceil(min / step - 1e-9); k * step <= max + step * 1e-9; k++) {
+      values.push(Number((k * step).toFixed(digits)));
+    }
+    return { values: values, label: (value) => Number(value).toFixed(digits) };
+  }
+  // Ticks fixed by us, not by Chart.js (which adds the bounds as ticks and picks its step
+  // from each chart's own range).
+  function fixedTicks(marks) {
+    return {
+      afterBuildTicks: (axis) => { axis.ticks = marks.values.map((value) => ({ value: value })); },
+      ticks: { callback: marks.label, autoSkip: false },
+    };
+  }
+  // One y-scale for every call's timeline — the same bounds and the same ticks — so calls
+  // compare at a glance: from the deepest stack below zero (a preemptive overlap) to the
+  // highest bar or e2e marker, the top a round number and the bottom a whole step below 0.
+  const shared = (function () {
+    let top = 1;
+    let bottom = 0;
+    data.calls.forEach((c) => c.turns.forEach((t) => {
+      const sum = (pick) => data.parts.reduce((total, p) => total + pick(0, t[p] || 0), 0);
+      top = Math.max(top, sum(Math.max) * 1000, t.e2e === null ? 0 : t.e2e * 1000);
+      bottom = Math.min(bottom, sum(Math.min) * 1000);
+    }));
+    const max = niceCeil(top);
+    let step = niceStep(max / 10);
+    for (let tries = 0; tries < 20 && Math.abs(max / step - Math.round(max / step)) > 1e-9; tries++) {
+      step = niceStep(step * 1.001);
+    }
+    const min = bottom < 0 ? -Math.ceil(-bottom / step - 1e-9) * step : 0;
+    return { min: min, max: max, marks: stepTicks(min, max, step) };
+  })();
 
   // --- overview table of the calls (sortable) -------------------------------------------
   function overview() {
@@ -142,7 +196,7 @@
     add(section, "h2", "", "calls (click a heading to sort)");
     const columns = [
       ["call", (c) => c.call_id.slice(0, 12), false],
-      ["started", (c) => c.started_at, true, (v) => v === null ? "–" : new Date(v * 1000).toLocaleString()],
+      ["started", (c) => c.started_at, true, (v) => localTime(v)],
       ["user", (c) => c.user_id || "", false],
       ["session", (c) => c.session_id, false],
       ["room", (c) => c.room || "", false],
@@ -154,6 +208,10 @@
       ["errors", (c) => c.errors, true],
       ["interrupted", (c) => c.interruptions, true],
     ];
+    if (data.calls.some((c) => c.speed !== null)) {  // only beside a call not at real time
+      columns.splice(2, 0, ["speed", (c) => c.speed === null ? 1 : c.speed, true,
+        (v) => v === 1 ? "real time" : v + "x"]);
+    }
     const t = add(section, "table", "calls-overview");
     const head = add(add(t, "thead"), "tr");
     const body = add(t, "tbody");
@@ -262,7 +320,8 @@
         interaction: { mode: "index", intersect: false },
         scales: {
           x: { stacked: true, ticks: { autoSkip: true, maxRotation: 0 } },
-          y: { stacked: true, max: sharedMax, title: { display: true, text: "ms" } },
+          y: Object.assign({ stacked: true, min: shared.min, max: shared.max,
+            title: { display: true, text: "ms" } }, fixedTicks(shared.marks)),
         },
         layout: { padding: { right: 8 } },
         plugins: {
@@ -343,13 +402,21 @@
     const title = add(section, "h2");
     title.append("call ");
     add(title, "span", "mono", call.call_id.slice(0, 12));
-    add(section, "p", "meta",
+    if (call.started_at !== null) {
+      title.append(" ");
+      add(title, "span", "when", localTime(call.started_at, true));
+    }
+    const meta = add(section, "p", "meta",
       "session " + call.session_id + (call.room ? " · room " + call.room : "") +
       (call.user_id ? " · user " + call.user_id : "") +
       " · " + call.turns.length + " turns · " + (call.duration === null ? "in progress" : secs(call.duration)) +
       (call.close_reason ? " · closed: " + call.close_reason : "") +
       " · cost " + (call.cost_usd === null && call.unpriced.length ? "unpriced" : usd(call.cost_usd)) +
       (call.unpriced.length ? " (unpriced: " + call.unpriced.join(", ") + ")" : ""));
+    if (call.speed !== null) {
+      meta.append(" · ");
+      add(meta, "span", "flag speed", "played at " + call.speed + "x speed, not real time");
+    }
     timeline(section, call);
     summaryOf(section, call);
     qualityOf(section, call);
@@ -360,6 +427,7 @@
   const aggregate = add(main, "section", "aggregate");
   add(aggregate, "h2", "", "latency distributions over " + data.calls.length + " call(s)");
   add(aggregate, "p", "meta", "histograms in ms; solid line p50, dashed line p95");
+  if (data.speed_note) add(aggregate, "p", "flag speed-note", data.speed_note);
 
   function percentileMarks(dist) {
     return {
@@ -395,6 +463,8 @@
     canvas.className = "distribution";
     canvas.dataset.metric = dist.metric;
     const centers = dist.counts.map((_, k) => (dist.edges[k] + dist.edges[k + 1]) / 2);
+    const low = dist.edges[0];
+    const high = dist.edges[dist.edges.length - 1];
     new Chart(canvas, {
       type: "bar",
       data: {
@@ -408,12 +478,8 @@
       },
       options: {
         scales: {
-          x: {
-            type: "linear",
-            min: dist.edges[0],
-            max: dist.edges[dist.edges.length - 1],
-            ticks: { maxTicksLimit: 6, callback: msValue },
-          },
+          x: Object.assign({ type: "linear", min: low, max: high },
+            fixedTicks(stepTicks(low, high, niceStep((high - low) / 5)))),
           y: { beginAtZero: true, grace: "25%", ticks: { precision: 0 } },
         },
         layout: { padding: { top: 4, right: 12, left: 4 } },
