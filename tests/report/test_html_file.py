@@ -94,3 +94,33 @@ def test_html_errors_are_one_line(stored: Path, tmp_path: Path) -> None:
     both = runner.invoke(main, ["report", "--db", str(stored), "--json", "--html", "r.html"])
     assert both.exit_code == 2
     assert both.output.count("\n") == 1
+
+
+def test_a_page_of_a_thousand_turn_call_stays_under_one_megabyte(
+    simulations: SimulationCache, tmp_path: Path
+) -> None:
+    """docs/reports.md promises it (the file is sent around; a browser opens it at once).
+    The call: the shared long call's turns again and again, later and later, to 1,000."""
+    import dataclasses
+
+    from turnscope.store.writer import LocalStore
+
+    recorded = simulations.long()
+    template = recorded.turns
+    span = template[-1].ended_at - template[0].started_at + 1.0
+    db, out = tmp_path / "big.db", tmp_path / "big.html"
+    store = LocalStore(db)
+    store.start_call(recorded.handle.context)
+    for n in range(1000):
+        turn, shift = template[n % len(template)], span * (n // len(template))
+        store.on_turn(
+            dataclasses.replace(
+                turn, index=n, started_at=turn.started_at + shift, ended_at=turn.ended_at + shift
+            )
+        )
+    store.on_call(dataclasses.replace(recorded.call, turns=1000))
+    assert store.close(timeout=30)
+    result = CliRunner().invoke(main, ["report", "--db", str(db), "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "(1 call(s), 1000 turn(s), " in result.output
+    assert out.stat().st_size < 1_000_000

@@ -170,12 +170,18 @@ def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:
         **{part: _num(turn[part]) for part in BREAKDOWN_COLUMNS},
         "user": turn["user_text"],
         "agent": turn["agent_text"],
-        "agent_is": _text_is(turn),
         "cost": _num(turn.get("cost_usd")),
         "unpriced": bool(turn.get("unpriced")),
-        "suspect": turn.get("suspect") or [],
-        "unknown": turn.get("unknown") or {},
+        # only when there is one: a 1,000-turn call's page stays under 1 MB
+        **_present(
+            agent_is=_text_is(turn), suspect=turn.get("suspect"), unknown=turn.get("unknown")
+        ),
     }
+
+
+def _present(**values: Any) -> dict[str, Any]:
+    """The values that are not None or empty (the page reads a missing one as none)."""
+    return {key: value for key, value in values.items() if value}
 
 
 def _event(event: dict[str, Any], origin: float) -> dict[str, Any]:
