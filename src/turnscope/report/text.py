@@ -250,8 +250,8 @@ def _header(call: dict[str, Any], turns: int, width: int) -> Text:
     on one line when they fit in ``width``, else one a line (never folded mid-item)."""
     started = call.get("started_at") or call.get("recorded_at")
     when = datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M:%S") if started else "–"
-    duration = (
-        f"{call['ended_at'] - call['started_at']:.1f} s"
+    duration = (  # "20.7s": no space a narrow terminal could break the unit away at
+        f"{call['ended_at'] - call['started_at']:.1f}s"
         if call.get("ended_at") and call.get("started_at")
         else "in progress"
     )
@@ -402,6 +402,8 @@ def render_cost(console: Console, call: dict[str, Any]) -> None:
         return
     parts = " · ".join(f"{k} {usd(v)}" for k, v in sorted(call["cost_by_component"].items()))
     idle = call.get("cost_idle_stt")
+    if idle is not None and usd(idle) == usd(0.0):
+        idle = None  # "$0.00000 was idle audio" says nothing: too little to show
     console.print(
         Text.assemble(
             (f"call cost {usd(call['cost_usd'])}", "bold"),
