@@ -143,10 +143,11 @@ def render_quality(console: Console, call: dict[str, Any], turns: list[dict[str,
         )
     if not lines:
         return
+    marked = any(SUSPECT_MARK in line for line in lines)  # the legend only for what is shown
     console.print(
-        "[yellow]data quality[/yellow] "
-        f"({SUSPECT_MARK}: suspect, shown raw, kept out of percentiles, budgets "
-        "and scores; see docs/data-quality.md)"
+        "[yellow]data quality[/yellow] ("
+        + (f"{SUSPECT_MARK}: suspect, shown raw, " if marked else "unknown: no measurement, ")
+        + "kept out of percentiles, budgets and scores; see docs/data-quality.md)"
     )
     for line in lines:
         console.print(literal(f"  {line}"))
