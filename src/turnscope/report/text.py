@@ -187,8 +187,9 @@ LEGEND = (
     "Per turn, in ms: e2e (response latency) = endp (endpointing) + wait (for the previous "
     "turn's callback) + cb (your turn callback) + tool (tool steps) + llm (LLM first token) "
     "+ sent (sentence aggregation) + tts (TTS first byte) + retry (retried TTS) + q (queue "
-    "wait) + play (playback) + ovl (preemptive overlap) + oth (other); a part no turn spent "
-    "time in has no column."
+    "wait) + play (playback) + ovl (preemptive overlap: negative, the reply's work begun "
+    "before the user's turn was committed) + oth (other); a part no turn spent time in has no "
+    "column."
 )
 
 
