@@ -64,6 +64,17 @@ def test_speeds_are_read_from_the_calls_metadata(mixed: Path) -> None:
     assert speeds_of(connection, []) == {}
 
 
+def test_a_rate_budget_alone_needs_no_note(mixed: Path) -> None:
+    """The newcomer's sibling input: the note came under `error_rate<=5%` alone, a share of
+    turns that no playback speed changes."""
+    args = ["check", "--db", str(mixed), "--budget", "error_rate<=50%"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert _note(result.output) == ""
+    cost = CliRunner().invoke(main, [*args, "--budget", "p95(call_cost)<=$1"]).output
+    assert "so latency and cost budgets mean little" in _note(cost)
+
+
 def test_check_names_the_calls_not_played_at_real_time(mixed: Path) -> None:
     budget = ["check", "--db", str(mixed), "--budget", "p95(e2e)<=10s"]
     result = CliRunner().invoke(main, budget, env={"COLUMNS": "80"})
@@ -94,8 +105,7 @@ def test_compare_says_whether_the_sides_share_one_speed(mixed: Path) -> None:
 
     assert note("tag=prod", "session=demo-1x") == ""
     mixed_sides = note("tag=prod", "tag=demo")
-    assert "base: all at real time (2 in all)" in mixed_sides
-    assert "new: 1 at 8x, 1 at 4x (3 in all)" in mixed_sides
+    assert "base: all 2 at real time; new: 1 at 8x, 1 at 4x of 3" in mixed_sides
     assert "mix speeds" in mixed_sides
     alike = note("session=demo-8x", "tag=ci")
     assert "every call of both sides at 8x" in alike

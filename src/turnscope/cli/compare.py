@@ -173,7 +173,7 @@ def _speed_note(base: tuple[dict[float, int], int], new: tuple[dict[float, int],
     """What calls played faster than real time do to the latencies compared: each side's
     ``({speed: calls}, calls)``."""
     said = "; ".join(
-        f"{side}: {describe(speeds) or 'all at real time'} ({calls} in all)"
+        f"{side}: {describe(speeds)} of {calls}" if speeds else f"{side}: all {calls} at real time"
         for side, (speeds, calls) in (("base", base), ("new", new))
     )
     one = {s for s, n in base[0].items() if n == base[1]} & {
@@ -187,7 +187,7 @@ def _speed_note(base: tuple[dict[float, int], int], new: tuple[dict[float, int],
         + (f"{speed:g} times shorter" if speed > 1 else f"{1 / speed:g} times longer")
         + " than at real time"
     )
-    return f"note: calls not played at real time ({said}): {why}"
+    return f"note: not every call was played at real time — {said}: {why}"
 
 
 def _render(console: Console, results: list[Comparison], base: str, new: str) -> None:

@@ -16,6 +16,7 @@ from turnscope.cli.common import (
     echo_json,
     fail,
     filter_options,
+    one_call_alone,
     one_line_errors,
     read_store,
     read_stores,
@@ -89,6 +90,7 @@ def report(
         fail("--html cannot be combined with --json, --summary or --trend", 2)
     if summary and trend:
         fail("--summary and --trend are two views: choose one", 2)
+    one_call_alone(call_id, last, filters)
     connection = read_stores(dbs)
     if trend is not None:
         show_trend(connection, filters, trend, as_json=as_json, last=last)
@@ -220,6 +222,7 @@ def check(
 ) -> None:
     """Check budgets; exit 1 if one is exceeded, 2 if one cannot be read."""
     parsed = [parse_budget(text) for text in budgets]
+    one_call_alone(call_id, last, filters)
     connection = read_stores(dbs)
     chosen: list[str] | None = None
     if call_id is not None or last is not None or filters.active:
@@ -237,7 +240,10 @@ def check(
         )
     results = check_store(connection, parsed, chosen)
     failed = sum(not r.passed for r in results)
-    sped_up = speeds_of(connection, chosen)
+    # rates (errors, interruptions) keep their meaning at any speed; latencies and the STT
+    # audio a call is billed for shrink with it
+    scaled = any(b.unit != "%" for b in parsed)
+    sped_up = speeds_of(connection, chosen) if scaled else {}
     if as_json:
         payload = {
             "schema": CHECK_SCHEMA,
@@ -268,7 +274,7 @@ def check(
     click.echo(f"{len(results) - failed} passed, {failed} failed")
     if sped_up:
         calls = len(chosen) if chosen is not None else totals(connection).calls
-        Console().print(note(sped_up, calls, "latency budgets over them"), highlight=False)
+        Console().print(note(sped_up, calls, "latency and cost budgets"), highlight=False)
     sys.exit(1 if failed else 0)
 
 
