@@ -62,13 +62,16 @@ so the numbers fit 80 columns whole (they are never truncated)."""
 
 
 def _parts_used(turns: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
-    """The breakdown parts worth a column for these turns."""
+    """The breakdown parts worth a column for these turns: one that shows a whole
+    millisecond in some turn (a column of zeros is noise: LiveKit's sub-millisecond
+    callbacks and playback starts in a simulation), or is flagged in one."""
     return tuple(
         (column, header)
         for column, header in _PARTS
         if column in ALWAYS_SHOWN
-        or any(turn.get(column) or _suspect_field(turn, column) for turn in turns)
-    )
+        or any(ms(turn.get(column)) not in ("0", "–") or _suspect_field(turn, column)
+               for turn in turns)
+    )  # fmt: skip
 
 
 def _suspect_field(turn: dict[str, Any], field: str) -> bool:
@@ -188,8 +191,8 @@ LEGEND = (
     "turn's callback) + cb (your turn callback) + tool (tool steps) + llm (LLM first token) "
     "+ sent (sentence aggregation) + tts (TTS first byte) + retry (retried TTS) + q (queue "
     "wait) + play (playback) + ovl (preemptive overlap: negative, the reply's work begun "
-    "before the user's turn was committed) + oth (other); a part no turn spent time in has no "
-    "column."
+    "before the user's turn was committed) + oth (other); a part no turn spent a whole ms in "
+    "has no column."
 )
 
 
