@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from turnscope.report.metrics import METRICS
 from turnscope.report.queries import distributions, events_of, turns_of, values_of, with_written
-from turnscope.report.speeds import describe, speed_of
+from turnscope.report.speeds import note, speed_of
 from turnscope.report.text import E2E_NOTE, heard_text_label
 from turnscope.report.trend import trend_of
 from turnscope.store.migrations import BREAKDOWN_COLUMNS
@@ -55,26 +55,13 @@ def gather(
 
 
 def _speed_note(calls: list[dict[str, Any]]) -> str | None:
-    """What the histograms, percentiles and trend over ``calls`` are worth when some were
-    not played at real time (``report.speeds``); None when all were."""
-    speeds = Counter(speed_of(call) for call in calls)
-    sped_up = {s: n for s, n in sorted(speeds.items(), key=lambda kv: -(kv[0] or 0)) if s}
+    """The terminal report's note (``report.speeds.note``) when some of ``calls`` were not
+    played at real time; None when all were."""
+    speeds = Counter(speed for speed in map(speed_of, calls) if speed is not None)
+    sped_up = dict(sorted(speeds.items(), reverse=True))  # fastest first, as speeds_of
     if not sped_up:
         return None
-    if len(speeds) == 1:
-        ((speed, count),) = sped_up.items()
-        scaled = f"{speed:g} times shorter" if speed > 1 else f"{1 / speed:g} times longer"
-        every = "the call was" if count == 1 else f"all {count} calls were"
-        return (
-            f"{every} played at {speed:g}x speed, not real time: every latency here is "
-            f"{scaled} than at real time"
-        )
-    real = speeds.get(None, 0)
-    mixed = describe(sped_up) + (f", {real} at real time" if real else "")
-    return (
-        f"these figures mix calls played at several speeds ({mixed}): each call's latencies "
-        "are scaled by its speed, so together they describe no real agent"
-    )
+    return note(sped_up, len(calls), "these histograms, percentiles and trend")
 
 
 def _trend(calls: list[dict[str, Any]], turns: list[dict[str, Any]]) -> dict[str, Any]:
