@@ -200,14 +200,17 @@ def test_call_sections_come_newest_first_like_the_overview_and_calls(
     assert _cells(page, "call") == newest_first
 
 
-@pytest.mark.parametrize("zone", [None, "Asia/Kolkata"])  # this machine's; a half-hour one
+@pytest.mark.parametrize(
+    ("zone", "locale"),
+    [(None, None), ("Asia/Kolkata", "de-DE")],  # this machine's; a half-hour zone, a "0,5" locale
+)
 def test_times_are_local_and_written_as_the_terminal_writes_them(
-    stores: Stores, browser: Browser, zone: str | None
+    stores: Stores, browser: Browser, zone: str | None, locale: str | None
 ) -> None:
     out = stores.speeds.with_name(f"times-{zone}.html".replace("/", "-"))
     args = ["report", "--db", str(stores.speeds), "--last", "3", "--html", str(out)]
     assert CliRunner().invoke(main, args).exit_code == 0
-    context = browser.new_context(timezone_id=zone)
+    context = browser.new_context(timezone_id=zone, locale=locale)
     page = context.new_page()
     page.goto(out.as_uri())
     tz = ZoneInfo(zone) if zone else None
@@ -226,6 +229,12 @@ def test_times_are_local_and_written_as_the_terminal_writes_them(
     assert [h.split(maxsplit=2)[2] for h in headings] == seconds
     generated = page.locator("#overview").inner_text()
     assert re.search(r" · generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", generated), generated
+    # the cost axes' dollars as the page's text writes them ($0.00099), whatever the locale
+    dollars = page.eval_on_selector_all(
+        "canvas.cost", "cs => cs.flatMap(c => Chart.getChart(c).scales.x.ticks.map(t => t.label))"
+    )
+    assert any("." in label for label in dollars), dollars
+    assert not any("," in label for label in dollars), dollars
     context.close()
 
 

@@ -28,6 +28,8 @@
   Chart.defaults.animation = false;
   Chart.defaults.font.size = 11;
   Chart.defaults.maintainAspectRatio = false;
+  // Numbers on the axes as in the page's text and the terminal (0.001, not a reader's 0,001).
+  Chart.defaults.locale = "en-US";
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
