@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from turnscope.cli.common import (
+    FilePath,
     db_option,
     dbs_option,
     echo_json,
@@ -40,6 +40,7 @@ from turnscope.store.prune import prune_older_than
 
 if TYPE_CHECKING:
     import sqlite3
+    from pathlib import Path
 
     from turnscope.report.filters import CallFilter
 
@@ -70,7 +71,7 @@ CHECK_SCHEMA = "turnscope.check/1"
 @click.option(
     "--html",
     "html_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(),
     help="Write one self-contained HTML file (works offline) instead.",
 )
 @one_line_errors
@@ -256,11 +257,21 @@ def check(
     if sped_up:
         calls = len(chosen) if chosen is not None else totals(connection).calls
         click.echo(
-            f"note: {sum(sped_up.values())} of these {calls} calls were not played at real time "
+            f"note: {_which_calls(sum(sped_up.values()), calls)} not played at real time "
             f"({describe(sped_up)}: `turnscope demo --speed`, or a simulation): their latencies "
             "are scaled by that speed, so latency budgets over them mean little"
         )
     sys.exit(1 if failed else 0)
+
+
+def _which_calls(some: int, of: int) -> str:
+    """The subject of the speed note, agreeing with its count: ``the call was``, ``all 3
+    calls were``, ``1 of these 3 calls was``."""
+    if of == 1:
+        return "the call was"
+    if some == of:
+        return f"all {of} calls were"
+    return f"{some} of these {of} calls {'was' if some == 1 else 'were'}"
 
 
 @click.command()
