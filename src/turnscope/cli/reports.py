@@ -258,8 +258,13 @@ def check(
         calls = len(chosen) if chosen is not None else totals(connection).calls
         click.echo(
             f"note: {_which_calls(sum(sped_up.values()), calls)} not played at real time "
-            f"({describe(sped_up)}: `turnscope demo --speed`, or a simulation): their latencies "
-            "are scaled by that speed, so latency budgets over them mean little"
+            f"({describe(sped_up)}: `turnscope demo --speed`, or a simulation): "
+            + (
+                "its latencies are scaled by that speed, so latency budgets over it mean little"
+                if sum(sped_up.values()) == 1
+                else "their latencies are scaled by that speed, so latency budgets over them "
+                "mean little"
+            )
         )
     sys.exit(1 if failed else 0)
 
