@@ -145,3 +145,24 @@ def test_the_demos_choices_are_the_simulations_names() -> None:
     assert tuple(sorted(SCENARIOS)) == demo.SCENARIO_NAMES
     assert tuple(sorted(PROFILES)) == demo.PROFILE_NAMES
     assert tuple(sorted(STACKS)) == demo.STACK_NAMES
+
+
+def test_a_demo_refusing_its_store_loads_neither_livekit_nor_the_simulation(
+    tmp_path: Path,
+) -> None:
+    """The newcomer's `TURNSCOPE_DB=/tmp/somefolder turnscope demo` took 3.6 s to refuse:
+    the refusal comes before the call is played, so before LiveKit is loaded."""
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("not a store\n")
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, "demo", "--db", str(not_a_store)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("turnscope: cannot write the store: ")
+    modules = set(json.loads(done.stdout.rpartition("\nLOADED ")[2]))
+    unwanted = {*NOT_FOR_READING, "turnscope.simulate"}
+    assert not {m for m in modules if m.split(".")[0] in unwanted or m in unwanted}

@@ -368,12 +368,14 @@ async def _simulate(
         await asyncio.wait({playing, woken}, return_when=asyncio.FIRST_COMPLETED)
         if not stopped:
             playing.result()  # the simulation's own error, as before
-        elif not playing.done():
+        else:
             await asyncio.wait({playing}, timeout=INTERRUPT_GRACE)
+            if playing.done() and not playing.cancelled():
+                playing.exception()  # retrieved: an error while closing is not news now
+        if handles:  # a signal now still stops the demo, once the call is delivered
+            await _deliver(handles[0], exporting)
     finally:
         _release_signals(caught)
-    if handles:
-        await _deliver(handles[0], exporting)
     return stopped[0] if stopped else None
 
 
