@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
-import os
 import sqlite3
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -126,23 +123,13 @@ def one_line_errors(command: F) -> F:
             fail(str(error))
         except sqlite3.Error as error:
             fail(f"cannot read the store: {error}")
-        except BrokenPipeError:
-            _reader_gone()
+        except BrokenPipeError:  # `turnscope prices | head`: click ends quietly, exit 1
+            raise
         except OSError as error:
             fail(str(error))
         return None
 
     return wrapper  # type: ignore[return-value]
-
-
-def _reader_gone() -> None:
-    """Output piped into a reader that stopped (``turnscope prices | head``): exit 1 quietly,
-    as rich does for the tables, with no error line (nothing is wrong) and no second error
-    from the interpreter's final flush of the closed pipe."""
-    with contextlib.suppress(OSError, ValueError):  # ValueError: a stream with no descriptor
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    raise SystemExit(1)
 
 
 def read_store(db: Path | None) -> sqlite3.Connection:
