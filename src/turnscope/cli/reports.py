@@ -33,7 +33,7 @@ from turnscope.report.queries import (
     turns_of,
     with_written,
 )
-from turnscope.report.speeds import describe, speeds_of
+from turnscope.report.speeds import note, speeds_of
 from turnscope.report.text import E2E_NOTE, render_call, render_percentiles, render_totals
 from turnscope.store import open_for_writing
 from turnscope.store.prune import prune_older_than
@@ -127,6 +127,7 @@ def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json
     if filters.active:
         chosen = [c["call_id"] for c in select_calls(connection, filters=filters)]
     found = distributions(connection, chosen)
+    sped_up = speeds_of(connection, chosen, filters)
     if as_json:
         payload = {
             "schema": REPORT_SCHEMA,
@@ -134,12 +135,20 @@ def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json
             "filters": filters.describe(),
             "totals": asdict(counted),
             "percentiles": {name: d.as_dict() for name, d in found.items()},
+            "not_real_time": _listed(sped_up),
         }
         echo_json(payload)
         return
     console = Console()
     render_percentiles(console, found, calls=counted.calls, turns=counted.turns)
     render_totals(console, counted)
+    if sped_up:
+        console.print(note(sped_up, counted.calls, "these percentiles"), highlight=False)
+
+
+def _listed(speeds: dict[float, int]) -> list[dict[str, float]]:
+    """``{speed: calls}`` as ``--json`` shows it."""
+    return [{"speed": speed, "calls": calls} for speed, calls in speeds.items()]
 
 
 def show_calls(
@@ -154,12 +163,14 @@ def show_calls(
     turns = [] if summary else with_written(connection, turns_of(connection, ids))
     errors = [] if summary else events_of(connection, ids, ("error",))
     turn_count = sum(c["turns"] or 0 for c in calls) if summary else len(turns)
+    sped_up = speeds_of(connection, ids)
     if as_json:
         payload: dict[str, Any] = {
             "schema": REPORT_SCHEMA,
             "note": E2E_NOTE,
             "calls": calls,
             "percentiles": {name: d.as_dict() for name, d in found.items()},
+            "not_real_time": _listed(sped_up),
         }
         if not summary:
             payload["turns"] = turns
@@ -179,6 +190,8 @@ def show_calls(
     render_percentiles(console, found, calls=len(calls), turns=turn_count)
     if len(calls) > 1 or summary:
         render_totals(console, totals_of(calls))
+    if sped_up and (len(calls) > 1 or summary):  # one call's header says it already
+        console.print(note(sped_up, len(calls), "these percentiles"), highlight=False)
 
 
 @click.command()
@@ -243,7 +256,7 @@ def check(
                 }
                 for r in results
             ],
-            "not_real_time": [{"speed": s, "calls": n} for s, n in sped_up.items()],
+            "not_real_time": _listed(sped_up),
         }
         echo_json(payload)
         sys.exit(1 if failed else 0)
@@ -256,27 +269,8 @@ def check(
     click.echo(f"{len(results) - failed} passed, {failed} failed")
     if sped_up:
         calls = len(chosen) if chosen is not None else totals(connection).calls
-        click.echo(
-            f"note: {_which_calls(sum(sped_up.values()), calls)} not played at real time "
-            f"({describe(sped_up)}: `turnscope demo --speed`, or a simulation): "
-            + (
-                "its latencies are scaled by that speed, so latency budgets over it mean little"
-                if sum(sped_up.values()) == 1
-                else "their latencies are scaled by that speed, so latency budgets over them "
-                "mean little"
-            )
-        )
+        Console().print(note(sped_up, calls, "latency budgets over them"), highlight=False)
     sys.exit(1 if failed else 0)
-
-
-def _which_calls(some: int, of: int) -> str:
-    """The subject of the speed note, agreeing with its count: ``the call was``, ``all 3
-    calls were``, ``1 of these 3 calls was``."""
-    if of == 1:
-        return "the call was"
-    if some == of:
-        return f"all {of} calls were"
-    return f"{some} of these {of} calls {'was' if some == 1 else 'were'}"
 
 
 @click.command()
