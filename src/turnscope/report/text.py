@@ -13,7 +13,7 @@ from turnscope.recording.plausibility import REASONS
 from turnscope.report.fit import print_fitted
 from turnscope.report.literal import literal
 from turnscope.report.metrics import METRICS
-from turnscope.report.numbers import unsigned_zero
+from turnscope.report.numbers import counted, unsigned_zero
 from turnscope.report.speeds import speed_of
 
 if TYPE_CHECKING:
@@ -263,7 +263,7 @@ def _header(call: dict[str, Any], turns: int, width: int) -> Text:
     first = Text.assemble(
         ("call ", "bold"),
         literal(call["call_id"][:12], "bold cyan"),
-        f"  {when}  ·  {turns} turns  ·  {duration}",
+        f"  {when}  ·  {counted(turns, 'turn')}  ·  {duration}",
     )
     items = [Text.assemble("session ", literal(call["session_id"]))]
     if call.get("room"):
@@ -443,7 +443,7 @@ def render_totals(console: Console, totals: Totals) -> None:
         f"cost {usd(totals.cost_usd)} over {priced} priced call(s) "
         f"(mean {usd(totals.cost_usd / priced)} per call"
         + (
-            f", {totals.turns} turns: {usd(totals.cost_usd / totals.turns)} per turn"
+            f", {counted(totals.turns, 'turn')}: {usd(totals.cost_usd / totals.turns)} per turn"
             if totals.turns
             else ""
         )
