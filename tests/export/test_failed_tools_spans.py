@@ -4,16 +4,19 @@ first (newcomer6, findings 1 and 5)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from tests.export.conftest import replay_call
 from tests.failed_tools import mixed_tools
 from tests.otlp_receiver import OTLPReceiver
+from turnscope.export.metrics import MetricsSink
 
 if TYPE_CHECKING:
-    from tests.conftest import SimulationCache
+    from tests.conftest import RecordedCall, SimulationCache
     from tests.otlp_receiver import ReceivedSpan
 
 LEVEL = "langfuse.observation.level"
@@ -74,3 +77,32 @@ def test_the_tool_that_worked_stays_unflagged_and_the_greeting_is_timed(
     greeting = summary["voice.call.time_to_first_greeting"]
     assert isinstance(greeting, float)
     assert 0 < greeting < 1.0
+
+
+def _tool_errors_counted(recorded: RecordedCall) -> dict[tuple[str, bool], int]:
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    sink = MetricsSink(provider)
+    for turn in recorded.turns:
+        sink.on_turn(turn)
+    sink.on_call(recorded.call)
+    data = reader.get_metrics_data()
+    provider.shutdown()
+    assert data is not None
+    points: list[Any] = [
+        p
+        for r in data.resource_metrics
+        for s in r.scope_metrics
+        for m in s.metrics
+        if m.name == "voice.errors"
+        for p in m.data.data_points
+    ]
+    return {
+        (p.attributes["voice.component"], p.attributes["voice.recoverable"]): p.value
+        for p in points
+    }
+
+
+def test_voice_errors_counts_each_failed_tool_once(simulations: SimulationCache) -> None:
+    assert _tool_errors_counted(simulations.recorded("bad_tool_calls")) == {("tool", True): 2}
+    assert _tool_errors_counted(mixed_tools()) == {("tool", True): 1}
