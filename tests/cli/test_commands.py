@@ -190,6 +190,13 @@ def test_a_mistyped_command_names_the_one_meant_in_one_line(typed: list[str], me
          "did you mean 'cost'? (known: "),
         (["compare", "--base", "tags=a", "--new", "tag=b"],
          "did you mean 'tag'? write KEY=VALUE with KEY one of db, tag, "),
+        # what users call the e2e is closest in letters to total_latency, which is not it
+        (["check", "--budget", "p95(response_latency)<=1s"], "did you mean 'e2e'? (known: "),
+        (["check", "--budget", "p95(e2e_latency)<=1.5s"], "did you mean 'e2e'? (known: "),
+        (["check", "--budget", "p95(latency)<=1s"], "did you mean 'e2e'? (known: "),
+        (["check", "--budget", "p50(ttft)<=600ms"], "did you mean 'llm_ttft'? (known: "),
+        (["compare", "--base", "tag=a", "--new", "tag=b", "--fail-on", "response_time"],
+         "did you mean 'e2e'? (known: "),
     ],
 )  # fmt: skip
 def test_a_mistyped_metric_names_the_one_meant(

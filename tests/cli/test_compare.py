@@ -46,7 +46,8 @@ def test_a_slower_run_is_worse_and_fails_the_gate(runs: Path) -> None:
     assert e2e["verdict"] == "worse"
     assert e2e["p95"]["low"] > 0
     assert code == 1
-    assert data["failed_on"] == ["e2e"]  # cost: one call a side, too few for a verdict
+    assert data["failed_on"] == ["e2e"]
+    assert data["undecided"] == ["call_cost"]  # one call a side: too few for a verdict
     cost = next(m for m in data["metrics"] if m["metric"] == "call_cost")
     assert cost["verdict"] == "too few"
 
@@ -59,8 +60,9 @@ def test_the_other_way_round_is_better_and_passes(runs: Path) -> None:
 
 
 def test_the_same_calls_again_are_the_same(runs: Path) -> None:
-    code, data = _compare(runs, "--base", "tag=v1", "--new", "tag=v1b", "--fail-on", "e2e,cost")
+    code, data = _compare(runs, "--base", "tag=v1", "--new", "tag=v1b", "--fail-on", "e2e")
     assert code == 0
+    assert data["undecided"] == []
     verdicts = {m["metric"]: m["verdict"] for m in data["metrics"]}
     assert verdicts["e2e"] == "same"
     assert "worse" not in verdicts.values()
@@ -88,9 +90,38 @@ def test_two_stores_and_bad_sides(runs: Path, tmp_path: Path) -> None:
     bad = CliRunner().invoke(main, ["compare", "--db", str(runs), "--base", "colour=red"])
     assert bad.exit_code == 2
     assert "KEY=VALUE" in bad.output
-    none = CliRunner().invoke(main, ["compare", "--db", str(runs), "--base", "tag=nope"])
+    none = CliRunner().invoke(
+        main, ["compare", "--db", str(runs), "--base", "tag=nope", "--new", "tag=v1"]
+    )
     assert none.exit_code == 1
     assert "no calls match the base side" in none.output
+
+
+@pytest.mark.parametrize("given", [("--base", "tag=v1"), ("--new", "tag=v2")])
+def test_one_side_alone_is_refused(runs: Path, given: tuple[str, str]) -> None:
+    """The newcomer's input: `--base tag=basic` alone compared it with every call, the base
+    calls included, and said nothing."""
+    alone = CliRunner().invoke(main, ["compare", "--db", str(runs), *given])
+    assert alone.exit_code == 2
+    missing = "--new" if given[0] == "--base" else "--base"
+    assert f"{missing} KEY=VALUE is missing" in alone.output
+
+
+def test_a_gate_on_a_metric_it_cannot_judge_fails(runs: Path) -> None:
+    """The newcomer's input: `--fail-on e2e,cost` with every verdict `too few` passed. No
+    evidence proves nothing, as for `check`; the sibling: a metric no call has at all."""
+    code, data = _compare(runs, "--base", "tag=v1", "--new", "tag=v1b", "--fail-on", "cost")
+    assert (code, data["failed_on"], data["undecided"]) == (1, [], ["call_cost"])
+    code, data = _compare(
+        runs, "--base", "tag=v1", "--new", "tag=v1b", "--fail-on", "realtime_ttft"
+    )
+    assert (code, data["undecided"]) == (1, ["realtime_ttft"])  # a pipeline: no values
+    text = CliRunner().invoke(
+        main, ["compare", "--db", str(runs), "--base", "tag=v1", "--new", "tag=v1b",
+               "--fail-on", "e2e,cost"],
+    )  # fmt: skip
+    assert text.exit_code == 1
+    assert "no verdict on call_cost (too few)" in text.output
 
 
 def test_the_verdict_is_seeded_and_needs_enough_values() -> None:

@@ -153,6 +153,31 @@ def test_call_by_session_id_or_prefix(stores: dict[str, Path]) -> None:
     assert "no call 'nobody' in the store" in missing.output
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_call_names_no_call(stores: dict[str, Path], value: str) -> None:
+    """The newcomer's input: `--call ''` matched every call as an id prefix."""
+    result = CliRunner().invoke(main, ["report", "--db", str(stores["a"]), "--call", value])
+    assert result.exit_code == 1
+    assert result.output == (
+        "turnscope: --call is empty: give a call id, session id, room name or id prefix\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "beside"),
+    [(["report", "--last", "2"], "--last"), (["check", "--budget", "p95(e2e)<=9s",
+      "--since", "7d"], "a filter"), (["report", "--user", "bob"], "a filter")],
+)  # fmt: skip
+def test_one_call_and_a_selection_beside_it_are_refused(
+    stores: dict[str, Path], command: list[str], beside: str
+) -> None:
+    """The newcomer's input: `report --call X --last 2` showed X and ignored --last."""
+    args = [*command, "--db", str(stores["a"]), "--call", "call-err"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert f"--call names one call: {beside} does not apply to it" in result.output
+
+
 @pytest.fixture(scope="module")
 def rooms(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
     """Calls in LiveKit rooms: 'lobby' twice (a room reused), 'desk-3' once; 'call-s' has

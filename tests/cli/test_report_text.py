@@ -82,6 +82,18 @@ def test_a_header_too_wide_for_the_terminal_is_one_item_a_line(
     )
 
 
+@pytest.mark.parametrize("columns", [60, 56, 52])
+def test_the_calls_length_keeps_its_unit_at_any_width(store: Path, columns: int) -> None:
+    """The newcomer's input: at 60 columns the first line ended '·  20.7 ' and the next
+    began 's'. The sibling: narrower still, a figure and its unit stay together."""
+    lines = [line.rstrip() for line in _report(store, "--call", "call-basic", columns=columns)
+             .split("\n\n")[0].splitlines()]  # fmt: skip
+    assert all(len(line) <= columns for line in lines)
+    assert any(line.endswith("s") and line.split()[-1][:-1].replace(".", "").isdigit()
+               for line in lines), lines  # fmt: skip
+    assert not any(line == "s" or line.startswith("s ") for line in lines), lines
+
+
 def test_the_greeting_only_when_there_was_one(store: Path) -> None:
     assert "first greeting after" in _report(store, "--call", "call-basic")
 
@@ -186,3 +198,25 @@ def test_without_the_written_reply_the_text_may_run_past_what_was_heard(
     cell = _cut_line(_report(cut_off, "--call", "call-unknown", columns=120))
     assert " ms; maybe not all heard: Sure. Let me tell you about" in cell
     assert "written:" not in cell
+
+
+@pytest.mark.parametrize(("idle", "shown"), [(2e-7, None), (0.0, None), (0.0012, "$0.00120")])
+def test_idle_stt_cost_only_when_it_shows(
+    store: Path, tmp_path: Path, idle: float, shown: str | None
+) -> None:
+    """The newcomer's input: 'of the STT, $0.00000 was idle audio outside user turns' (the
+    preemptive demo). Said only when the amount shows as more than zero."""
+    import sqlite3
+
+    copy = tmp_path / "idle.db"
+    copy.write_bytes(store.read_bytes())
+    with sqlite3.connect(copy) as raw:
+        raw.execute("UPDATE calls SET cost_idle_stt = ? WHERE call_id = 'call-basic'", (idle,))
+    line = next(
+        line for line in _report(copy, "--call", "call-basic", columns=200).splitlines()
+        if line.startswith("call cost")
+    )  # fmt: skip
+    if shown is None:
+        assert "idle audio" not in line
+    else:
+        assert f"of the STT, {shown} was idle audio outside user turns" in line

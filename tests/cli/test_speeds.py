@@ -25,6 +25,18 @@ if TYPE_CHECKING:
     from tests.conftest import SimulationCache
 
 
+def _note(output: str) -> str:
+    """The note under a command's figures, its wrapped lines joined ('' when none)."""
+    lines = output.splitlines()
+    start = next((n for n, line in enumerate(lines) if line.startswith("note:")), len(lines))
+    taken = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        taken.append(line.strip())
+    return " ".join(taken)
+
+
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory, simulations: SimulationCache) -> Path:
     """Real time: a live call, a user's own ``speed`` (a TTS speaking rate), a demo at 1x.
@@ -52,13 +64,25 @@ def test_speeds_are_read_from_the_calls_metadata(mixed: Path) -> None:
     assert speeds_of(connection, []) == {}
 
 
+def test_a_rate_budget_alone_needs_no_note(mixed: Path) -> None:
+    """The newcomer's sibling input: the note came under `error_rate<=5%` alone, a share of
+    turns that no playback speed changes."""
+    args = ["check", "--db", str(mixed), "--budget", "error_rate<=50%"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert _note(result.output) == ""
+    cost = CliRunner().invoke(main, [*args, "--budget", "p95(call_cost)<=$1"]).output
+    assert "so latency and cost budgets mean little" in _note(cost)
+
+
 def test_check_names_the_calls_not_played_at_real_time(mixed: Path) -> None:
     budget = ["check", "--db", str(mixed), "--budget", "p95(e2e)<=10s"]
-    result = CliRunner().invoke(main, budget)
+    result = CliRunner().invoke(main, budget, env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    note = result.output.splitlines()[-1]
+    note = _note(result.output)
     assert note.startswith("note: 3 of these 6 calls were not played at real time")
     assert "2 at 8x, 1 at 4x" in note
+    assert max(map(len, result.output.splitlines())) <= 80  # wrapped, not cut mid-word
     as_json = json.loads(CliRunner().invoke(main, [*budget, "--json"]).output)
     assert as_json["not_real_time"] == [{"speed": 8.0, "calls": 2}, {"speed": 4.0, "calls": 1}]
     real = CliRunner().invoke(main, [*budget, "--tag", "prod"])
@@ -77,12 +101,11 @@ def test_compare_says_whether_the_sides_share_one_speed(mixed: Path) -> None:
         args = ["compare", "--db", str(mixed), "--base", base, "--new", new]
         result = CliRunner().invoke(main, args, env={"COLUMNS": "100"})
         assert result.exit_code == 0, result.output
-        return " ".join(line for line in result.output.splitlines() if line.startswith("note"))
+        return _note(result.output)
 
     assert note("tag=prod", "session=demo-1x") == ""
     mixed_sides = note("tag=prod", "tag=demo")
-    assert "base: all at real time (2 in all)" in mixed_sides
-    assert "new: 1 at 8x, 1 at 4x (3 in all)" in mixed_sides
+    assert "base: all 2 at real time; new: 1 at 8x, 1 at 4x of 3" in mixed_sides
     assert "mix speeds" in mixed_sides
     alike = note("session=demo-8x", "tag=ci")
     assert "every call of both sides at 8x" in alike
@@ -151,3 +174,33 @@ def test_a_slower_speed_is_said_as_longer() -> None:
     assert "2 times longer than at real time" in _speed_note(({0.5: 2}, 2), ({0.5: 3}, 3))
     assert "4 times shorter" in _speed_note(({4.0: 1}, 1), ({4.0: 2}, 2))
     assert "mix speeds" in _speed_note(({4.0: 1}, 2), ({4.0: 2}, 2))  # base: one at real time
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["report", "--summary"], "note: 3 of these 6 calls were not played at real time"),
+        (["report", "--trend", "day"], "note: 3 of these 6 calls were not played"),
+        (["report", "--last", "2"], "note: 2 of these 2 calls were not played"),
+        (["report", "--summary", "--tag", "ci"], "note: this call was not played"),
+        (["check", "--call", "demo-8x", "--budget", "p95(e2e)<=9s"], "note: this call was"),
+        (["report", "--summary", "--tag", "prod"], ""),
+        (["report", "--call", "demo-8x"], ""),  # its header says so already
+    ],
+)
+def test_figures_over_calls_not_at_real_time_say_so(
+    mixed: Path, args: list[str], said: str
+) -> None:
+    """The newcomer's sibling inputs: `--summary` and `--trend` over 8 sped-up calls of 10
+    said nothing, where `check` and `compare` did."""
+    result = CliRunner().invoke(main, [*args, "--db", str(mixed)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert _note(result.output).startswith(said) if said else _note(result.output) == ""
+
+
+def test_the_summarys_json_lists_them(mixed: Path) -> None:
+    args = ["report", "--summary", "--json", "--db", str(mixed)]
+    data = json.loads(CliRunner().invoke(main, args).output)
+    assert data["not_real_time"] == [{"speed": 8.0, "calls": 2}, {"speed": 4.0, "calls": 1}]
+    trend = json.loads(CliRunner().invoke(main, [*args[:1], "--trend", "day", *args[2:]]).output)
+    assert trend["not_real_time"] == data["not_real_time"]

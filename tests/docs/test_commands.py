@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 SHELL = {"bash", "sh", "shell", "console"}
 _PREFIX = ("python3", "-m", "uv", "run")
 _ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=")
-ALLOWED_EXIT = {"check": {0, 1}}
-"""`check` exits 1 when a budget is exceeded: a verdict, not an error. Every other command
-shown must succeed."""
+ALLOWED_EXIT = {"check": {0, 1}, "compare": {0, 1}}
+"""`check` exits 1 when a budget is exceeded, `compare` when a watched metric got worse or
+could not be judged: verdicts, not errors. Every other command shown must succeed."""
 
 
 @dataclass(frozen=True)

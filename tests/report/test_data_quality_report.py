@@ -24,6 +24,8 @@ from turnscope.store.writer import LocalStore
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tests.conftest import SimulationCache
+
 
 def _stored(tmp_path: Path) -> Path:
     turns, call = _odd_call()
@@ -109,3 +111,24 @@ def test_over_metered_stt_is_a_line_of_the_report_and_not_priced(tmp_path: Path)
     (stored,) = payload["calls"]
     assert stored["cost_idle_stt"] is None
     assert stored["unknown"] == {"cost_idle_stt": "over_metered"}
+
+
+def test_the_legend_names_only_the_marks_shown(
+    tmp_path: Path, simulations: SimulationCache
+) -> None:
+    """The newcomer's input: the realtime demo's block began "(!: suspect, shown raw, …)"
+    over three `unknown` lines and no `!`. The sibling above (a suspect value) keeps it."""
+    from tests.conftest import store_call
+
+    path = tmp_path / "realtime.db"
+    store_call(path, simulations.recorded("realtime"))
+    wide = {"COLUMNS": "200"}
+    output = CliRunner().invoke(main, ["report", "--db", str(path)], env=wide).output
+    block = output[output.index("data quality") :]
+    assert block.startswith("data quality (unknown: no measurement, kept out of percentiles")
+    assert "unknown:" in block.splitlines()[1]
+    assert "!" not in block
+    marked = CliRunner().invoke(
+        main, ["report", "--db", str(_stored(tmp_path))], terminal_width=200
+    )
+    assert "data quality (!: suspect, shown raw, kept out of percentiles" in marked.output

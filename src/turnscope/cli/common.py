@@ -25,6 +25,7 @@ __all__ = [
     "echo_json",
     "fail",
     "filter_options",
+    "one_call_alone",
     "one_line_errors",
     "read_store",
     "read_stores",
@@ -55,7 +56,9 @@ _FILTERS = (
     click.option("--user", "users", multiple=True, help="Only this user's calls (repeatable)."),
     click.option("--session", "sessions", multiple=True, help="Only this session (repeatable)."),
     click.option("--tag", "tags", multiple=True, help="Only calls with this tag (repeat: all)."),
-    click.option("--agent", "agents", multiple=True, help="Only calls this agent spoke in."),
+    click.option(
+        "--agent", "agents", multiple=True, help="Only calls this agent spoke in (repeatable)."
+    ),
 )
 
 
@@ -88,6 +91,14 @@ def echo_json(payload: dict[str, Any]) -> None:
     measurement, without binary noise such as ``2.9999999999999997e-05``); values JSON has
     no type for (a path) as text."""
     click.echo(json.dumps(rounded(payload), indent=2, default=str))
+
+
+def one_call_alone(call_id: str | None, last: int | None, filters: CallFilter) -> None:
+    """``--call`` names one call: with ``--last`` or a filter beside it, one of them would be
+    ignored in silence (the user meant something); refuse, exit 2."""
+    if call_id is not None and (last is not None or filters.active):
+        beside = "--last" if last is not None else "a filter"
+        fail(f"--call names one call: {beside} does not apply to it (give one or the other)", 2)
 
 
 def fail(message: str, code: int = 1) -> None:

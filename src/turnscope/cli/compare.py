@@ -20,7 +20,7 @@ from turnscope.report.metrics import COSTS, METRICS
 from turnscope.report.numbers import unsigned_zero
 from turnscope.report.queries import select_calls, totals, values_of
 from turnscope.report.speeds import describe, speeds_of
-from turnscope.report.suggest import did_you_mean
+from turnscope.report.suggest import METRIC_SYNONYMS, did_you_mean
 
 if TYPE_CHECKING:
     from turnscope.report.compare import Comparison, Difference
@@ -102,7 +102,7 @@ def compare(
     watched = [ALIASES.get(m.strip(), m.strip()) for m in fail_on.split(",") if m.strip()]
     unknown = [m for m in watched if m not in COMPARED]
     if unknown:
-        meant = did_you_mean(unknown[0], [*ALIASES, *COMPARED])
+        meant = did_you_mean(unknown[0], [*ALIASES, *COMPARED], METRIC_SYNONYMS)
         known = f"known: cost, {', '.join(COMPARED)}"
         fail(
             f"--fail-on: unknown metric {unknown[0]!r}; {f'{meant} ({known})' if meant else known}",
@@ -114,8 +114,13 @@ def compare(
     except FilterError as error:
         fail(str(error), 2)
         return
-    if not (base_specs or new_specs):
-        fail("give the two sides: --base KEY=VALUE and --new KEY=VALUE (see --help)", 2)
+    if not (base_specs and new_specs):
+        # one side alone would be compared with every call, itself included
+        missing = " and ".join(
+            f"{flag} KEY=VALUE" for flag, given in (("--base", base_specs), ("--new", new_specs))
+            if not given
+        )  # fmt: skip
+        fail(f"give both sides: {missing} is missing (e.g. --base tag=v1 --new tag=v2)", 2)
     base, base_speeds, base_calls = _values(base_dbs or dbs, base_filter, "base")
     new, new_speeds, new_calls = _values(new_dbs or dbs, new_filter, "new")
     results = [
@@ -124,6 +129,9 @@ def compare(
         if base[name] or new[name]
     ]
     worse = [r.metric for r in results if r.metric in watched and r.verdict == "worse"]
+    verdicts = {r.metric: r.verdict for r in results}
+    # no evidence is no pass: a gate on a metric it could not judge fails, as `check` does
+    undecided = [m for m in watched if verdicts.get(m, "no data") in ("too few", "no data")]
     if as_json:
         payload = {
             "schema": SCHEMA,
@@ -132,6 +140,7 @@ def compare(
             "resamples": RESAMPLES,
             "metrics": [r.as_dict() for r in results],
             "failed_on": worse,
+            "undecided": undecided,
             "not_real_time": {
                 side: [{"speed": s, "calls": n} for s, n in speeds.items()]
                 for side, speeds in (("base", base_speeds), ("new", new_speeds))
@@ -139,19 +148,32 @@ def compare(
         }
         echo_json(payload)
     else:
-        _render(Console(), results, " ".join(base_specs), " ".join(new_specs))
-        if watched:
-            click.echo(f"worse: {', '.join(worse)}" if worse else "no watched metric got worse")
+        console = Console(highlight=False)
+        _render(console, results, " ".join(base_specs), " ".join(new_specs))
+        if watched:  # wrapped at the terminal's width, as the table is
+            console.print(Text(_gate(worse, undecided, verdicts)))
         if base_speeds or new_speeds:
-            click.echo(_speed_note((base_speeds, base_calls), (new_speeds, new_calls)))
-    sys.exit(1 if worse else 0)
+            console.print(Text(_speed_note((base_speeds, base_calls), (new_speeds, new_calls))))
+    sys.exit(1 if worse or undecided else 0)
+
+
+def _gate(worse: list[str], undecided: list[str], verdicts: dict[str, str]) -> str:
+    """The --fail-on verdict in one line: what got worse, what could not be judged."""
+    said = [f"worse: {', '.join(worse)}"] if worse else []
+    if undecided:
+        said.append(
+            "no verdict on "
+            + ", ".join(f"{m} ({verdicts.get(m, 'no data')})" for m in undecided)
+            + f": under {MIN_VALUES} values on a side proves nothing, so the gate fails"
+        )
+    return "; ".join(said) or "no watched metric got worse"
 
 
 def _speed_note(base: tuple[dict[float, int], int], new: tuple[dict[float, int], int]) -> str:
     """What calls played faster than real time do to the latencies compared: each side's
     ``({speed: calls}, calls)``."""
     said = "; ".join(
-        f"{side}: {describe(speeds) or 'all at real time'} ({calls} in all)"
+        f"{side}: {describe(speeds)} of {calls}" if speeds else f"{side}: all {calls} at real time"
         for side, (speeds, calls) in (("base", base), ("new", new))
     )
     one = {s for s, n in base[0].items() if n == base[1]} & {
@@ -165,7 +187,7 @@ def _speed_note(base: tuple[dict[float, int], int], new: tuple[dict[float, int],
         + (f"{speed:g} times shorter" if speed > 1 else f"{1 / speed:g} times longer")
         + " than at real time"
     )
-    return f"note: calls not played at real time ({said}): {why}"
+    return f"note: not every call was played at real time — {said}: {why}"
 
 
 def _render(console: Console, results: list[Comparison], base: str, new: str) -> None:

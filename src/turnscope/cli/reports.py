@@ -16,6 +16,7 @@ from turnscope.cli.common import (
     echo_json,
     fail,
     filter_options,
+    one_call_alone,
     one_line_errors,
     read_store,
     read_stores,
@@ -34,7 +35,7 @@ from turnscope.report.queries import (
     with_greeting_checked,
     with_written,
 )
-from turnscope.report.speeds import describe, speeds_of
+from turnscope.report.speeds import note, speeds_of
 from turnscope.report.text import E2E_NOTE, render_call, render_percentiles, render_totals
 from turnscope.store import open_for_writing
 from turnscope.store.prune import prune_older_than
@@ -90,6 +91,7 @@ def report(
         fail("--html cannot be combined with --json, --summary or --trend", 2)
     if summary and trend:
         fail("--summary and --trend are two views: choose one", 2)
+    one_call_alone(call_id, last, filters)
     connection = read_stores(dbs)
     if trend is not None:
         show_trend(connection, filters, trend, as_json=as_json, last=last)
@@ -127,6 +129,7 @@ def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json
     if filters.active:
         chosen = [c["call_id"] for c in select_calls(connection, filters=filters)]
     found = distributions(connection, chosen)
+    sped_up = speeds_of(connection, chosen, filters)
     if as_json:
         payload = {
             "schema": REPORT_SCHEMA,
@@ -134,12 +137,20 @@ def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json
             "filters": filters.describe(),
             "totals": asdict(counted),
             "percentiles": {name: d.as_dict() for name, d in found.items()},
+            "not_real_time": _listed(sped_up),
         }
         echo_json(payload)
         return
     console = Console()
     render_percentiles(console, found, calls=counted.calls, turns=counted.turns)
     render_totals(console, counted)
+    if sped_up:
+        console.print(note(sped_up, counted.calls, "these percentiles"), highlight=False)
+
+
+def _listed(speeds: dict[float, int]) -> list[dict[str, float]]:
+    """``{speed: calls}`` as ``--json`` shows it."""
+    return [{"speed": speed, "calls": calls} for speed, calls in speeds.items()]
 
 
 def show_calls(
@@ -155,12 +166,14 @@ def show_calls(
     errors = [] if summary else events_of(connection, ids, ("error",))
     calls = with_greeting_checked(calls, turns)
     turn_count = sum(c["turns"] or 0 for c in calls) if summary else len(turns)
+    sped_up = speeds_of(connection, ids)
     if as_json:
         payload: dict[str, Any] = {
             "schema": REPORT_SCHEMA,
             "note": E2E_NOTE,
             "calls": calls,
             "percentiles": {name: d.as_dict() for name, d in found.items()},
+            "not_real_time": _listed(sped_up),
         }
         if not summary:
             payload["turns"] = turns
@@ -180,6 +193,8 @@ def show_calls(
     render_percentiles(console, found, calls=len(calls), turns=turn_count)
     if len(calls) > 1 or summary:
         render_totals(console, totals_of(calls))
+    if sped_up and (len(calls) > 1 or summary):  # one call's header says it already
+        console.print(note(sped_up, len(calls), "these percentiles"), highlight=False)
 
 
 @click.command()
@@ -209,6 +224,7 @@ def check(
 ) -> None:
     """Check budgets; exit 1 if one is exceeded, 2 if one cannot be read."""
     parsed = [parse_budget(text) for text in budgets]
+    one_call_alone(call_id, last, filters)
     connection = read_stores(dbs)
     chosen: list[str] | None = None
     if call_id is not None or last is not None or filters.active:
@@ -226,7 +242,10 @@ def check(
         )
     results = check_store(connection, parsed, chosen)
     failed = sum(not r.passed for r in results)
-    sped_up = speeds_of(connection, chosen)
+    # rates (errors, interruptions) keep their meaning at any speed; latencies and the STT
+    # audio a call is billed for shrink with it
+    scaled = any(b.unit != "%" for b in parsed)
+    sped_up = speeds_of(connection, chosen) if scaled else {}
     if as_json:
         payload = {
             "schema": CHECK_SCHEMA,
@@ -244,7 +263,7 @@ def check(
                 }
                 for r in results
             ],
-            "not_real_time": [{"speed": s, "calls": n} for s, n in sped_up.items()],
+            "not_real_time": _listed(sped_up),
         }
         echo_json(payload)
         sys.exit(1 if failed else 0)
@@ -257,11 +276,7 @@ def check(
     click.echo(f"{len(results) - failed} passed, {failed} failed")
     if sped_up:
         calls = len(chosen) if chosen is not None else totals(connection).calls
-        click.echo(
-            f"note: {sum(sped_up.values())} of these {calls} calls were not played at real time "
-            f"({describe(sped_up)}: `turnscope demo --speed`, or a simulation): their latencies "
-            "are scaled by that speed, so latency budgets over them mean little"
-        )
+        Console().print(note(sped_up, calls, "latency and cost budgets"), highlight=False)
     sys.exit(1 if failed else 0)
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from turnscope.cli.common import echo_json, fail
 from turnscope.report.fit import print_fitted
+from turnscope.report.speeds import note, speeds_of
 from turnscope.report.text import ms, usd
 from turnscope.report.trend import trend
 
@@ -39,12 +40,14 @@ def show_trend(
     if last is not None:
         fail("--trend reads every call that passes the filters: use --since, not --last", 2)
     periods = trend(connection, filters, by)
+    sped_up = speeds_of(connection, None, filters)
     if as_json:
         payload = {
             "schema": TREND_SCHEMA,
             "by": by,
             "filters": filters.describe(),
             "periods": [p.as_dict() for p in periods],
+            "not_real_time": [{"speed": s, "calls": n} for s, n in sped_up.items()],
         }
         echo_json(payload)
         return
@@ -75,3 +78,6 @@ def show_trend(
             _rate(p.interruption_rate),
         )
     print_fitted(console, table)
+    if sped_up:
+        calls = sum(p.calls for p in periods)
+        console.print(note(sped_up, calls, "these e2e figures"), highlight=False)

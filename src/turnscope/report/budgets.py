@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from turnscope.report.metrics import ALL_METRICS
 from turnscope.report.numbers import unsigned_zero
-from turnscope.report.suggest import did_you_mean
+from turnscope.report.suggest import METRIC_SYNONYMS, did_you_mean
 from turnscope.store import histograms
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def parse_budget(text: str) -> Budget:
     name = (match["metric"] or match["bare"]).lower()
     metric = BUDGET_METRICS.get(name)
     if metric is None:
-        meant = did_you_mean(name, BUDGET_METRICS)
+        meant = did_you_mean(name, BUDGET_METRICS, METRIC_SYNONYMS)
         known = f"known: {', '.join(BUDGET_METRICS)}"
         raise BudgetError(
             f"unknown metric {name!r} in {text!r}; " + (f"{meant} ({known})" if meant else known)

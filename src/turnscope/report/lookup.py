@@ -50,8 +50,11 @@ def _kinds(connection: sqlite3.Connection) -> tuple[tuple[str, str], ...]:
 def lookup_call(connection: sqlite3.Connection, value: str) -> dict[str, Any]:
     """The row of the one call ``value`` names (see the module's docstring for the order).
 
-    Raises StoreError when it names none, AmbiguousCall when it names several of one kind.
+    Raises StoreError when it names none (an empty value names none: as a prefix it would
+    match every call), AmbiguousCall when it names several of one kind.
     """
+    if not value.strip():
+        raise StoreError("--call is empty: give a call id, session id, room name or id prefix")
     for kind, condition in _kinds(connection):
         cursor = connection.execute(
             f"SELECT * FROM calls WHERE {condition} ORDER BY {CALL_TIME} LIMIT :limit",

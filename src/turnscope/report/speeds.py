@@ -19,10 +19,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from turnscope.report.filters import CallFilter
+
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["SPEED_KEY", "describe", "speed_of", "speeds_of"]
+__all__ = ["SPEED_KEY", "describe", "note", "speed_of", "speeds_of"]
 
 SPEED_KEY = "simulation_speed"
 """The metadata key naming how many times faster than real time a call was played."""
@@ -36,15 +38,18 @@ CASE WHEN json_valid(calls.metadata) THEN COALESCE(
 ) END"""
 
 
-def speeds_of(connection: sqlite3.Connection, chosen: list[str] | None) -> dict[float, int]:
-    """How many of the ``chosen`` calls (every call when None) were played at each speed
-    other than real time: ``{speed: calls}``, fastest first; empty when all were real time."""
-    where, params = "1", []
+def speeds_of(
+    connection: sqlite3.Connection, chosen: list[str] | None, filters: CallFilter | None = None
+) -> dict[float, int]:
+    """How many of the ``chosen`` calls (every call that passes ``filters`` when None) were
+    played at each speed other than real time: ``{speed: calls}``, fastest first; empty when
+    all were real time."""
+    where, params = (filters or CallFilter()).where()
     if chosen is not None:
         if not chosen:
             return {}
         where = f"calls.call_id IN ({', '.join('?' * len(chosen))})"
-        params = chosen
+        params = list(chosen)
     rows = connection.execute(
         f"SELECT speed, COUNT(*) FROM (SELECT {_SPEED} AS speed FROM calls WHERE {where}) "
         "WHERE typeof(speed) IN ('integer', 'real') AND speed > 0 AND speed != 1 "
@@ -73,3 +78,19 @@ def speed_of(call: dict[str, Any]) -> float | None:
 def describe(speeds: dict[float, int]) -> str:
     """``2 at 8x, 1 at 4x`` (empty when ``speeds`` is)."""
     return ", ".join(f"{count} at {speed:g}x" for speed, count in speeds.items())
+
+
+def note(speeds: dict[float, int], calls: int, judged: str) -> str:
+    """The line a reading command prints under figures over ``calls`` calls of which
+    ``speeds`` were not played at real time; ``judged``: what those figures are ("latency
+    budgets over them", "these percentiles")."""
+    count = sum(speeds.values())
+    who = (
+        "this call was"
+        if count == calls == 1
+        else f"{count} of these {calls} calls {'was' if count == 1 else 'were'}"
+    )
+    return (
+        f"note: {who} not played at real time ({describe(speeds)}: `turnscope demo --speed`, "
+        f"or a simulation): their latencies are scaled by that speed, so {judged} mean little"
+    )

@@ -143,10 +143,11 @@ def render_quality(console: Console, call: dict[str, Any], turns: list[dict[str,
         )
     if not lines:
         return
+    marked = any(SUSPECT_MARK in line for line in lines)  # the legend only for what is shown
     console.print(
-        "[yellow]data quality[/yellow] "
-        f"({SUSPECT_MARK}: suspect, shown raw, kept out of percentiles, budgets "
-        "and scores; see docs/data-quality.md)"
+        "[yellow]data quality[/yellow] ("
+        + (f"{SUSPECT_MARK}: suspect, shown raw, " if marked else "unknown: no measurement, ")
+        + "kept out of percentiles, budgets and scores; see docs/data-quality.md)"
     )
     for line in lines:
         console.print(literal(f"  {line}"))
@@ -187,8 +188,9 @@ LEGEND = (
     "Per turn, in ms: e2e (response latency) = endp (endpointing) + wait (for the previous "
     "turn's callback) + cb (your turn callback) + tool (tool steps) + llm (LLM first token) "
     "+ sent (sentence aggregation) + tts (TTS first byte) + retry (retried TTS) + q (queue "
-    "wait) + play (playback) + ovl (preemptive overlap) + oth (other); a part no turn spent "
-    "time in has no column."
+    "wait) + play (playback) + ovl (preemptive overlap: negative, the reply's work begun "
+    "before the user's turn was committed) + oth (other); a part no turn spent time in has no "
+    "column."
 )
 
 
@@ -251,8 +253,8 @@ def _header(call: dict[str, Any], turns: int, width: int) -> Text:
     on one line when they fit in ``width``, else one a line (never folded mid-item)."""
     started = call.get("started_at") or call.get("recorded_at")
     when = datetime.fromtimestamp(started).strftime("%Y-%m-%d %H:%M:%S") if started else "–"
-    duration = (
-        f"{call['ended_at'] - call['started_at']:.1f} s"
+    duration = (  # "20.7s": no space a narrow terminal could break the unit away at
+        f"{call['ended_at'] - call['started_at']:.1f}s"
         if call.get("ended_at") and call.get("started_at")
         else "in progress"
     )
@@ -403,6 +405,8 @@ def render_cost(console: Console, call: dict[str, Any]) -> None:
         return
     parts = " · ".join(f"{k} {usd(v)}" for k, v in sorted(call["cost_by_component"].items()))
     idle = call.get("cost_idle_stt")
+    if idle is not None and usd(idle) == usd(0.0):
+        idle = None  # "$0.00000 was idle audio" says nothing: too little to show
     console.print(
         Text.assemble(
             (f"call cost {usd(call['cost_usd'])}", "bold"),
