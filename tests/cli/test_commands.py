@@ -207,3 +207,65 @@ def test_a_mistyped_metric_names_the_one_meant(
     assert result.exit_code == 2
     (line,) = result.output.splitlines()
     assert f": {meant}" in line or f"; {meant}" in line
+
+
+@pytest.mark.parametrize("command", [["report"], ["calls"], ["check", "--budget", "p95(e2e)<1s"]])
+@pytest.mark.parametrize("kind", ["folder", "not-a-store"])
+def test_a_store_named_by_turnscope_db_that_cannot_be_read_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], kind: str
+) -> None:
+    """The newcomer's `TURNSCOPE_DB=/tmp/somefolder turnscope report`: the line named the
+    folder, not that the value came from TURNSCOPE_DB (no --db was given)."""
+    path = tmp_path / "calls"
+    if kind == "folder":
+        path.mkdir()
+        said = f"{path} is a folder"
+    else:
+        path.write_text("LANGFUSE_PUBLIC_KEY=pk-lf-1\n" * 40)
+        said = f"{path} is not a turnscope store"
+    monkeypatch.setenv("TURNSCOPE_DB", str(path))
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"turnscope: TURNSCOPE_DB: {said}")
+    assert result.output.count("\n") == 1
+    if kind == "not-a-store":  # given with --db, the line is about --db's file as it was
+        named = CliRunner().invoke(main, [*command, "--db", str(path)])
+        assert named.output.startswith(f"turnscope: {said}")
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["report", "--html", ""], "--html"),  # the newcomer's: "Device or resource busy"
+        (["report", "--db", ""], "--db"),
+        (["calls", "--db", "  "], "--db"),
+        (["prices", "--prices", ""], "--prices"),
+        (["compare", "--db", "", "--base", "tag=a", "--new", "tag=b"], "--db"),
+    ],
+)
+def test_an_empty_path_is_said_to_be_empty(command: list[str], option: str) -> None:
+    """click reads `''` as the current folder, and the error was then about that folder."""
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': the path is empty; name a file" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "meant"),
+    [
+        (["demo", "--scenario", "bargin"],
+         "'bargin' is not one of the choices; did you mean 'bargein'?"),
+        (["demo", "--profile", "realstic"], "did you mean 'realistic'?"),
+        (["demo", "--stack", "exmaple"], "did you mean 'example'?"),
+    ],
+)  # fmt: skip
+def test_a_mistyped_demo_choice_names_the_one_meant(command: list[str], meant: str) -> None:
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2
+    assert meant in result.output
+
+
+def test_a_demo_choice_like_none_lists_them_all() -> None:
+    result = CliRunner().invoke(main, ["demo", "--scenario", "zzz"])
+    assert result.exit_code == 2
+    assert "'zzz' is not one of 'away', 'bad_tool_calls', 'bargein'" in result.output

@@ -147,3 +147,49 @@ def test_check_finds_a_model_used_only_outside_turns(
     assert result.exit_code == 1, result.output
     assert "stt      Deepgram/nova-2  (outside turns)" in result.output
     assert 'model = "nova-2"' in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (None, "cannot read it (No such file or directory)"),  # the newcomer's /tmp/nosuch.toml
+        ("# turnscope\n\nSee the docs.\n", "not valid TOML"),  # the newcomer's README.md
+        ('[[stt]]\nprovider = "x"\n', "stt entry 1 (x/?)"),  # TOML, but an entry it cannot use
+    ],
+    ids=["missing", "not-toml", "bad-entry"],
+)
+def test_a_price_file_named_by_the_environment_is_checked_as_with_prices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, said: str
+) -> None:
+    """`prices` is how a price file is checked: TURNSCOPE_PRICES naming one it cannot use
+    stops it as `--prices` does (one line, exit 2), naming the variable, rather than listing
+    the packaged catalog as if the file were fine."""
+    chosen = tmp_path / "prices.toml"
+    if content is not None:
+        chosen.write_text(content)
+    monkeypatch.setenv("TURNSCOPE_PRICES", str(chosen))
+    for command in (["prices"], ["prices", "--json"], ["prices", "--markdown"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2, result.output
+        assert result.output.count("\n") == 1, result.output
+        assert result.output.startswith(
+            f"turnscope: TURNSCOPE_PRICES: price overrides unusable: {chosen}: "
+        )
+        assert said in result.output
+    named = CliRunner().invoke(main, ["prices", "--prices", str(chosen)])
+    assert named.exit_code == 2
+    assert said in named.output
+
+
+def test_a_usable_price_file_named_by_the_environment_is_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text(
+        '[[llm]]\nprovider = "openai"\nmodel = "env-tune"\ninput_per_million = 0.3\n'
+        "output_per_million = 1.2\n"
+    )
+    monkeypatch.setenv("TURNSCOPE_PRICES", str(prices))
+    result = CliRunner().invoke(main, ["prices"])
+    assert result.exit_code == 0, result.output
+    assert "llm  openai     env-tune" in result.output

@@ -220,3 +220,27 @@ def test_idle_stt_cost_only_when_it_shows(
         assert "idle audio" not in line
     else:
         assert f"of the STT, {shown} was idle audio outside user turns" in line
+
+
+@pytest.mark.parametrize(("callback", "shown"), [(0.0004, False), (0.0006, True)])
+def test_a_part_that_shows_no_whole_ms_in_any_turn_has_no_column(
+    store: Path, tmp_path: Path, callback: float, shown: bool
+) -> None:
+    """The newcomer's input: `cb` and `play` columns of zeros in every demo (sub-ms values).
+    The sibling: one turn's 0.6 ms shows as 1, and the column is back."""
+    import sqlite3
+
+    copy = tmp_path / "parts.db"
+    copy.write_bytes(store.read_bytes())
+    with sqlite3.connect(copy) as raw:
+        raw.execute("UPDATE turns SET turn_callback = 0.0001, playback = 0.0003")
+        raw.execute(
+            "UPDATE turns SET turn_callback = ? WHERE call_id = 'call-basic' AND turn = 2",
+            (callback,),
+        )
+    header = next(
+        line for line in _report(copy, "--call", "call-basic", columns=120).splitlines()
+        if line.split()[:2] == ["#", "e2e"]
+    )  # fmt: skip
+    assert ("cb" in header.split()) is shown
+    assert "play" not in header.split()

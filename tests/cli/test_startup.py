@@ -106,3 +106,63 @@ def test_the_public_names_load_on_use_and_instrument_stays_the_function() -> Non
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (["demo", "--help"], 0),  # the newcomer's: two seconds, where other --help take 0.2
+        (["demo", "--scenario", "bargin"], 2),  # a usage error, the sibling they timed too
+        (["demo", "--speed", "10"], 2),
+        (["demo", "--turns", "5"], 2),  # refused in the command itself, before any call
+    ],
+    ids=lambda c: " ".join(c) if isinstance(c, list) else str(c),
+)
+def test_demo_help_and_usage_errors_load_neither_livekit_nor_the_simulation(
+    command: list[str], code: int
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == code, done.stderr
+    output, _, loaded = done.stdout.rpartition("\nLOADED ")
+    assert (output + done.stderr).strip()  # it answered
+    modules = set(json.loads(loaded))
+    assert "turnscope.cli.demo" in modules
+    unwanted = {*NOT_FOR_READING, "turnscope.simulate"}
+    assert not {m for m in modules if m.split(".")[0] in unwanted or m in unwanted}
+
+
+def test_the_demos_choices_are_the_simulations_names() -> None:
+    """`demo` lists them without importing the simulation: they must stay its names."""
+    from turnscope.cli import demo
+    from turnscope.simulate import PROFILES, SCENARIOS, STACKS
+
+    assert tuple(sorted(SCENARIOS)) == demo.SCENARIO_NAMES
+    assert tuple(sorted(PROFILES)) == demo.PROFILE_NAMES
+    assert tuple(sorted(STACKS)) == demo.STACK_NAMES
+
+
+def test_a_demo_refusing_its_store_loads_neither_livekit_nor_the_simulation(
+    tmp_path: Path,
+) -> None:
+    """The newcomer's `TURNSCOPE_DB=/tmp/somefolder turnscope demo` took 3.6 s to refuse:
+    the refusal comes before the call is played, so before LiveKit is loaded."""
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("not a store\n")
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, "demo", "--db", str(not_a_store)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("turnscope: cannot write the store: ")
+    modules = set(json.loads(done.stdout.rpartition("\nLOADED ")[2]))
+    unwanted = {*NOT_FOR_READING, "turnscope.simulate"}
+    assert not {m for m in modules if m.split(".")[0] in unwanted or m in unwanted}

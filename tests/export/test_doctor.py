@@ -152,3 +152,55 @@ def test_a_store_not_created_yet_or_a_real_one_is_fine(
     open_for_writing(fresh).close()
     code, output = run_doctor(monkeypatch, TURNSCOPE_DB=str(fresh))
     assert code == 0, output
+
+
+@pytest.mark.parametrize("kind", ["folder", "not-sqlite"])
+def test_an_unusable_store_is_said_unusable_in_the_header_and_listed_with_the_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The newcomer's `TURNSCOPE_DB=/tmp/somefolder turnscope doctor`: the header said
+    `local store: on, at /tmp/somefolder (size cap 500 MB)` above a warning that an agent
+    would run without it, a warning printed among the settings, not under `problems`."""
+    path = tmp_path / "calls"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("not a store\n")
+    code, output = run_doctor(monkeypatch, TURNSCOPE_DB=str(path), TURNSCOPE_DB_MAX_MB="many")
+    assert code == 1
+    header = output.splitlines()[1]
+    assert header == (
+        f"  local store: unusable: {path} (see problems below; an agent would run without it)"
+    )
+    assert "local store: on" not in output
+    settings, problems = output.split("\nproblems\n", 1)
+    assert "[!!]" not in settings
+    listed = [line for line in problems.splitlines() if line.startswith("  [!!]")]
+    assert listed[0].startswith("  [!!] TURNSCOPE_DB_MAX_MB='many' is not a number")
+    assert listed[1].startswith(f"  [!!] TURNSCOPE_DB: {path} ")
+    assert listed[1].endswith("an agent would run without its local store")
+
+
+def test_a_store_that_is_off_has_no_size_cap_and_a_usable_one_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, output = run_doctor(monkeypatch, TURNSCOPE_DB="off")
+    assert code == 0, output
+    assert output.splitlines()[1] == "  local store: off"
+    fresh = tmp_path / "turnscope.db"
+    code, output = run_doctor(monkeypatch, TURNSCOPE_DB=str(fresh), TURNSCOPE_DB_MAX_MB="50")
+    assert code == 0, output
+    assert output.splitlines()[1] == f"  local store: on, at {fresh} (size cap 50 MB)"
+    assert "\nproblems\n" not in output
+
+
+def test_a_price_file_with_a_bad_entry_is_listed_with_the_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text('[[stt]]\nprovider = "x"\n')
+    code, output = run_doctor(monkeypatch, TURNSCOPE_PRICES=str(prices))
+    assert code == 1
+    settings, problems = output.split("\nproblems\n", 1)
+    assert "[!!]" not in settings
+    assert problems.startswith(f"  [!!] TURNSCOPE_PRICES: {prices}: stt entry 1 (x/?)")

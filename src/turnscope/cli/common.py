@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from turnscope.config import resolve_db_path
+from turnscope.config import current_settings, resolve_db_path
 from turnscope.report.budgets import BudgetError
 from turnscope.report.filters import CallFilter, FilterError, parse_when
 from turnscope.report.lookup import AmbiguousCall
@@ -20,6 +20,7 @@ from turnscope.store import StoreError, open_for_reading
 from turnscope.store.union import open_union
 
 __all__ = [
+    "FilePath",
     "db_option",
     "dbs_option",
     "echo_json",
@@ -33,9 +34,23 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+class FilePath(click.Path):
+    """A file's path, as ``click.Path(dir_okay=False)``; an empty one is refused as such
+    (click would take ``''`` for the current folder, and the error would be about that)."""
+
+    def __init__(self) -> None:
+        super().__init__(dir_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("the path is empty; name a file", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 db_option = click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(),
     default=None,
     help="The store file (default: $TURNSCOPE_DB, else .turnscope/turnscope.db).",
 )
@@ -45,7 +60,7 @@ dbs_option = click.option(
     "--db",
     "dbs",
     multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(),
     help="The store file (default: $TURNSCOPE_DB, else .turnscope/turnscope.db); repeat it to "
     "read several stores as one.",
 )
@@ -119,6 +134,8 @@ def one_line_errors(command: F) -> F:
             fail(str(error))
         except sqlite3.Error as error:
             fail(f"cannot read the store: {error}")
+        except BrokenPipeError:  # `turnscope prices | head`: click ends quietly, exit 1
+            raise
         except OSError as error:
             fail(str(error))
         return None
@@ -127,7 +144,18 @@ def one_line_errors(command: F) -> F:
 
 
 def read_store(db: Path | None) -> sqlite3.Connection:
-    return open_for_reading(resolve_db_path(db))
+    """The store ``--db`` names, else TURNSCOPE_DB's, else the default; a store that cannot
+    be read says where its path came from when the environment gave it."""
+    if db is not None:
+        return open_for_reading(db)
+    settings = current_settings(remote=False)
+    origin = settings.origins.get("db", "default")
+    try:
+        return open_for_reading(resolve_db_path())
+    except StoreError as error:
+        if settings.db is None or origin in ("default", "argument"):
+            raise
+        raise StoreError(f"{origin}: {error}") from None
 
 
 def read_stores(dbs: tuple[Path, ...]) -> sqlite3.Connection:

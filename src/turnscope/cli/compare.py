@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from turnscope.cli.common import echo_json, fail, one_line_errors, read_stores
+from turnscope.cli.common import FilePath, echo_json, fail, one_line_errors, read_stores
 from turnscope.report.compare import MIN_VALUES, RESAMPLES, compare_values
 from turnscope.report.filters import CallFilter, FilterError, parse_when
 from turnscope.report.fit import print_fitted
@@ -80,7 +80,7 @@ def _values(
 
 
 @click.command()
-@click.option("--db", "dbs", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--db", "dbs", multiple=True, type=FilePath(),
               help="The store(s) both sides read unless a side names its own db=.")  # fmt: skip
 @click.option("--base", "base_specs", multiple=True, help="The base side: KEY=VALUE, repeatable.")
 @click.option("--new", "new_specs", multiple=True, help="The new side: KEY=VALUE, repeatable.")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sqlite3
+import time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,16 +21,6 @@ from rich.text import Text
 import turnscope
 from turnscope.cli.common import db_option, fail, one_line_errors
 from turnscope.config import DEFAULT_DB, current_settings, resolve_db_path, shown_url
-from turnscope.export.configured import export_sinks
-from turnscope.export.emf import EMFSink
-from turnscope.export.exporters import (
-    deliveries,
-    give_up_refused,
-    metrics_delivered,
-    metrics_refused,
-)
-from turnscope.export.metrics import MetricsSink
-from turnscope.export.spans import SpanSink
 from turnscope.report.literal import literal
 from turnscope.report.queries import (
     distributions,
@@ -39,9 +31,7 @@ from turnscope.report.queries import (
 )
 from turnscope.report.speeds import SPEED_KEY
 from turnscope.report.text import render_call, render_percentiles, usd
-from turnscope.simulate import PROFILES, SCENARIOS, STACKS, run
 from turnscope.sinks.memory import MemorySink
-from turnscope.sinks.pipeline import pipeline
 from turnscope.store import StoreError, open_for_reading, open_for_writing
 from turnscope.store.writer import LocalStore
 
@@ -55,6 +45,10 @@ if TYPE_CHECKING:
     from turnscope.records import Turn
     from turnscope.sinks import Sink
 
+# The simulation and the exporters are imported where the call is played, not here: they
+# bring in LiveKit and OpenTelemetry (two seconds), which `demo --help` and a usage error
+# should not wait for. The option choices below are their names (a test keeps them equal).
+
 __all__ = ["demo"]
 
 FLUSH_TIMEOUT = 10.0
@@ -62,6 +56,34 @@ FLUSH_TIMEOUT = 10.0
 REFUSAL_CHECK = 0.05
 """Seconds between checks, while it waits, whether only backends refusing the connection
 still hold records (then waiting is pointless: nothing listens there)."""
+INTERRUPT_GRACE = 5.0
+"""Seconds the demo waits at most, after Ctrl-C (SIGINT) or SIGTERM, for LiveKit to close
+the session it was playing; the call is closed in the store before that wait."""
+
+SCENARIO_NAMES = (
+    "away", "bad_tool_calls", "bargein", "basic", "cut_off_stream", "errors", "falseint",
+    "handoff", "long", "no_reply", "preemptive", "preemptive_canned", "queued_say", "realtime",
+    "retries", "slow_callback", "text", "tool_speaks", "tool_with_preamble", "tts_retry",
+)  # fmt: skip
+"""``turnscope.simulate.SCENARIOS``' names, without importing it (LiveKit)."""
+PROFILE_NAMES = ("fast", "realistic", "slow")
+"""``turnscope.simulate.PROFILES``' names."""
+STACK_NAMES = ("default", "example")
+"""``turnscope.simulate.STACKS``' names."""
+
+
+class _Named(click.Choice):  # type: ignore[type-arg]
+    """A choice whose refusal names the closest choice (``bargin``: did you mean 'bargein'?)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value in self.choices:
+            return value
+        from turnscope.report.suggest import did_you_mean  # only on this error: difflib
+
+        meant = did_you_mean(str(value), [str(c) for c in self.choices])
+        if meant is not None:
+            self.fail(f"{value!r} is not one of the choices; {meant}", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 class _Progress(MemorySink):
@@ -87,9 +109,7 @@ class _Progress(MemorySink):
 
 
 @click.command()
-@click.option(
-    "--scenario", type=click.Choice(sorted(SCENARIOS)), default="basic", show_default=True
-)
+@click.option("--scenario", type=_Named(SCENARIO_NAMES), default="basic", show_default=True)
 @click.option("--turns", type=click.IntRange(min=1), help="Length of the 'long' scenario.")
 @click.option(
     "--speed",
@@ -100,12 +120,10 @@ class _Progress(MemorySink):
     "against a fast demo mean nothing.",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option(
-    "--profile", type=click.Choice(sorted(PROFILES)), default="realistic", show_default=True
-)
+@click.option("--profile", type=_Named(PROFILE_NAMES), default="realistic", show_default=True)
 @click.option(
     "--stack",
-    type=click.Choice(sorted(STACKS)),
+    type=_Named(STACK_NAMES),
     default="default",
     show_default=True,
     help="The providers the scripted parts present as ('example': examples/voice_agent's).",
@@ -141,6 +159,8 @@ def demo(
     _check_writable(path)
     store = LocalStore(path)
     progress = _Progress(console)
+    from turnscope.export.configured import export_sinks  # OpenTelemetry: not for --help
+
     exporting, settings = export_sinks()
     handles: list[turnscope.Instrumentation] = []
 
@@ -180,10 +200,16 @@ def demo(
             "room": room,
         }
         if stack != "default":
+            from turnscope.simulate import STACKS
+
             # real plugins' STT reports usage every few seconds of audio sent, as a stream
             options |= {"stack": STACKS[stack], "stt_usage": "periodic"}
-        asyncio.run(_simulate(scenario, options, attach, handles, exporting))
+        stopped_by = asyncio.run(_simulate(scenario, options, attach, handles, exporting))
     store.close()
+    if stopped_by is not None:  # the call is stored, closed as interrupted: quietly out
+        if stopped_by == signal.SIGTERM:
+            raise SystemExit(128 + signal.SIGTERM)
+        raise click.Abort
     connection = open_for_reading(path)
     call_id = handles[0].context.call_id
     calls = select_calls(connection, call=call_id)
@@ -213,6 +239,11 @@ def _check_writable(path: Path) -> None:
 
 def _say_where_it_went(console: Console, sinks: list[Sink], session_id: str) -> None:
     """One line per place the call was exported to, with what arrived and what to search."""
+    from turnscope.export.emf import EMFSink
+    from turnscope.export.exporters import deliveries
+    from turnscope.export.metrics import MetricsSink
+    from turnscope.export.spans import SpanSink
+
     for sink in sinks:
         if isinstance(sink, SpanSink):
             for delivery in deliveries(sink.provider, session_id):
@@ -271,6 +302,8 @@ def _say_what_an_agent_keeps(console: Console, settings: Settings) -> None:
 
 def _say_where_metrics_went(console: Console) -> None:
     """Sent only when the backend took them: the flush has exported them by now."""
+    from turnscope.export.exporters import metrics_delivered, metrics_refused
+
     url = current_settings().otlp_metrics_url
     shown = shown_url(url or "your meter provider")
     delivered = metrics_delivered(url) if url else True
@@ -317,9 +350,81 @@ async def _simulate(
     attach: Any,
     handles: list[turnscope.Instrumentation],
     exporting: list[Sink],
-) -> None:
-    await run(scenario, on_session=attach, **options)
-    await _deliver(handles[0], exporting)
+) -> signal.Signals | None:
+    """Play the call and deliver it; the signal that stopped it early, else None.
+
+    Ctrl-C (SIGINT) or SIGTERM mid-call closes the call as the session's close would, with
+    the close reason ``interrupted (SIGINT)``, then lets LiveKit close the session (at most
+    ``INTERRUPT_GRACE`` s) and delivers what was recorded: the store keeps a closed call, not
+    one "in progress" forever. A second signal stops at once (nothing more is waited for).
+    """
+    from turnscope.simulate import run  # LiveKit: not for --help
+
+    playing = asyncio.ensure_future(run(scenario, on_session=attach, **options))
+    stopped: list[signal.Signals] = []
+    woken = asyncio.get_running_loop().create_future()
+    caught = _catch_signals(playing, woken, handles, stopped)
+    try:
+        await asyncio.wait({playing, woken}, return_when=asyncio.FIRST_COMPLETED)
+        if not stopped:
+            playing.result()  # the simulation's own error, as before
+        else:
+            await asyncio.wait({playing}, timeout=INTERRUPT_GRACE)
+            if playing.done() and not playing.cancelled():
+                playing.exception()  # retrieved: an error while closing is not news now
+        if handles:  # a signal now still stops the demo, once the call is delivered
+            await _deliver(handles[0], exporting)
+    finally:
+        _release_signals(caught)
+    return stopped[0] if stopped else None
+
+
+def _catch_signals(
+    playing: asyncio.Future[Any],
+    woken: asyncio.Future[None],
+    handles: list[turnscope.Instrumentation],
+    stopped: list[signal.Signals],
+) -> list[signal.Signals]:
+    """On SIGINT or SIGTERM: close the call (reason ``interrupted (SIGINT)``) and stop
+    playing; on a second one, stop at once. Returns the signals it handles (none where the
+    loop cannot: not the main thread, or not Unix)."""
+    loop = asyncio.get_running_loop()
+
+    def on_signal(number: signal.Signals) -> None:
+        if stopped:  # a second Ctrl-C: the user will not wait
+            raise KeyboardInterrupt
+        stopped.append(number)
+        for handle in handles:
+            _close_interrupted(handle, number)
+        playing.cancel()
+        woken.set_result(None)
+
+    caught = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, on_signal, number)
+        except (ValueError, RuntimeError, NotImplementedError):
+            continue
+        caught.append(number)
+    return caught
+
+
+def _release_signals(caught: list[signal.Signals]) -> None:
+    loop = asyncio.get_running_loop()
+    for number in caught:
+        loop.remove_signal_handler(number)
+
+
+def _close_interrupted(handle: turnscope.Instrumentation, number: signal.Signals) -> None:
+    """Close the call now, as the session's close event does (the same path: the last
+    turns and the call go to every sink), with a reason saying it was interrupted. LiveKit's
+    own close, when it follows, finds the call closed (closing twice is a no-op)."""
+    from turnscope.events import SessionClosed
+
+    closed = SessionClosed(
+        at=time.time(), reason=f"interrupted ({number.name})", error_type=None, error_message=None
+    )
+    handle._deliver(closed)  # the instrumentation's own entry for the adapter's events
 
 
 async def _deliver(handle: turnscope.Instrumentation, exporting: list[Sink]) -> None:
@@ -327,6 +432,9 @@ async def _deliver(handle: turnscope.Instrumentation, exporting: list[Sink]) -> 
     backend that refuses the connection: once every sink has the records and only such
     backends still hold some, those are given up (counted, logged once) at once, instead of
     being waited for here and given up at exit after the demo's last line."""
+    from turnscope.export.exporters import give_up_refused
+    from turnscope.export.spans import SpanSink
+
     metrics = current_settings().otlp_metrics_url
     flush = asyncio.ensure_future(handle.aflush(timeout=FLUSH_TIMEOUT))
     while not flush.done():
@@ -345,6 +453,11 @@ async def _deliver(handle: turnscope.Instrumentation, exporting: list[Sink]) -> 
 def _only_refusals_left(exporting: list[Sink], metrics: str | None) -> bool:
     """Every record has reached its sinks, and each backend still owed some (spans, scores,
     metrics at ``metrics``) refuses the connection. Never waits."""
+    from turnscope.export.exporters import deliveries, metrics_delivered, metrics_refused
+    from turnscope.export.metrics import MetricsSink
+    from turnscope.export.spans import SpanSink
+    from turnscope.sinks.pipeline import pipeline
+
     if not pipeline().idle():
         return False
     owed: list[bool] = []  # for each backend still owed records: whether it refuses

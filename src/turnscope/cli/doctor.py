@@ -95,31 +95,40 @@ def _show_settings(settings: Settings) -> None:
         click.echo(f"  {setting.name:<22} {value:<34} {_origin(setting.name, settings)}")
 
 
-def _check_prices(settings: Settings) -> bool:
+def _prices_problem(settings: Settings) -> str | None:
+    """What the agent would warn about its price file, loaded (None when it is usable)."""
     if settings.prices is None:
-        return True
+        return None
     from turnscope.pricing.catalog import CatalogError, load_catalog
 
     try:
         load_catalog(settings.prices)
     except CatalogError as error:
-        _line(False, f"TURNSCOPE_PRICES: {error}; the packaged prices are used instead")
-        return False
-    return True
+        return f"TURNSCOPE_PRICES: {error}; the packaged prices are used instead"
+    return None
 
 
-def _check_store(settings: Settings) -> bool:
+def _store_problem(settings: Settings) -> str | None:
     """What the agent's store would refuse at its first write (then it runs without one)."""
     if settings.db is None:
-        return True
+        return None
     from turnscope.store import why_unwritable
 
     reason = why_unwritable(settings.db)
-    if reason is not None:
-        origin = settings.origins.get("db", "default")
-        where = origin if origin not in ("default", "argument") else "local store"
-        _line(False, f"{where}: {reason}; an agent would run without its local store")
-    return reason is None
+    if reason is None:
+        return None
+    origin = settings.origins.get("db", "default")
+    where = origin if origin not in ("default", "argument") else "local store"
+    return f"{where}: {reason}; an agent would run without its local store"
+
+
+def _store_line(settings: Settings, unusable: bool) -> str:
+    """The header's store line: on (where, its size cap), off, or unusable (why: below)."""
+    if settings.db is None:
+        return "off"
+    if unusable:
+        return f"unusable: {settings.db} (see problems below; an agent would run without it)"
+    return f"on, at {settings.db} (size cap {settings.db_max_mb:g} MB)"
 
 
 def _check_langfuse(settings: Settings) -> bool:
@@ -173,19 +182,19 @@ def doctor() -> None:
     """Show every resolved setting and where it came from (secrets masked), name the
     mistakes it recognises, and test each configured backend."""
     settings = current_settings()
+    store_problem = _store_problem(settings)
     click.echo("turnscope configuration")
-    store = f"on, at {settings.db}" if settings.db is not None else "off"
-    click.echo(f"  local store: {store} (size cap {settings.db_max_mb:g} MB)")
+    click.echo(f"  local store: {_store_line(settings, store_problem is not None)}")
     click.echo(f"  content capture: {'on' if settings.capture_content else 'off'}")
     click.echo(f"  traces: one per {settings.trace_per}")
     _show_settings(settings)
-    healthy = not settings.problems
-    if settings.problems:
+    found = [p.message for p in settings.problems]
+    found += [p for p in (store_problem, _prices_problem(settings)) if p is not None]
+    healthy = not found
+    if found:
         click.echo("problems")
-    for problem in settings.problems:
-        _line(False, problem.message)
-    healthy &= _check_store(settings)
-    healthy &= _check_prices(settings)
+    for message in found:
+        _line(False, message)
     healthy &= _check_langfuse(settings)
     healthy &= _check_otlp(settings)
     _show_metrics(settings)

@@ -10,18 +10,20 @@ price, with the entry to add to your price file.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from turnscope.cli.common import db_option, fail, one_line_errors, read_store
+from turnscope.cli.common import FilePath, db_option, fail, one_line_errors, read_store
 from turnscope.config import current_settings
 from turnscope.pricing.catalog import CatalogError, load_catalog
 from turnscope.pricing.pricer import Pricer
+from turnscope.report.numbers import counted
 
 if TYPE_CHECKING:
     import sqlite3
+    from pathlib import Path
 
     from turnscope.pricing.catalog import Catalog, UnitPrice
 
@@ -133,11 +135,21 @@ def _host(url: str) -> str:
 
 
 def _load(prices_file: Path | None) -> Catalog:
-    chosen = prices_file if prices_file is not None else current_settings().prices
+    """The catalog with the chosen price file on top: ``--prices``, else TURNSCOPE_PRICES.
+    This command is how a price file is checked, so a file it cannot use stops it (exit 2)
+    whichever way it was named, where an agent would warn and use the packaged prices."""
+    chosen: str | Path | None = prices_file
+    named = "price overrides unusable"
+    if chosen is None:
+        settings = current_settings(remote=False)
+        origin = settings.origins.get("prices", "default")
+        given = os.environ.get(origin, "").strip() if origin != "default" else ""
+        chosen = given or settings.prices
+        named = f"{origin}: price overrides unusable" if given else named
     try:
         return load_catalog(chosen)
     except CatalogError as error:
-        fail(f"price overrides unusable: {error}", 2)
+        fail(f"{named}: {error}", 2)
         raise  # unreachable: fail exits
 
 
@@ -152,7 +164,7 @@ def _load(prices_file: Path | None) -> Catalog:
 @click.option(
     "--prices",
     "prices_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(),
     help="Your price file (default: $TURNSCOPE_PRICES), on top of the packaged catalog.",
 )
 @click.option("--markdown", is_flag=True, help="The catalog as docs/pricing.md's table.")
@@ -279,7 +291,7 @@ def _check(connection: sqlite3.Connection, catalog: Catalog, *, as_json: bool) -
     else:
         click.echo(f"{len(missing)} model(s) in {calls} recorded call(s) have no price:")
         for m in missing:
-            used = f"{m['requests']} requests" if m["requests"] else "outside turns"
+            used = counted(m["requests"], "request") if m["requests"] else "outside turns"
             click.echo(f"  {m['kind']:<8} {m['provider']}/{m['model']}  ({used})")
         click.echo("\nAdd them to your price file (TURNSCOPE_PRICES=prices.toml):\n")
         click.echo("\n".join(m["snippet"] for m in missing), nl=False)

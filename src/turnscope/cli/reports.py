@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from turnscope.cli.common import (
+    FilePath,
     db_option,
     dbs_option,
     echo_json,
@@ -42,6 +42,7 @@ from turnscope.store.prune import prune_older_than
 
 if TYPE_CHECKING:
     import sqlite3
+    from pathlib import Path
 
     from turnscope.report.filters import CallFilter
 
@@ -72,7 +73,7 @@ CHECK_SCHEMA = "turnscope.check/1"
 @click.option(
     "--html",
     "html_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(),
     help="Write one self-contained HTML file (works offline) instead.",
 )
 @one_line_errors

@@ -104,7 +104,7 @@ def _turns(connection: sqlite3.Connection, call_ids: list[str]) -> dict[str, lis
         return found
     marks = ", ".join("?" * len(call_ids))
     for row in connection.execute(
-        "SELECT call_id, turn, e2e, agent_name, errors, interrupted FROM turns "
+        "SELECT call_id, turn, e2e, agent_name, errors, interrupted, cost_usd FROM turns "
         f"WHERE call_id IN ({marks}) ORDER BY turn",
         call_ids,
     ):
@@ -117,6 +117,13 @@ def _metadata(text: str | None) -> Any:
         return json.loads(text or "{}")
     except ValueError:  # not ours to judge here: the call is listed, its speed unknown
         return None
+
+
+def _stored_cost(turns: list[tuple[Any, ...]]) -> float | None:
+    """An open call's cost so far: its stored turns' priced costs (as ``report`` shows
+    them); None when none is priced yet."""
+    priced = [t[5] for t in turns if t[5] is not None]
+    return sum(priced) if priced else None
 
 
 def _line(row: dict[str, Any], turns: list[tuple[Any, ...]]) -> CallLine:
@@ -139,7 +146,7 @@ def _line(row: dict[str, Any], turns: list[tuple[Any, ...]]) -> CallLine:
         e2e_p95=row["e2e_p95"],
         e2e_max=row["e2e_max"],
         worst_turn=worst,
-        cost_usd=row["cost_usd"],
+        cost_usd=row["cost_usd"] if row["closed"] else _stored_cost(turns),
         unpriced=bool(row["unpriced"]),
         errors=row["errors"] if row["closed"] else sum(t[3] for t in turns),
         interruptions=row["interruptions"] if row["closed"] else sum(t[4] for t in turns),

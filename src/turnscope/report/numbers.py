@@ -10,13 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["JSON_DECIMALS", "rounded", "unsigned_zero"]
+__all__ = ["JSON_DECIMALS", "counted", "rounded", "unsigned_zero"]
 
 JSON_DECIMALS = 10
 """Decimal places a number keeps in the reading commands' JSON: 1e-10 USD, 0.1 ns, 1e-10 of a
 rate. Far finer than any price (the cheapest, cached input tokens, is ~1e-8 USD a token) or
 any clock LiveKit reads, and far coarser than float noise (~1e-17 of the value), so rounding
 there removes the noise and never a measured digit. Integers are left as they are."""
+
+
+def counted(count: int, noun: str) -> str:
+    """A count and its noun, agreeing: ``1 turn``, ``2 turns``, ``0 turns``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def unsigned_zero(shown: str) -> str:

@@ -92,5 +92,6 @@ def note(speeds: dict[float, int], calls: int, judged: str) -> str:
     )
     return (
         f"note: {who} not played at real time ({describe(speeds)}: `turnscope demo --speed`, "
-        f"or a simulation): their latencies are scaled by that speed, so {judged} mean little"
+        f"or a simulation): {'its' if count == 1 else 'their'} latencies are scaled by that "
+        f"speed, so {judged} mean little"
     )

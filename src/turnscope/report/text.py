@@ -13,7 +13,7 @@ from turnscope.recording.plausibility import REASONS
 from turnscope.report.fit import print_fitted
 from turnscope.report.literal import literal
 from turnscope.report.metrics import METRICS
-from turnscope.report.numbers import unsigned_zero
+from turnscope.report.numbers import counted, unsigned_zero
 from turnscope.report.speeds import speed_of
 
 if TYPE_CHECKING:
@@ -62,13 +62,16 @@ so the numbers fit 80 columns whole (they are never truncated)."""
 
 
 def _parts_used(turns: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
-    """The breakdown parts worth a column for these turns."""
+    """The breakdown parts worth a column for these turns: one that shows a whole
+    millisecond in some turn (a column of zeros is noise: LiveKit's sub-millisecond
+    callbacks and playback starts in a simulation), or is flagged in one."""
     return tuple(
         (column, header)
         for column, header in _PARTS
         if column in ALWAYS_SHOWN
-        or any(turn.get(column) or _suspect_field(turn, column) for turn in turns)
-    )
+        or any(ms(turn.get(column)) not in ("0", "–") or _suspect_field(turn, column)
+               for turn in turns)
+    )  # fmt: skip
 
 
 def _suspect_field(turn: dict[str, Any], field: str) -> bool:
@@ -189,8 +192,8 @@ LEGEND = (
     "turn's callback) + cb (your turn callback) + tool (tool steps) + llm (LLM first token) "
     "+ sent (sentence aggregation) + tts (TTS first byte) + retry (retried TTS) + q (queue "
     "wait) + play (playback) + ovl (preemptive overlap: negative, the reply's work begun "
-    "before the user's turn was committed) + oth (other); a part no turn spent time in has no "
-    "column."
+    "before the user's turn was committed) + oth (other); a part no turn spent a whole ms in "
+    "has no column."
 )
 
 
@@ -261,7 +264,7 @@ def _header(call: dict[str, Any], turns: int, width: int) -> Text:
     first = Text.assemble(
         ("call ", "bold"),
         literal(call["call_id"][:12], "bold cyan"),
-        f"  {when}  ·  {turns} turns  ·  {duration}",
+        f"  {when}  ·  {counted(turns, 'turn')}  ·  {duration}",
     )
     items = [Text.assemble("session ", literal(call["session_id"]))]
     if call.get("room"):
@@ -441,7 +444,7 @@ def render_totals(console: Console, totals: Totals) -> None:
         f"cost {usd(totals.cost_usd)} over {priced} priced call(s) "
         f"(mean {usd(totals.cost_usd / priced)} per call"
         + (
-            f", {totals.turns} turns: {usd(totals.cost_usd / totals.turns)} per turn"
+            f", {counted(totals.turns, 'turn')}: {usd(totals.cost_usd / totals.turns)} per turn"
             if totals.turns
             else ""
         )
