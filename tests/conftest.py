@@ -130,7 +130,7 @@ class RecordedCall:
         return call
 
 
-async def record(scenario: str, **options: Any) -> RecordedCall:
+async def record(scenario: str | simulate.Scenario, **options: Any) -> RecordedCall:
     sink = MemorySink()
     seen: list[events.Event] = []
     handles: list[turnscope.Instrumentation] = []

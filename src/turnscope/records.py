@@ -210,7 +210,8 @@ class CallSummary:
     away_episodes: tuple[tuple[float, float], ...]
     """(start, end) of each time the user was away."""
     time_to_first_greeting: float | None
-    """Session start → first agent audio."""
+    """Session start → first audio of the greeting: None unless the call opened with the
+    agent speaking on its own (its first turn answered no user), or if that never played."""
     suspect_values: int = 0
     """Values of the call's turns flagged suspect: kept out of the percentiles above."""
 

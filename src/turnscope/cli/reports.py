@@ -32,6 +32,7 @@ from turnscope.report.queries import (
     totals,
     totals_of,
     turns_of,
+    with_greeting_checked,
     with_written,
 )
 from turnscope.report.speeds import note, speeds_of
@@ -164,6 +165,7 @@ def show_calls(
     found = distributions(connection, ids)
     turns = [] if summary else with_written(connection, turns_of(connection, ids))
     errors = [] if summary else events_of(connection, ids, ("error",))
+    calls = with_greeting_checked(calls, turns)
     turn_count = sum(c["turns"] or 0 for c in calls) if summary else len(turns)
     sped_up = speeds_of(connection, ids)
     if as_json:

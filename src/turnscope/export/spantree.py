@@ -108,7 +108,8 @@ def _level(span: PlannedSpan, errors: Sequence[ErrorRecord]) -> None:
     final = [e for e in errors if not e.recoverable]
     worst = final[0] if final else errors[0]
     message = f"{worst.component} {worst.error_type}: {worst.message}"
-    span.attributes[sc.OBSERVATION_LEVEL] = "ERROR" if final else "WARNING"
+    # a span whose own operation failed (a failed tool call) stays ERROR
+    span.attributes[sc.OBSERVATION_LEVEL] = "ERROR" if final or span.error else "WARNING"
     span.attributes[sc.OBSERVATION_STATUS_MESSAGE] = message
     span.attributes[sc.ERROR_TYPE] = worst.error_type
     span.attributes[sc.ERROR_MESSAGE] = worst.message
@@ -440,7 +441,10 @@ def turn_plan(turn: Turn, *, capture: bool) -> PlannedSpan:
         span = _request(request, capture=capture)
         by_request[f"{request.kind}:{request.request_id}"] = span
         root.children.append(span)
-    root.children += [_tool(t, capture=capture) for t in turn.tools]
+    for tool in turn.tools:
+        span = _tool(tool, capture=capture)
+        by_request[f"tool:{tool.call_id}"] = span  # a failed tool's error lands on its span
+        root.children.append(span)
     unplaced = []
     for error in turn.errors:
         target = by_request.get(f"{error.component}:{error.request_id}")

@@ -14,7 +14,13 @@ from turnscope.recording.breakdown import (
     realtime_total_latency,
     total_latency,
 )
-from turnscope.recording.requests import llm_outputs, llm_request, realtime_output, tts_request
+from turnscope.recording.requests import (
+    llm_outputs,
+    llm_request,
+    realtime_output,
+    tool_errors,
+    tts_request,
+)
 from turnscope.recording.requests import realtime_request as realtime_record
 from turnscope.records import MODEL_KINDS, InputModality, Outcome, Turn, TurnSource
 
@@ -108,6 +114,9 @@ def assemble(
     started = window[0] if window else pending.created_at
     ends = (agent_stop, pending.done.at if pending.done else None, window and window[1])
     ended = max([started, *(x for x in ends if x is not None)])
+    tools = matcher.take_tools(pending)
+    # after the outcome: a failed tool is handed back to the LLM, it does not drop the reply
+    errors = tuple(sorted((*errors, *tool_errors(tools)), key=lambda e: e.at))
     return Turn(
         call_id=call_id,
         index=index,
@@ -142,7 +151,7 @@ def assemble(
         handoff_to=matcher.claim_handoff(pending, now, grace),
         answered_by=answer[0].speech_id if answer else None,
         requests=requests,
-        tools=matcher.take_tools(pending),
+        tools=tools,
         errors=errors,
         suspect=tuple(suspect),
         unknown=(*([not_measured] if not_measured else []), *_unknown_usage(requests)),

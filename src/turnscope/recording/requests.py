@@ -13,7 +13,7 @@ from turnscope.records import ComponentRequest, ErrorRecord
 
 if TYPE_CHECKING:
     from turnscope import events as ev
-    from turnscope.records import Suspect, Unknown
+    from turnscope.records import Suspect, ToolRecord, Unknown
 
 __all__ = [
     "error_record",
@@ -21,6 +21,7 @@ __all__ = [
     "llm_request",
     "realtime_output",
     "realtime_request",
+    "tool_errors",
     "tts_request",
     "usage_quality",
 ]
@@ -208,6 +209,28 @@ def tts_request(r: ev.TTSRequest, *, discarded: bool) -> ComponentRequest:
 ERROR_CLOCK_SLACK = 0.05
 """Seconds an error's time may fall outside the request it hit: LiveKit stamps the error and
 the request's metrics in different tasks."""
+
+
+def tool_errors(tools: tuple[ToolRecord, ...]) -> tuple[ErrorRecord, ...]:
+    """The turn's failed tool calls as errors of component ``tool``, so a broken tool counts
+    in the turn's errors, ``error_rate`` and every report like any other error, once each.
+
+    LiveKit raises no ``error`` event for a tool: it hands the failure back to the LLM as a
+    ``FunctionCallOutput`` with ``is_error`` (``ToolCallEnded.status == "error"``), which can
+    still answer, so the error is recoverable. Its type is the tool's name (LiveKit gives no
+    exception type), its message the tool's output, its request the tool call's id."""
+    return tuple(
+        ErrorRecord(
+            at=t.ended_at if t.ended_at is not None else t.started_at,
+            component="tool",
+            error_type=t.name,
+            message=t.output or "no message reported",
+            recoverable=True,
+            request_id=t.call_id,
+        )
+        for t in tools
+        if t.status == "error"
+    )
 
 
 def error_record(e: ev.ErrorRaised, requests: tuple[ComponentRequest, ...]) -> ErrorRecord:

@@ -57,20 +57,25 @@ class SummaryTotals:
         self.interrupted = 0
         self.errors: dict[str, int] = {}
         self.unrecoverable = 0
-        self.first_audio: float | None = None
+        self.first_index: int | None = None
+        self.greeting_at: float | None = None
+        """First audio of the turn that opened the call (lowest index), when that turn was
+        the agent speaking on its own (a greeting); None when the user spoke first."""
         self.suspect = 0
 
     def add(self, turn: Turn) -> None:
         self.turns += 1
         self.suspect += len(turn.suspect) + sum(len(r.suspect) for r in turn.requests)
+        if self.first_index is None or turn.index < self.first_index:
+            self.first_index = turn.index
+            greeted = turn.source != "user" and turn.user_started_at is None
+            self.greeting_at = turn.agent_started_at if greeted else None
         if turn.e2e is not None:
             self.e2e.append(turn.e2e)
         if turn.agent_started_at is not None:
             # the rate's numerator and denominator count the same kind: replies that played
             self.heard += 1
             self.interrupted += turn.interrupted
-            if self.first_audio is None or turn.agent_started_at < self.first_audio:
-                self.first_audio = turn.agent_started_at
         for error in turn.errors:
             self.errors[error.component] = self.errors.get(error.component, 0) + 1
             self.unrecoverable += not error.recoverable
@@ -103,7 +108,7 @@ def summarize(call: Call, totals: SummaryTotals) -> CallSummary:
         agent_time_in_state=tuple(sorted(agent.items())),
         away_episodes=tuple(away_episodes(call.user_states, end)),
         time_to_first_greeting=(
-            totals.first_audio - start if totals.first_audio is not None else None
+            totals.greeting_at - start if totals.greeting_at is not None else None
         ),
         suspect_values=totals.suspect,
     )

@@ -11,7 +11,14 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from turnscope.report.metrics import METRICS
-from turnscope.report.queries import distributions, events_of, turns_of, values_of, with_written
+from turnscope.report.queries import (
+    distributions,
+    events_of,
+    turns_of,
+    values_of,
+    with_greeting_checked,
+    with_written,
+)
 from turnscope.report.speeds import note, speed_of
 from turnscope.report.text import E2E_NOTE, heard_text_label
 from turnscope.report.trend import trend_of
@@ -35,6 +42,7 @@ def gather(
     call_ids = [c["call_id"] for c in calls]
     turns = with_written(connection, turns_of(connection, call_ids))
     events = events_of(connection, call_ids, ("error", "false_interruption"))
+    calls = with_greeting_checked(calls, turns)
     return {
         "generated_at": generated_at,
         "note": E2E_NOTE,
@@ -152,6 +160,7 @@ def _turn(turn: dict[str, Any], origin: float) -> dict[str, Any]:
         "preemptive": bool(turn["preemptive"]),
         "discarded": turn["discarded_attempts"],
         "tools": turn["tools"],
+        "tools_failed": turn.get("tools_failed") or 0,
         "errors": turn["errors"],
         "e2e": _num(turn["e2e"]),
         **{part: _num(turn[part]) for part in BREAKDOWN_COLUMNS},

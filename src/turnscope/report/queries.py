@@ -30,6 +30,7 @@ __all__ = [
     "totals_of",
     "turns_of",
     "values_of",
+    "with_greeting_checked",
     "with_written",
 ]
 
@@ -149,10 +150,28 @@ def turns_of(connection: sqlite3.Connection, call_ids: list[str]) -> list[dict[s
             f"SELECT * FROM turns WHERE call_id IN ({marks}) ORDER BY started_at, turn", call_ids
         )
     )
+    failed = _failed_tools(connection, marks, call_ids)
     for row in rows:
         row["unpriced"] = json.loads(row.get("unpriced") or "[]")
+        row["tools_failed"] = failed.get((row["call_id"], row["turn"]), 0)
         with_quality(row)
     return rows
+
+
+def _failed_tools(
+    connection: sqlite3.Connection, marks: str, call_ids: list[str]
+) -> dict[tuple[str, int], int]:
+    """Per (call, turn): its tool calls that ended in error. Each is also one of the turn's
+    ``errors`` (component ``tool``), so a report shows it as ``tools×N (n failed)`` and
+    leaves it out of the ``errors×`` flag: one failure, shown once."""
+    return {
+        (call_id, turn): count
+        for call_id, turn, count in connection.execute(
+            "SELECT call_id, turn, COUNT(*) FROM components WHERE kind = 'tool' "
+            f"AND status = 'error' AND call_id IN ({marks}) GROUP BY call_id, turn",
+            call_ids,
+        )
+    }
 
 
 def with_written(
@@ -177,6 +196,26 @@ def with_written(
         found = written.get((turn["call_id"], turn["turn"]))
         turn["written"] = " ".join(found) if found else None
     return turns
+
+
+def with_greeting_checked(
+    calls: list[dict[str, Any]], turns: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The calls with ``summary.time_to_first_greeting`` null where their first turn shows
+    the user spoke first. Recorders since this check already store null there; calls
+    stored before it held the first audio of any reply (e.g. after a barge-in)."""
+    first: dict[str, dict[str, Any]] = {}
+    for turn in turns:
+        known = first.get(turn["call_id"])
+        if known is None or turn["turn"] < known["turn"]:
+            first[turn["call_id"]] = turn
+    for call in calls:
+        summary, opened = call.get("summary"), first.get(call["call_id"])
+        if not summary or opened is None or summary.get("time_to_first_greeting") is None:
+            continue
+        if opened.get("user_started_at") is not None or opened.get("source") == "user":
+            call["summary"] = {**summary, "time_to_first_greeting": None}
+    return calls
 
 
 def events_of(

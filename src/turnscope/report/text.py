@@ -171,14 +171,15 @@ def _flags(turn: dict[str, Any], *, show_agent: bool) -> str:
         flags.append(f"@{turn['agent_name']}")
     if turn["source"] in ("say", "generate_reply"):
         flags.append(turn["source"])
+    failed = turn.get("tools_failed") or 0
     if turn["tools"]:
-        flags.append(f"tools×{turn['tools']}")
+        flags.append(f"tools×{turn['tools']}" + (f" ({failed} failed)" if failed else ""))
     if turn["preemptive"]:
         flags.append("preemptive")
     if turn["discarded_attempts"]:
         flags.append(f"discarded×{turn['discarded_attempts']}")
-    if turn["errors"]:
-        flags.append(f"errors×{turn['errors']}")
+    if (others := turn["errors"] - failed) > 0:  # a failed tool is flagged on tools× once
+        flags.append(f"errors×{others}")
     if turn.get("input_modality") == "text":
         flags.append("typed")
     if turn.get("handoff_to"):

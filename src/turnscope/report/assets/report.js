@@ -114,8 +114,10 @@
   function flags(turn) {
     const found = [];
     if (turn.interrupted) found.push("interrupted");
-    if (turn.errors) found.push("errors×" + turn.errors);
-    if (turn.tools) found.push("tools×" + turn.tools);
+    // a failed tool is one of the turn's errors: flagged once, on tools×
+    const failed = turn.tools_failed || 0;
+    if (turn.errors > failed) found.push("errors×" + (turn.errors - failed));
+    if (turn.tools) found.push("tools×" + turn.tools + (failed ? " (" + failed + " failed)" : ""));
     if (turn.preemptive) found.push("preemptive");
     if (turn.discarded) found.push("discarded×" + turn.discarded);
     return found;
