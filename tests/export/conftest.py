@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import turnscope
+from tests.conftest import LoopStalls
 from tests.otlp_receiver import OTLPReceiver, ReceivedSpan
 from turnscope import simulate
 from turnscope.instrument import default_sinks
@@ -57,6 +59,9 @@ class Exported:
     handle: turnscope.Instrumentation
     flushed_in: float
     flushed: bool
+    stalls: LoopStalls = field(default_factory=LoopStalls)
+    """When the agent's loop stood still during the call (a busy machine): what a
+    wall-clock measurement across that moment grew by."""
 
     def spans(self) -> list[ReceivedSpan]:
         return self.receiver.spans()
@@ -79,14 +84,24 @@ def export_call(
     records = MemorySink()
     handles: list[turnscope.Instrumentation] = []
 
+    stalls = LoopStalls()
+    watching: list[asyncio.Task[None]] = []
+
     def attach(session: AgentSession[Any]) -> None:
         if on_session is not None:
             on_session(session)
         sinks = [*default_sinks(), records, *(extra_sinks or [])]
         handles.append(turnscope.instrument(session, sinks=sinks, **IDENTITY))
+        watching.append(asyncio.get_running_loop().create_task(stalls.watch()))
 
     async def scenario_run() -> tuple[simulate.SimulationResult, float, bool]:
-        result = await simulate.run(scenario, speed=4, seed=seed, on_session=attach, room=room)
+        try:
+            result = await simulate.run(scenario, speed=4, seed=seed, on_session=attach, room=room)
+        finally:
+            for task in watching:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         loop = asyncio.get_running_loop()
         started = loop.time()
         flushed = await handles[0].aflush(timeout=flush_timeout)
@@ -94,7 +109,7 @@ def export_call(
 
     with environment(**settings):
         simulation, took, flushed = asyncio.run(scenario_run())
-    return Exported(receiver, simulation, records, handles[0], took, flushed)
+    return Exported(receiver, simulation, records, handles[0], took, flushed, stalls)
 
 
 def _langfuse_at(receiver: OTLPReceiver, env: dict[str, str] | None) -> dict[str, str]:
@@ -146,7 +161,7 @@ def replay_call(
 
     with environment(**settings):
         handle, took, flushed = asyncio.run(replay())
-    return Exported(receiver, recorded.simulation, records, handle, took, flushed)
+    return Exported(receiver, recorded.simulation, records, handle, took, flushed, recorded.stalls)
 
 
 def export_each(simulations: SimulationCache, *scenarios: str) -> dict[str, list[ReceivedSpan]]:
