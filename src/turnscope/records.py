@@ -156,6 +156,17 @@ class ErrorRecord:
     recoverable: bool
     request_id: str | None = None
     """The request it hit, when one could be found."""
+    content: bool = False
+    """The message is what the conversation produced (a failed tool's output, which may
+    hold the caller's words), not a provider's error text: left out where content capture
+    is off, as the tool's own output is (``message_shown``)."""
+
+    def message_shown(self, *, capture: bool) -> str:
+        """The message as a sink may keep it: with capture off, a content message is
+        replaced by a note saying so."""
+        if self.content and not capture:
+            return "(not captured: content capture is off)"
+        return self.message
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,3 +128,25 @@ def test_a_greeting_stored_before_the_fix_is_left_out_of_json_and_html(
     page = tmp_path / "old.html"
     _run(db, "report", "--html", str(page))
     assert '"time_to_first_greeting":null' in page.read_text(encoding="utf-8")
+
+
+def test_with_capture_off_the_store_keeps_the_error_not_the_output(
+    tmp_path: Path, simulations: SimulationCache
+) -> None:
+    """The sibling of the store's content rule: a failed tool is still an error of its turn
+    (counted, typed by the tool's name), its output-as-message is not kept."""
+    from tests.conftest import store_call
+
+    db = tmp_path / "private.db"
+    store_call(db, simulations.recorded("bad_tool_calls"), capture_content=False)
+    with sqlite3.connect(db) as raw:
+        rows = raw.execute(
+            "SELECT component, detail, message FROM events WHERE kind = 'error' ORDER BY at"
+        ).fetchall()
+    assert rows == [
+        ("tool", "get_wether", "(not captured: content capture is off)"),
+        ("tool", "get_weather", "(not captured: content capture is off)"),
+    ]
+    output = _run(db, "report")
+    assert "Unknown function" not in output
+    assert "(not captured: content capture is off)" in output

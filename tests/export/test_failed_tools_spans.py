@@ -106,3 +106,27 @@ def _tool_errors_counted(recorded: RecordedCall) -> dict[tuple[str, bool], int]:
 def test_voice_errors_counts_each_failed_tool_once(simulations: SimulationCache) -> None:
     assert _tool_errors_counted(simulations.recorded("bad_tool_calls")) == {("tool", True): 2}
     assert _tool_errors_counted(mixed_tools()) == {("tool", True): 1}
+
+
+def test_with_capture_off_a_failed_tools_output_stays_out(simulations: SimulationCache) -> None:
+    """A failed tool's message is its output (it may hold the caller's words, e.g. the
+    arguments it could not parse): with content capture off it is not sent, as the tool's
+    own output is not; the error itself still is."""
+    receiver = OTLPReceiver().start()
+    try:
+        replay_call(
+            receiver,
+            simulations.recorded("bad_tool_calls"),
+            env={"TURNSCOPE_CAPTURE_CONTENT": "false"},
+        )
+        spans = receiver.spans()
+    finally:
+        receiver.stop()
+    tools = [s for s in spans if s.name.startswith("tool ")]
+    assert len(tools) == 2
+    for span in tools:
+        assert span.attributes[LEVEL] == "ERROR"
+        assert span.attributes["voice.error.message"] == "(not captured: content capture is off)"
+        said = " ".join(str(v) for v in span.attributes.values())
+        assert "Unknown function" not in said
+        assert "parsing arguments" not in said

@@ -101,18 +101,19 @@ def _usage(buckets: dict[str, int]) -> str:
     return json.dumps({**kept, "total": sum(kept.values())})
 
 
-def _level(span: PlannedSpan, errors: Sequence[ErrorRecord]) -> None:
+def _level(span: PlannedSpan, errors: Sequence[ErrorRecord], *, capture: bool = True) -> None:
     """Each error once, on the span it hit: ERROR if it was final, WARNING if retried."""
     if not errors:
         return
     final = [e for e in errors if not e.recoverable]
     worst = final[0] if final else errors[0]
-    message = f"{worst.component} {worst.error_type}: {worst.message}"
+    shown = worst.message_shown(capture=capture)
+    message = f"{worst.component} {worst.error_type}: {shown}"
     # a span whose own operation failed (a failed tool call) stays ERROR
     span.attributes[sc.OBSERVATION_LEVEL] = "ERROR" if final or span.error else "WARNING"
     span.attributes[sc.OBSERVATION_STATUS_MESSAGE] = message
     span.attributes[sc.ERROR_TYPE] = worst.error_type
-    span.attributes[sc.ERROR_MESSAGE] = worst.message
+    span.attributes[sc.ERROR_MESSAGE] = shown
     span.attributes[sc.ERROR_COMPONENT] = worst.component
     span.attributes[sc.ERROR_RECOVERABLE] = worst.recoverable
     if final:
@@ -449,10 +450,10 @@ def turn_plan(turn: Turn, *, capture: bool) -> PlannedSpan:
     for error in turn.errors:
         target = by_request.get(f"{error.component}:{error.request_id}")
         if target is not None:
-            _level(target, [error])
+            _level(target, [error], capture=capture)
         else:
             unplaced.append(error)
-    _level(root, unplaced)
+    _level(root, unplaced, capture=capture)
     root.children.sort(key=lambda s: s.start)
     return root
 

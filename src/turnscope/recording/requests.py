@@ -227,6 +227,7 @@ def tool_errors(tools: tuple[ToolRecord, ...]) -> tuple[ErrorRecord, ...]:
             message=t.output or "no message reported",
             recoverable=True,
             request_id=t.call_id,
+            content=True,  # the tool's output: may hold what the caller said
         )
         for t in tools
         if t.status == "error"

@@ -359,9 +359,9 @@ def event_rows(call: Call) -> list[tuple[Any, ...]]:
     return rows
 
 
-def turn_error_rows(turn: Turn) -> list[tuple[Any, ...]]:
+def turn_error_rows(turn: Turn, *, capture_content: bool = True) -> list[tuple[Any, ...]]:
     return [
-        (turn.call_id, turn.index, e.at, "error", e.component, e.error_type, e.message,
-         int(e.recoverable), e.request_id)
+        (turn.call_id, turn.index, e.at, "error", e.component, e.error_type,
+         e.message_shown(capture=capture_content), int(e.recoverable), e.request_id)
         for e in turn.errors
     ]  # fmt: skip

@@ -134,7 +134,8 @@ class LocalStore:
             rows = component_rows(turn, capture_content=capture)
             record += (COMPONENT_SQL, tuple(chain.from_iterable(rows)))
         if turn.errors:
-            record += (EVENT_SQL, tuple(chain.from_iterable(turn_error_rows(turn))))
+            rows = turn_error_rows(turn, capture_content=capture)
+            record += (EVENT_SQL, tuple(chain.from_iterable(rows)))
         self._put(record)
 
     def on_call(self, call: Call) -> None:
