@@ -19,7 +19,7 @@ from turnscope.report.fit import print_fitted
 from turnscope.report.metrics import COSTS, METRICS
 from turnscope.report.numbers import unsigned_zero
 from turnscope.report.queries import select_calls, totals, values_of
-from turnscope.report.speeds import describe, speeds_of
+from turnscope.report.speeds import describe, listed, speeds_of
 from turnscope.report.suggest import METRIC_SYNONYMS, did_you_mean
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def _values(
             fail(f"no calls match the {label} side ({filters.describe()})")
     values = {name: values_of(connection, name, chosen) for name in COMPARED}
     calls = len(chosen) if chosen is not None else totals(connection).calls
-    return values, speeds_of(connection, chosen), calls
+    return values, speeds_of(connection, None, filters), calls
 
 
 @click.command()
@@ -142,7 +142,7 @@ def compare(
             "failed_on": worse,
             "undecided": undecided,
             "not_real_time": {
-                side: [{"speed": s, "calls": n} for s, n in speeds.items()]
+                side: listed(speeds)
                 for side, speeds in (("base", base_speeds), ("new", new_speeds))
             },
         }

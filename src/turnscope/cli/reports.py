@@ -35,7 +35,7 @@ from turnscope.report.queries import (
     with_greeting_checked,
     with_written,
 )
-from turnscope.report.speeds import note, speeds_of
+from turnscope.report.speeds import listed, note, speeds_of
 from turnscope.report.text import E2E_NOTE, render_call, render_percentiles, render_totals
 from turnscope.store import open_for_writing
 from turnscope.store.prune import prune_older_than
@@ -130,7 +130,7 @@ def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json
     if filters.active:
         chosen = [c["call_id"] for c in select_calls(connection, filters=filters)]
     found = distributions(connection, chosen)
-    sped_up = speeds_of(connection, chosen, filters)
+    sped_up = speeds_of(connection, None, filters)  # by the filter: no list of every id
     if as_json:
         payload = {
             "schema": REPORT_SCHEMA,
@@ -138,7 +138,7 @@ def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json
             "filters": filters.describe(),
             "totals": asdict(counted),
             "percentiles": {name: d.as_dict() for name, d in found.items()},
-            "not_real_time": _listed(sped_up),
+            "not_real_time": listed(sped_up),
         }
         echo_json(payload)
         return
@@ -147,11 +147,6 @@ def show_summary(connection: sqlite3.Connection, filters: CallFilter, *, as_json
     render_totals(console, counted)
     if sped_up:
         console.print(note(sped_up, counted.calls, "these percentiles"), highlight=False)
-
-
-def _listed(speeds: dict[float, int]) -> list[dict[str, float]]:
-    """``{speed: calls}`` as ``--json`` shows it."""
-    return [{"speed": speed, "calls": calls} for speed, calls in speeds.items()]
 
 
 def show_calls(
@@ -174,7 +169,7 @@ def show_calls(
             "note": E2E_NOTE,
             "calls": calls,
             "percentiles": {name: d.as_dict() for name, d in found.items()},
-            "not_real_time": _listed(sped_up),
+            "not_real_time": listed(sped_up),
         }
         if not summary:
             payload["turns"] = turns
@@ -264,7 +259,7 @@ def check(
                 }
                 for r in results
             ],
-            "not_real_time": _listed(sped_up),
+            "not_real_time": listed(sped_up),
         }
         echo_json(payload)
         sys.exit(1 if failed else 0)

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from turnscope.cli.common import echo_json, fail
 from turnscope.report.fit import print_fitted
-from turnscope.report.speeds import note, speeds_of
+from turnscope.report.speeds import listed, note, speeds_of
 from turnscope.report.text import ms, usd
 from turnscope.report.trend import trend
 
@@ -47,7 +47,7 @@ def show_trend(
             "by": by,
             "filters": filters.describe(),
             "periods": [p.as_dict() for p in periods],
-            "not_real_time": [{"speed": s, "calls": n} for s, n in sped_up.items()],
+            "not_real_time": listed(sped_up),
         }
         echo_json(payload)
         return

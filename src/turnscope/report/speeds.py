@@ -24,7 +24,7 @@ from turnscope.report.filters import CallFilter
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["SPEED_KEY", "describe", "note", "speed_of", "speeds_of"]
+__all__ = ["SPEED_KEY", "describe", "listed", "note", "speed_of", "speeds_of"]
 
 SPEED_KEY = "simulation_speed"
 """The metadata key naming how many times faster than real time a call was played."""
@@ -73,6 +73,11 @@ def speed_of(call: dict[str, Any]) -> float | None:
     if not (math.isfinite(speed) and speed > 0):  # SQLite reads no NaN or Infinity in JSON
         return None
     return None if speed == 1 else float(speed)
+
+
+def listed(speeds: dict[float, int]) -> list[dict[str, float]]:
+    """``{speed: calls}`` as ``--json`` gives it (``not_real_time``): ``[{speed, calls}]``."""
+    return [{"speed": speed, "calls": calls} for speed, calls in speeds.items()]
 
 
 def describe(speeds: dict[float, int]) -> str:
